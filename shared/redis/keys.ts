@@ -1,0 +1,104 @@
+/**
+ * The Redis key schema: every key the pool reads or writes, its type, its writer and its lifetime.
+ * All keys share one prefix with a hash tag, `{<coin>}:`, so Lua scripts and MULTI stay valid on a
+ * cluster endpoint (all keys land in one slot). Integers are stored as decimal strings.
+ * Money (balances, rewards, fees) is always an integer count of atomic units (1 XMR = 1e12).
+ *
+ * | key                          | type   | writer                | contents / lifetime |
+ * |------------------------------|--------|-----------------------|---------------------|
+ * | nodeSeq                      | string | stratum (INCR)        | last node id handed to a stratum process; forever |
+ * | roundCurrent                 | hash   | stratum               | PROP/slush: login -> summed credited difficulty (slush: integer score) of the open round; renamed at block found |
+ * | roundTotal                   | string | stratum               | sum of raw share difficulty in the open round (effort numerator) |
+ * | shareLog                     | list   | stratum (LPUSH)       | PPLNS: newest-first entries "login:diff"; trimmed to pplns.maxLogEntries |
+ * | round(hash)                  | hash   | stratum (block found) | login -> credited score for the round ending in block `hash`; deleted when the block is settled |
+ * | blocksCandidates             | zset   | stratum / unlocker    | score = height, member = block hash; blocks waiting for maturity |
+ * | blocksMatured                | zset   | unlocker              | score = height, member = block hash; unlocked or orphaned; forever |
+ * | block(hash)                  | hash   | stratum / unlocker    | BlockRecord (below); forever |
+ * | worker(addr)                 | hash   | stratum / unlocker / payments | hashes, lastShare (unix s), balance, pending, paid, threshold?; NEVER expires |
+ * | workerRigs(addr)             | hash   | stratum               | rig name -> lastShare (unix s); expires after 7 days idle |
+ * | minerIps(addr)               | zset   | stratum               | ip -> last seen (unix ms); trimmed to 30 days, proves ownership for threshold changes |
+ * | hashrateBucket(t)            | hash   | stratum               | field "total" | "m:<addr>" | "w:<addr>:<rig>" -> summed difficulty in the bucket starting at unix second t; TTL 2 x hashrateWindow + 1 h |
+ * | stats                        | hash   | stratum / unlocker    | lastBlockFound (ms), lastBlockFoundHeight, totalShares, totalInvalid, roundStart (ms) |
+ * | paymentsAll                  | zset   | payments              | score = unix s, member "txHash:amount:fee:mixin:nDest" (seed format); forever |
+ * | payments(addr)               | zset   | payments              | score = unix s, member "txHash:amount:fee:mixin" (seed format); forever |
+ * | payLock                      | string | payments              | "<token>" with PX; the single-payer lock |
+ * | payFence                     | string | payments (INCR)       | fencing token counter |
+ * | payFailStop                  | string | payments / operator   | JSON {reason, batchId?, at}; payouts halted while present |
+ * | payBatch(id)                 | hash   | payments              | PaymentBatch record; forever |
+ * | payBatchesOpen               | zset   | payments              | score = created ms, member = batch id; batches not yet finalized |
+ * | payBatchSeq                  | string | payments (INCR)       | batch id counter |
+ * | statsSnapshot                | string | stats function        | JSON PoolStatsSnapshot for the API; TTL 1 h |
+ * | chart(name)                  | zset   | stats function        | score = unix s, member "<unix s>:<value>"; trimmed to chart retention |
+ * | minerChart(addr)             | zset   | stats function        | same shape, per miner hashrate; TTL = retention |
+ * | heartbeat(fn)                | string | each function         | unix ms of the last successful run; for alarms and /admin_monitoring |
+ * | adminFail(ip)                | string | api                   | failed admin logins counter; TTL 15 min |
+ *
+ * BlockRecord (hash `block(hash)`): hash, height, time (ms found), difficulty (network), shares (sum of round
+ * difficulty), finder (login), scheme ("prop"|"pplns"|"solo"|"slush"), status ("candidate"|"unlocked"|"orphaned"),
+ * reward? (atomic units, set at unlock), credited? ("1" once balances were credited).
+ */
+export interface KeySchema {
+  readonly prefix: string;
+  readonly nodeSeq: string;
+  readonly roundCurrent: string;
+  readonly roundTotal: string;
+  readonly shareLog: string;
+  round(blockHash: string): string;
+  readonly blocksCandidates: string;
+  readonly blocksMatured: string;
+  block(blockHash: string): string;
+  worker(address: string): string;
+  workerRigs(address: string): string;
+  minerIps(address: string): string;
+  hashrateBucket(bucketStartSec: number): string;
+  readonly stats: string;
+  readonly paymentsAll: string;
+  payments(address: string): string;
+  readonly payLock: string;
+  readonly payFence: string;
+  readonly payFailStop: string;
+  payBatch(id: string): string;
+  readonly payBatchesOpen: string;
+  readonly payBatchSeq: string;
+  readonly statsSnapshot: string;
+  chart(name: string): string;
+  minerChart(address: string): string;
+  heartbeat(fn: string): string;
+  adminFail(ip: string): string;
+}
+
+export function keySchema(coin: string): KeySchema {
+  const p = `{${coin}}:`;
+  return Object.freeze({
+    prefix: p,
+    nodeSeq: `${p}nodes:seq`,
+    roundCurrent: `${p}shares:roundCurrent`,
+    roundTotal: `${p}shares:roundTotal`,
+    shareLog: `${p}shares:log`,
+    round: (h: string) => `${p}shares:round:${h}`,
+    blocksCandidates: `${p}blocks:candidates`,
+    blocksMatured: `${p}blocks:matured`,
+    block: (h: string) => `${p}block:${h}`,
+    worker: (a: string) => `${p}workers:${a}`,
+    workerRigs: (a: string) => `${p}workers:${a}:rigs`,
+    minerIps: (a: string) => `${p}workers:${a}:ips`,
+    hashrateBucket: (t: number) => `${p}hr:${t}`,
+    stats: `${p}stats`,
+    paymentsAll: `${p}payments:all`,
+    payments: (a: string) => `${p}payments:${a}`,
+    payLock: `${p}pay:lock`,
+    payFence: `${p}pay:fence`,
+    payFailStop: `${p}pay:failstop`,
+    payBatch: (id: string) => `${p}pay:batch:${id}`,
+    payBatchesOpen: `${p}pay:batches:open`,
+    payBatchSeq: `${p}pay:batch:seq`,
+    statsSnapshot: `${p}stats:snapshot`,
+    chart: (n: string) => `${p}charts:${n}`,
+    minerChart: (a: string) => `${p}charts:miner:${a}`,
+    heartbeat: (fn: string) => `${p}heartbeat:${fn}`,
+    adminFail: (ip: string) => `${p}admin:fail:${ip}`,
+  });
+}
+
+/** Hashrate bucket width in seconds. Buckets are aligned to multiples of this. */
+export const HASHRATE_BUCKET_SECONDS = 30;

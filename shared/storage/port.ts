@@ -1,0 +1,22 @@
+/**
+ * The storage port: the small Redis surface the back-office functions use, so that the same code runs on
+ * ioredis (stratum host, local, ElastiCache) and on @upstash/redis (Lambda over REST).
+ *
+ * Contract (checked by test/storage-contract.test.ts against every adapter):
+ * - Arguments are strings (callers format integers as decimal strings, bigint via toString()).
+ * - Replies are raw Redis replies mapped to JS: bulk/simple string -> string, integer -> number,
+ *   nil -> null, array -> array (recursively). No JSON parsing, no numeric coercion of strings.
+ * - `command` throws StorageError (PoolError E_STORAGE) on a Redis error reply.
+ * - `pipeline` runs commands in order, not atomically; `multi` runs them in MULTI/EXEC atomically.
+ *   Both return one reply per command and throw if any command errored.
+ * - `evalScript` runs a Lua script atomically (EVAL; adapters may cache with EVALSHA).
+ */
+export type StorageReply = string | number | null | StorageReply[];
+
+export interface Storage {
+  command(args: readonly string[]): Promise<StorageReply>;
+  pipeline(cmds: readonly (readonly string[])[]): Promise<StorageReply[]>;
+  multi(cmds: readonly (readonly string[])[]): Promise<StorageReply[]>;
+  evalScript(script: string, keys: readonly string[], args: readonly string[]): Promise<StorageReply>;
+  close(): Promise<void>;
+}
