@@ -9,16 +9,18 @@
  * | nodeSeq                      | string | stratum (INCR)        | last node id handed to a stratum process; forever |
  * | roundCurrent                 | hash   | stratum               | PROP/slush: login -> summed credited difficulty (slush: integer score) of the open round; renamed at block found |
  * | roundTotal                   | string | stratum               | sum of raw share difficulty in the open round (effort numerator) |
- * | shareLog                     | list   | stratum (LPUSH)       | PPLNS: newest-first entries "login:diff"; trimmed to pplns.maxLogEntries |
+ * | shareLog                     | list   | stratum (LPUSH)       | PPLNS: newest-first entries "login:diff"; trimmed from the tail to just over 1.5 windows |
+ * | shareLogTotal                | string | stratum               | PPLNS: sum of the diffs in shareLog |
  * | round(hash)                  | hash   | stratum (block found) | login -> credited score for the round ending in block `hash`; deleted when the block is settled |
  * | blocksCandidates             | zset   | stratum / unlocker    | score = height, member = block hash; blocks waiting for maturity |
  * | blocksMatured                | zset   | unlocker              | score = height, member = block hash; unlocked or orphaned; forever |
  * | block(hash)                  | hash   | stratum / unlocker    | BlockRecord (below); forever |
- * | worker(addr)                 | hash   | stratum / unlocker / payments | hashes, lastShare (unix s), balance, pending, paid, threshold?; NEVER expires |
+ * | worker(addr)                 | hash   | stratum / unlocker / payments | hashes, lastShare (unix s), balance, pending, paid, threshold?, credited (lifetime credits), feePaid (tx fees charged, feePayer "payees"); NEVER expires |
+ * | creditedAddresses            | set    | unlocker              | every address ever credited (the payer's and the ledger checks' index; no KEYS/SCAN); forever |
  * | workerRigs(addr)             | hash   | stratum               | rig name -> lastShare (unix s); expires after 7 days idle |
  * | minerIps(addr)               | zset   | stratum               | ip -> last seen (unix ms); trimmed to 30 days, proves ownership for threshold changes |
  * | hashrateBucket(t)            | hash   | stratum               | field "total" | "m:<addr>" | "w:<addr>:<rig>" -> summed difficulty in the bucket starting at unix second t; TTL 2 x hashrateWindow + 1 h |
- * | stats                        | hash   | stratum / unlocker    | lastBlockFound (ms), lastBlockFoundHeight, totalShares, totalInvalid, roundStart (ms) |
+ * | stats                        | hash   | stratum / unlocker / payments | lastBlockFound (ms), lastBlockFoundHeight, totalShares, totalInvalid, roundStart (ms); unlocker: totalMined, totalRevenue (pool fees), totalCredited, blocksUnlocked, blocksOrphaned; payments: totalPaid, totalTxFees, totalFeesCharged |
  * | paymentsAll                  | zset   | payments              | score = unix s, member "txHash:amount:fee:mixin:nDest" (seed format); forever |
  * | payments(addr)               | zset   | payments              | score = unix s, member "txHash:amount:fee:mixin" (seed format); forever |
  * | payLock                      | string | payments              | "<token>" with PX; the single-payer lock |
@@ -43,11 +45,13 @@ export interface KeySchema {
   readonly roundCurrent: string;
   readonly roundTotal: string;
   readonly shareLog: string;
+  readonly shareLogTotal: string;
   round(blockHash: string): string;
   readonly blocksCandidates: string;
   readonly blocksMatured: string;
   block(blockHash: string): string;
   worker(address: string): string;
+  readonly creditedAddresses: string;
   workerRigs(address: string): string;
   minerIps(address: string): string;
   hashrateBucket(bucketStartSec: number): string;
@@ -75,11 +79,13 @@ export function keySchema(coin: string): KeySchema {
     roundCurrent: `${p}shares:roundCurrent`,
     roundTotal: `${p}shares:roundTotal`,
     shareLog: `${p}shares:log`,
+    shareLogTotal: `${p}shares:logTotal`,
     round: (h: string) => `${p}shares:round:${h}`,
     blocksCandidates: `${p}blocks:candidates`,
     blocksMatured: `${p}blocks:matured`,
     block: (h: string) => `${p}block:${h}`,
     worker: (a: string) => `${p}workers:${a}`,
+    creditedAddresses: `${p}ledger:addresses`,
     workerRigs: (a: string) => `${p}workers:${a}:rigs`,
     minerIps: (a: string) => `${p}workers:${a}:ips`,
     hashrateBucket: (t: number) => `${p}hr:${t}`,

@@ -1,0 +1,109 @@
+/**
+ * Pool blocks in the seed's API format. Our store keeps one `block(hash)` hash per block (BlockRecord in
+ * shared/redis/keys.ts: hash, height, time ms, difficulty, shares, finder, scheme, status, reward?) and the zsets
+ * `blocksCandidates` / `blocksMatured` (score = height, member = hash). The seed's front-ends expect flat
+ * `[member, score, ...]` lists whose member is
+ *   candidate:  "hash:time:difficulty:shares"
+ *   unlocked:   "hash:time:difficulty:shares:0:reward"
+ *   orphaned:   "hash:time:difficulty:shares:1"
+ * with `time` in unix SECONDS (the seed's pages do `new Date(time * 1000)`) and score = height as a string (what
+ * Redis WITHSCORES returned to the seed).
+ */
+import type { KeySchema } from '../../shared/redis/keys.js';
+import type { Storage } from '../../shared/storage/port.js';
+import { chunkedPipeline, hashReply, stringList, toBigInt } from './replies.js';
+
+export type BlockStatus = 'candidate' | 'unlocked' | 'orphaned';
+
+export interface BlockView {
+  hash: string;
+  height: number;
+  /** unix ms the pool found it */
+  timeMs: number;
+  difficulty: bigint;
+  shares: bigint;
+  status: BlockStatus;
+  reward: bigint | null;
+}
+
+export function blockView(hash: string, height: number, rec: Record<string, string>): BlockView {
+  const status: BlockStatus = rec.status === 'unlocked' || rec.status === 'orphaned' ? rec.status : 'candidate';
+  const timeMs = Number(toBigInt(rec.time));
+  return {
+    hash: rec.hash ?? hash,
+    height: rec.height !== undefined && /^\d+$/.test(rec.height) ? Number(rec.height) : height,
+    timeMs: Number.isSafeInteger(timeMs) ? timeMs : 0,
+    difficulty: toBigInt(rec.difficulty),
+    shares: toBigInt(rec.shares),
+    status,
+    reward: rec.reward !== undefined && /^\d+$/.test(rec.reward) ? BigInt(rec.reward) : null,
+  };
+}
+
+/** The seed's member string for a block. */
+export function blockMember(b: BlockView): string {
+  const base = `${b.hash}:${Math.floor(b.timeMs / 1000)}:${b.difficulty}:${b.shares}`;
+  if (b.status === 'orphaned') return `${base}:1`;
+  if (b.status === 'unlocked') return `${base}:0:${b.reward ?? 0n}`;
+  return base;
+}
+
+/** Pairs a WITHSCORES reply into [member, score] tuples. */
+export function pairs(flat: readonly string[]): [string, string][] {
+  const out: [string, string][] = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) out.push([flat[i] as string, flat[i + 1] as string]);
+  return out;
+}
+
+/** Loads the block records for [hash, heightScore] pairs, in order. */
+export async function loadBlocks(
+  storage: Storage,
+  keys: KeySchema,
+  entries: readonly (readonly [string, string])[],
+): Promise<BlockView[]> {
+  const replies = await chunkedPipeline(
+    storage,
+    entries.map(([hash]) => ['HGETALL', keys.block(hash)]),
+  );
+  return entries.map(([hash, score], i) => blockView(hash, Number(score), hashReply(replies[i], 'block')));
+}
+
+/** Flat seed list [member, score, member, score, ...] for blocks. */
+export function flatBlocks(blocks: readonly BlockView[]): string[] {
+  return blocks.flatMap((b) => [blockMember(b), String(b.height)]);
+}
+
+export interface MaturedTotals {
+  unlocked: number;
+  orphaned: number;
+  /** Sum of rewards of unlocked blocks (atomic units). */
+  revenue: bigint;
+  /** Sum of network difficulty of unlocked blocks. */
+  difficulty: bigint;
+  /** Sum of round shares of unlocked blocks. */
+  shares: bigint;
+}
+
+/**
+ * Totals over every matured block (the seed's /admin_stats and the stats snapshot's orphan count). Reads each
+ * block's status, reward, difficulty and shares: O(blocks found), pipelined in chunks.
+ */
+export async function maturedTotals(storage: Storage, keys: KeySchema): Promise<MaturedTotals> {
+  const hashes = stringList(await storage.command(['ZRANGE', keys.blocksMatured, '0', '-1']), 'blocksMatured');
+  const replies = await chunkedPipeline(
+    storage,
+    hashes.map((h) => ['HMGET', keys.block(h), 'status', 'reward', 'difficulty', 'shares']),
+  );
+  const t: MaturedTotals = { unlocked: 0, orphaned: 0, revenue: 0n, difficulty: 0n, shares: 0n };
+  for (const r of replies) {
+    const [status, reward, difficulty, shares] = stringList(r, 'block fields');
+    if (status === 'orphaned') t.orphaned++;
+    else if (status === 'unlocked') {
+      t.unlocked++;
+      t.revenue += toBigInt(reward);
+      t.difficulty += toBigInt(difficulty);
+      t.shares += toBigInt(shares);
+    }
+  }
+  return t;
+}

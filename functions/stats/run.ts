@@ -1,0 +1,176 @@
+/**
+ * The stats function: builds the pool/network snapshot the API serves and appends chart points.
+ *
+ * Reads (keys from shared/redis/keys.ts): hashrateBucket(t) for the buckets in api.hashrateWindow, roundTotal,
+ * stats, blocksCandidates, blocksMatured (newest api.blocks) and their block(hash) records, paymentsAll (newest
+ * api.payments), creditedAddresses + worker(addr).paid (miners paid), the previous statsSnapshot; the daemon's last
+ * block header.
+ * Writes (one MULTI, skipped on dryRun): statsSnapshot (JSON PoolStatsSnapshot, EX 3600), heartbeat("stats") = unix
+ * ms, and once per stats.chartInterval slot the chart points: chart(hashrate|miners|workers|difficulty) and
+ * minerChart(addr) per miner active in the window (functions/stats/charts.ts for trimming and TTLs).
+ *
+ * Recipe:
+ *  1. one pipeline of reads (+ the daemon header in parallel);
+ *  2. sum the buckets: pool hashrate = total / span, miners = distinct m: fields, workers = distinct w: fields;
+ *  3. one pipeline for the listed blocks' records and the credited addresses' `paid`;
+ *  4. network: the header's difficulty, height, timestamp, reward, hash; hashrate = difficulty / 120. If the daemon
+ *     fails, the previous snapshot's network is kept (logged) so pool stats stay fresh; with none, the run fails;
+ *  5. effort = roundTotal / network difficulty;
+ *  6. write snapshot, heartbeat and (new slot only) chart points atomically.
+ */
+import { errorMessage } from '../../shared/errors.js';
+import { keySchema } from '../../shared/redis/keys.js';
+import { flatBlocks, loadBlocks, pairs } from './blocks.js';
+import { CHART_POINT_COMMANDS, POOL_CHARTS, chartPointCommands, chartSlot, type PoolChartName } from './charts.js';
+import type { StatsDeps, StatsInput } from './deps.js';
+import { bucketWindow, hashrateOf, sumBuckets } from './hashrate.js';
+import { chunkedPipeline, hashReply, intReply, optString, stringList, toBigInt, toIntOrNull } from './replies.js';
+import { SNAPSHOT_VERSION, parseSnapshot, type PoolStatsSnapshot } from './snapshot.js';
+
+/** Monero's target block time (s), the seed's `blockTime` and the network hashrate divisor. */
+export const BLOCK_TIME_SECONDS = 120;
+/** statsSnapshot lifetime (s): a stale snapshot disappears rather than being served for ever. */
+export const SNAPSHOT_TTL_SECONDS = 3600;
+export const HEARTBEAT_NAME = 'stats';
+/** Miners whose chart points go in one MULTI. */
+const MINER_CHART_CHUNK = 100;
+
+export async function run(deps: StatsDeps, input: StatsInput = {}): Promise<PoolStatsSnapshot> {
+  const { storage, config, log } = deps;
+  const keys = keySchema(config.coin);
+  const nowMs = deps.now();
+  const nowSec = Math.floor(nowMs / 1000);
+  const win = bucketWindow(nowSec, config.api.hashrateWindow);
+  const slot = chartSlot(nowSec, config.stats.chartInterval);
+  const slotText = String(slot);
+
+  // 1. reads
+  const fixed: string[][] = [
+    ['GET', keys.statsSnapshot],
+    ['GET', keys.roundTotal],
+    ['HGETALL', keys.stats],
+    ['ZRANGE', keys.blocksCandidates, '0', '-1', 'WITHSCORES'],
+    ['ZREVRANGE', keys.blocksMatured, '0', String(config.api.blocks - 1), 'WITHSCORES'],
+    ['ZCARD', keys.blocksMatured],
+    ['ZREVRANGE', keys.paymentsAll, '0', String(config.api.payments - 1), 'WITHSCORES'],
+    ['ZCARD', keys.paymentsAll],
+    ['SMEMBERS', keys.creditedAddresses],
+    ['ZRANGEBYSCORE', keys.chart('hashrate'), slotText, slotText, 'LIMIT', '0', '1'],
+  ];
+  const bucketCmds = win.starts.map((t) => ['HGETALL', keys.hashrateBucket(t)]);
+  const [replies, header] = await Promise.all([
+    storage.pipeline([...fixed, ...bucketCmds]),
+    deps.daemon.getLastBlockHeader().then(
+      (h) => ({ ok: true as const, h }),
+      (e: unknown) => ({ ok: false as const, e }),
+    ),
+  ]);
+  const previous = parseSnapshot(optString(replies[0]));
+  const roundTotal = toBigInt(optString(replies[1]));
+  const statsHash = hashReply(replies[2], 'stats');
+  const candidates = pairs(stringList(replies[3]));
+  const matured = pairs(stringList(replies[4]));
+  const maturedCount = intReply(replies[5]);
+  const payments = stringList(replies[6]);
+  const paymentsCount = intReply(replies[7]);
+  const credited = stringList(replies[8]);
+  const slotTaken = stringList(replies[9]).length > 0;
+
+  // 2. buckets
+  const sums = sumBuckets(win.starts.map((_, i) => hashReply(replies[fixed.length + i], 'hashrate bucket')));
+  const hashrate = hashrateOf(sums.total, win.span);
+
+  // 3. block records and miners paid
+  const blocks = await loadBlocks(storage, keys, [...candidates, ...matured]);
+  const paidReplies = await chunkedPipeline(
+    storage,
+    credited.map((a) => ['HGET', keys.worker(a), 'paid']),
+  );
+  const minersPaid = paidReplies.filter((r) => toBigInt(optString(r)) > 0n).length;
+
+  // 4. network
+  let network: PoolStatsSnapshot['network'];
+  if (header.ok) {
+    const h = header.h;
+    network = {
+      difficulty: h.difficulty.toString(),
+      height: h.height,
+      timestamp: h.timestamp,
+      reward: h.reward.toString(),
+      hash: h.hash,
+      hashrate: Math.round(Number(h.difficulty) / BLOCK_TIME_SECONDS),
+    };
+  } else if (previous !== null) {
+    log.error({ err: errorMessage(header.e) }, 'stats: daemon unreachable, keeping the previous network stats');
+    network = previous.network;
+  } else {
+    throw header.e;
+  }
+
+  // 5. snapshot
+  const difficulty = BigInt(network.difficulty);
+  const snapshot: PoolStatsSnapshot = {
+    version: SNAPSHOT_VERSION,
+    time: nowMs,
+    pool: {
+      hashrate,
+      miners: sums.miners.size,
+      workers: sums.workers.size,
+      roundHashes: roundTotal.toString(),
+      effort: difficulty > 0n ? Number(roundTotal) / Number(difficulty) : null,
+      roundStart: toIntOrNull(statsHash.roundStart),
+      lastBlockFound: statsHash.lastBlockFound ?? null,
+      lastBlockFoundHeight: toIntOrNull(statsHash.lastBlockFoundHeight),
+      stats: statsHash,
+      blocks: flatBlocks(blocks),
+      totalBlocks: maturedCount + candidates.length,
+      blocksCandidates: candidates.length,
+      blocksUnlocked: toIntOrNull(statsHash.blocksUnlocked) ?? 0,
+      blocksOrphaned: toIntOrNull(statsHash.blocksOrphaned) ?? 0,
+      payments,
+      totalPayments: paymentsCount,
+      totalMinersPaid: minersPaid,
+    },
+    network,
+  };
+
+  if (input.dryRun === true) return snapshot;
+
+  // 6. writes: miner chart points first (in atomic chunks, one miner's commands never split), then one MULTI with
+  // the pool points (the hashrate point marks the slot done), the snapshot and the heartbeat. A run that dies in
+  // between leaves the slot open, and the next run rewrites the miners' points in place.
+  const writes: string[][] = [];
+  let chartPoints = 0;
+  if (!slotTaken) {
+    const { chartInterval, chartRetention } = config.stats;
+    const minerCmds: string[][] = [];
+    for (const [login, sum] of sums.miners) {
+      const v = hashrateOf(sum, win.span);
+      minerCmds.push(...chartPointCommands(keys.minerChart(login), slot, v, nowSec, chartRetention, chartInterval));
+    }
+    const perMiner = CHART_POINT_COMMANDS;
+    for (let i = 0; i < minerCmds.length; i += MINER_CHART_CHUNK * perMiner) {
+      await storage.multi(minerCmds.slice(i, i + MINER_CHART_CHUNK * perMiner));
+    }
+    const values: Record<PoolChartName, number | bigint> = {
+      hashrate,
+      miners: sums.miners.size,
+      workers: sums.workers.size,
+      difficulty,
+    };
+    for (const name of POOL_CHARTS) {
+      writes.push(...chartPointCommands(keys.chart(name), slot, values[name], nowSec, chartRetention, chartInterval));
+    }
+    chartPoints = POOL_CHARTS.length + sums.miners.size;
+  }
+  writes.push(
+    ['SET', keys.statsSnapshot, JSON.stringify(snapshot), 'EX', String(SNAPSHOT_TTL_SECONDS)],
+    ['SET', keys.heartbeat(HEARTBEAT_NAME), String(nowMs)],
+  );
+  await storage.multi(writes);
+  log.info(
+    { hashrate, miners: snapshot.pool.miners, workers: snapshot.pool.workers, height: network.height, chartPoints },
+    'stats: snapshot written',
+  );
+  return snapshot;
+}

@@ -1,0 +1,69 @@
+/**
+ * IP banning by invalid-share ratio (the seed's rule): once an IP has submitted `checkThreshold` shares, if
+ * invalid/valid >= invalidPercent % it is banned for `time` seconds, else both counters reset. Bans expire on
+ * their own (checked on lookup and swept periodically). Bans are per process; in cluster mode the primary relays a
+ * ban to every fork (see cluster.ts).
+ *
+ * State: Map ip -> {valid, invalid}; Map ip -> bannedUntil (unix ms).
+ */
+export interface BanConfig {
+  readonly enabled: boolean;
+  readonly time: number;
+  readonly invalidPercent: number;
+  readonly checkThreshold: number;
+}
+
+export class BanList {
+  private readonly counts = new Map<string, { valid: number; invalid: number }>();
+  private readonly banned = new Map<string, number>();
+
+  constructor(
+    private readonly cfg: BanConfig,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  get banSeconds(): number {
+    return this.cfg.time;
+  }
+
+  isBanned(ip: string): boolean {
+    const until = this.banned.get(ip);
+    if (until === undefined) return false;
+    if (until <= this.now()) {
+      this.banned.delete(ip);
+      return false;
+    }
+    return true;
+  }
+
+  /** Records a share outcome; returns true when this share got the IP banned. */
+  record(ip: string, valid: boolean): boolean {
+    if (!this.cfg.enabled) return false;
+    const c = this.counts.get(ip) ?? { valid: 0, invalid: 0 };
+    if (valid) c.valid += 1;
+    else c.invalid += 1;
+    this.counts.set(ip, c);
+    if (c.valid + c.invalid < this.cfg.checkThreshold) return false;
+    this.counts.delete(ip);
+    const ratio = c.valid === 0 ? Infinity : (c.invalid / c.valid) * 100;
+    if (ratio >= this.cfg.invalidPercent) {
+      this.ban(ip);
+      return true;
+    }
+    return false;
+  }
+
+  ban(ip: string, untilMs = this.now() + this.cfg.time * 1000): void {
+    this.banned.set(ip, untilMs);
+    this.counts.delete(ip);
+  }
+
+  sweep(): void {
+    const t = this.now();
+    for (const [ip, until] of this.banned) if (until <= t) this.banned.delete(ip);
+  }
+
+  get size(): number {
+    return this.banned.size;
+  }
+}

@@ -1,0 +1,171 @@
+/**
+ * Starts one stratum node process: node id from Redis, job manager, native hasher, share recorder, miner ports,
+ * health/metrics endpoint. `startStratumNode` returns a handle whose stop() closes everything in order
+ * (ports, then a final share flush, then Redis and the hasher).
+ *
+ * Redis written here: nodeSeq (INCR at start; the node id goes into every extra nonce), and everything listed in
+ * docs/CONTRACTS.md "What the stratum node writes" through recorder.ts.
+ */
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { PoolConfig } from '../shared/config/schema.js';
+import type { DaemonClient } from '../shared/rpc/daemon.js';
+import { keySchema } from '../shared/redis/keys.js';
+import { createHasher, type Hasher } from '../native/index.js';
+import { JobManager } from './jobs.js';
+import { chainFromDaemon } from './chain.js';
+import { ShareRecorder } from './recorder.js';
+import { BanList } from './bans.js';
+import { StratumPool, type PortSettings } from './pool.js';
+import { startServers } from './server.js';
+import { startHealthServer } from './health.js';
+import { createMetrics, type Metrics } from './metrics.js';
+
+export interface StratumNodeDeps {
+  readonly config: PoolConfig;
+  readonly redis: Redis;
+  readonly daemon: DaemonClient;
+  readonly log: Logger;
+  /** Defaults to a light-mode native hasher on all cores. */
+  readonly hasher?: Hasher;
+  /** Bind address for miner ports (default 0.0.0.0). */
+  readonly host?: string;
+  readonly onBan?: (ip: string, untilMs: number) => void;
+}
+
+export interface StratumNode {
+  readonly nodeId: number;
+  readonly ports: readonly number[];
+  readonly healthPort: number | null;
+  readonly pool: StratumPool;
+  readonly jobs: JobManager;
+  readonly bans: BanList;
+  readonly recorder: ShareRecorder;
+  readonly metrics: Metrics;
+  stop(): Promise<void>;
+}
+
+export async function startStratumNode(deps: StratumNodeDeps): Promise<StratumNode> {
+  const { config, redis, log } = deps;
+  const ps = config.poolServer;
+  const keys = keySchema(config.coin);
+  const nodeId = Number(await redis.incr(keys.nodeSeq)) >>> 0;
+  const metrics = createMetrics();
+  const hasher = deps.hasher ?? createHasher({ mode: 'light' });
+  const ownsHasher = deps.hasher === undefined;
+  const jobs = new JobManager({
+    chain: chainFromDaemon(deps.daemon),
+    poolAddress: ps.poolAddress,
+    nodeId,
+    blockRefreshMs: ps.blockRefreshInterval,
+    templateRefreshMs: ps.templateRefreshInterval * 1000,
+    log: log.child({ part: 'jobs' }),
+  });
+  await jobs.start();
+  const recorder = new ShareRecorder(
+    redis,
+    {
+      prefix: keys.prefix,
+      scheme: config.rewards.scheme,
+      slushWeight: ps.slushMining.enabled ? ps.slushMining.weight : 0,
+      pplnsWindow: config.rewards.pplnsWindow,
+      batchMs: ps.shareBatchInterval,
+      hashrateWindowSec: config.api.hashrateWindow,
+      nodeId,
+    },
+    log.child({ part: 'recorder' }),
+  );
+  recorder.setNetworkDifficulty(jobs.current.difficulty);
+  recorder.start();
+  const bans = new BanList(ps.banning);
+  const pool = new StratumPool({
+    settings: {
+      network: config.network,
+      addressPolicy: ps.addressPolicy,
+      fixedDiffSeparator: ps.fixedDiffSeparator,
+      varDiff: ps.varDiff,
+      shareTrust: ps.shareTrust,
+      minerTimeoutSec: ps.minerTimeout,
+    },
+    jobs,
+    hasher,
+    recorder,
+    bans,
+    metrics,
+    log: log.child({ part: 'stratum' }),
+    submitBlock: (blob) => deps.daemon.submitBlock(blob).then(() => undefined),
+    ...(deps.onBan ? { onBan: deps.onBan } : {}),
+  });
+  pool.start();
+  const portSettings: PortSettings[] = ps.ports.map((p) => ({
+    port: p.port,
+    difficulty: p.difficulty,
+    desc: p.desc,
+    tls: p.tls,
+    proxyProtocol: p.proxyProtocol,
+    solo: p.solo,
+  }));
+  const servers = await startServers(
+    pool,
+    {
+      host: deps.host ?? '0.0.0.0',
+      ports: portSettings,
+      tls: ps.tls,
+      maxLineBytes: ps.maxLineBytes,
+      loginTimeoutSec: ps.loginTimeout,
+      maxConnectionsPerIp: ps.maxConnectionsPerIp,
+    },
+    log.child({ part: 'server' }),
+    metrics,
+  );
+  const startedAt = Date.now();
+  const health = ps.health.enabled
+    ? await startHealthServer(
+        ps.health.host,
+        ps.health.port,
+        {
+          health() {
+            const age = jobs.hasTemplate ? (Date.now() - jobs.current.createdAt) / 1000 : Infinity;
+            const fresh = age <= ps.templateRefreshInterval * 10 && jobs.lastError === null;
+            metrics.miners.set(pool.minerCount);
+            metrics.bannedIps.set(bans.size);
+            return {
+              ok: fresh,
+              body: {
+                status: fresh ? 'ok' : 'degraded',
+                ...(jobs.lastError ? { reason: jobs.lastError } : {}),
+                nodeId,
+                height: jobs.hasTemplate ? jobs.current.height : null,
+                templateAgeSec: Number.isFinite(age) ? Math.round(age) : null,
+                miners: pool.minerCount,
+                connections: pool.connections.size,
+                pendingShares: recorder.pending,
+                uptimeSec: Math.round((Date.now() - startedAt) / 1000),
+              },
+            };
+          },
+        },
+        metrics,
+      )
+    : null;
+  log.info({ nodeId, ports: servers.boundPorts, health: health?.port ?? null }, 'stratum node ready');
+
+  return {
+    nodeId,
+    ports: servers.boundPorts,
+    healthPort: health?.port ?? null,
+    pool,
+    jobs,
+    bans,
+    recorder,
+    metrics,
+    async stop() {
+      jobs.stop();
+      pool.stop();
+      await servers.close();
+      await recorder.stop();
+      await health?.close();
+      if (ownsHasher) await hasher.close();
+    },
+  };
+}

@@ -1,0 +1,175 @@
+/**
+ * The job manager: follows the chain tip, keeps the current block template plus a short history, and makes
+ * per-miner jobs from it.
+ *
+ * Data model (in memory only):
+ * - ActiveTemplate {id, height, prevHash, seedHash, nextSeedHash, difficulty (network, bigint), reward, template}:
+ *   the current one and up to HISTORY-1 older ones. A job whose template has a lower height than the current one is
+ *   stale ("Block expired"); one for an older template at the same height (a transaction refresh) is still a valid
+ *   block and is accepted.
+ * - Extra nonce (reserve_size 8 at reserved_offset): 4 bytes node id (from Redis INCR at start, unique per stratum
+ *   process) + 4 bytes per-miner counter, so no two miners on any node ever hash the same blob.
+ *
+ * The tip is polled every blockRefreshInterval ms with the cheap get_last_block_header; the template is fetched
+ * only when the tip changed, and again every templateRefreshInterval s to pick up new transactions.
+ */
+import { EventEmitter } from 'node:events';
+import { bytesToHex, hexToBytes } from '../shared/hex.js';
+import { hashingBlob, parseBlockTemplate, type BlockTemplate } from '../shared/monero/template.js';
+import { errorMessage } from '../shared/errors.js';
+import type { Logger } from 'pino';
+
+export const RESERVE_SIZE = 8;
+const HISTORY = 4;
+
+export interface RawTemplate {
+  readonly blob: string;
+  readonly reservedOffset: number;
+  readonly height: number;
+  readonly difficulty: bigint;
+  readonly seedHash: string;
+  readonly nextSeedHash: string;
+  readonly prevHash: string;
+  readonly expectedReward: bigint;
+}
+
+/** What the job manager needs from monerod (an adapter over the daemon RPC client, see chain.ts). */
+export interface ChainSource {
+  tip(): Promise<{ hash: string; height: number }>;
+  template(walletAddress: string, reserveSize: number): Promise<RawTemplate>;
+  submitBlock(blobHex: string): Promise<void>;
+}
+
+export interface ActiveTemplate {
+  readonly id: number;
+  readonly height: number;
+  readonly prevHash: string;
+  readonly seedHash: string;
+  readonly nextSeedHash: string;
+  readonly difficulty: bigint;
+  readonly reward: bigint;
+  readonly template: BlockTemplate;
+  readonly createdAt: number;
+}
+
+export interface JobManagerOptions {
+  readonly chain: ChainSource;
+  readonly poolAddress: string;
+  readonly nodeId: number;
+  readonly blockRefreshMs: number;
+  readonly templateRefreshMs: number;
+  readonly log: Logger;
+}
+
+export declare interface JobManager {
+  on(event: 'template', listener: (t: ActiveTemplate, reason: 'tip' | 'refresh') => void): this;
+}
+
+export class JobManager extends EventEmitter {
+  private readonly history: ActiveTemplate[] = [];
+  private templateSeq = 0;
+  private nonceCounter = 0;
+  private lastTipHash = '';
+  private lastTemplateAt = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private polling = false;
+  private stopped = false;
+  lastError: string | null = null;
+
+  constructor(private readonly opts: JobManagerOptions) {
+    super();
+  }
+
+  /** Fetches the first template (throws if the daemon cannot give one), then starts polling. */
+  async start(): Promise<void> {
+    await this.refresh('tip');
+    this.schedule();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  get current(): ActiveTemplate {
+    const t = this.history[0];
+    if (!t) throw new Error('no block template yet');
+    return t;
+  }
+
+  get hasTemplate(): boolean {
+    return this.history.length > 0;
+  }
+
+  find(id: number): ActiveTemplate | undefined {
+    return this.history.find((t) => t.id === id);
+  }
+
+  /** A fresh 8-byte extra nonce for a miner: node id (BE) then counter (BE). */
+  nextExtraNonce(): Uint8Array {
+    this.nonceCounter = (this.nonceCounter + 1) >>> 0;
+    const b = new Uint8Array(RESERVE_SIZE);
+    const v = new DataView(b.buffer);
+    v.setUint32(0, this.opts.nodeId >>> 0, false);
+    v.setUint32(4, this.nonceCounter, false);
+    return b;
+  }
+
+  /** The hashing blob (zero nonce) of a template for one miner's extra nonce. */
+  blobFor(t: ActiveTemplate, extraNonce: Uint8Array): Uint8Array {
+    return hashingBlob(t.template, extraNonce);
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => void this.poll(), this.opts.blockRefreshMs);
+    this.timer.unref?.();
+  }
+
+  private async poll(): Promise<void> {
+    if (this.polling || this.stopped) return;
+    this.polling = true;
+    try {
+      const tip = await this.opts.chain.tip();
+      if (tip.hash !== this.lastTipHash) await this.refresh('tip');
+      else if (Date.now() - this.lastTemplateAt >= this.opts.templateRefreshMs) await this.refresh('refresh');
+      this.lastError = null;
+    } catch (e) {
+      this.lastError = errorMessage(e);
+      this.opts.log.warn({ err: this.lastError }, 'block template poll failed');
+    } finally {
+      this.polling = false;
+      this.schedule();
+    }
+  }
+
+  /** Fetches a template now (also used right after a block is found). */
+  async refresh(reason: 'tip' | 'refresh'): Promise<ActiveTemplate> {
+    const tip = await this.opts.chain.tip();
+    const raw = await this.opts.chain.template(this.opts.poolAddress, RESERVE_SIZE);
+    const template = parseBlockTemplate(hexToBytes(raw.blob), raw.reservedOffset, RESERVE_SIZE);
+    const prev = this.history[0];
+    const t: ActiveTemplate = {
+      id: ++this.templateSeq,
+      height: raw.height,
+      prevHash: raw.prevHash,
+      seedHash: raw.seedHash,
+      nextSeedHash: raw.nextSeedHash,
+      difficulty: raw.difficulty,
+      reward: raw.expectedReward,
+      template,
+      createdAt: Date.now(),
+    };
+    this.lastTipHash = tip.hash;
+    this.lastTemplateAt = Date.now();
+    if (prev && prev.height === t.height && prev.prevHash === t.prevHash && bytesToHex(prev.template.bytes) === raw.blob) {
+      return prev; // nothing changed: keep job ids stable, push nothing
+    }
+    this.history.unshift(t);
+    if (this.history.length > HISTORY) this.history.length = HISTORY;
+    this.opts.log.info({ height: t.height, difficulty: t.difficulty.toString(), reason, txs: template.txCount - 1 }, 'new block template');
+    this.emit('template', t, prev && prev.height === t.height ? 'refresh' : reason);
+    return t;
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * One logged-in miner connection and the jobs it was sent.
+ *
+ * Data model (in memory): Miner {sessionId, ip, login (payout address), rig, solo, difficulty, fixedDiff, vardiff,
+ * trust, extraNonce (8 bytes, unique per miner), jobs (the last MAX_JOBS, newest last), lastActivity}.
+ * MinerJob {id (unique per push), templateId, height, difficulty, target, extraNonce, blob (hashing blob with a
+ * zero nonce), seedHash, submissions (canonical lowercase nonces already accepted or rejected for this job)}.
+ */
+import { randomBytes } from 'node:crypto';
+import { targetForDifficulty, type StratumTarget } from '../shared/monero/difficulty.js';
+import { bytesToHex } from '../shared/hex.js';
+import { VarDiff, type VarDiffConfig } from './vardiff.js';
+import { ShareTrust, type TrustConfig } from './trust.js';
+import type { ActiveTemplate } from './jobs.js';
+
+export const MAX_JOBS = 4;
+/** Per job, the most submissions we remember for duplicate detection (a miner at its difficulty sends far fewer). */
+export const MAX_SUBMISSIONS_PER_JOB = 100_000;
+
+export interface MinerJob {
+  readonly id: string;
+  readonly templateId: number;
+  readonly height: number;
+  readonly difficulty: number;
+  readonly target: StratumTarget;
+  readonly extraNonce: Uint8Array;
+  readonly blob: Uint8Array;
+  readonly seedHash: string;
+  readonly submissions: Set<string>;
+}
+
+/** The job object xmrig parses (PROTOCOL.md §1). */
+export interface StratumJob {
+  readonly blob: string;
+  readonly job_id: string;
+  readonly target: string;
+  readonly algo: 'rx/0';
+  readonly height: number;
+  readonly seed_hash: string;
+  readonly next_seed_hash?: string;
+  readonly id: string;
+}
+
+let jobSeq = 0;
+const jobSalt = randomBytes(3).toString('hex');
+
+export class Miner {
+  readonly sessionId = randomBytes(16).toString('hex');
+  readonly jobs: MinerJob[] = [];
+  difficulty: number;
+  lastActivity = Date.now();
+  validShares = 0;
+  invalidShares = 0;
+  readonly vardiff: VarDiff;
+  readonly trust: ShareTrust;
+
+  constructor(
+    readonly ip: string,
+    readonly port: number,
+    readonly login: string,
+    readonly rig: string,
+    readonly solo: boolean,
+    startDifficulty: number,
+    readonly fixedDiff: boolean,
+    readonly extraNonce: Uint8Array,
+    varDiff: VarDiffConfig,
+    trust: TrustConfig,
+  ) {
+    this.difficulty = startDifficulty;
+    this.vardiff = new VarDiff(varDiff, Date.now() / 1000);
+    this.trust = new ShareTrust(trust);
+  }
+
+  /** Makes a new job (always a new id) for the given template at the miner's current difficulty. */
+  newJob(t: ActiveTemplate, blob: Uint8Array): StratumJob {
+    const job: MinerJob = {
+      id: `${jobSalt}${(++jobSeq).toString(36)}`,
+      templateId: t.id,
+      height: t.height,
+      difficulty: this.difficulty,
+      target: targetForDifficulty(this.difficulty),
+      extraNonce: this.extraNonce,
+      blob,
+      seedHash: t.seedHash,
+      submissions: new Set(),
+    };
+    this.jobs.push(job);
+    if (this.jobs.length > MAX_JOBS) this.jobs.shift();
+    return {
+      blob: bytesToHex(blob),
+      job_id: job.id,
+      target: job.target.hex,
+      algo: 'rx/0',
+      height: t.height,
+      seed_hash: t.seedHash,
+      ...(t.nextSeedHash ? { next_seed_hash: t.nextSeedHash } : {}),
+      id: this.sessionId,
+    };
+  }
+
+  findJob(id: string): MinerJob | undefined {
+    for (let i = this.jobs.length - 1; i >= 0; i--) if (this.jobs[i]!.id === id) return this.jobs[i];
+    return undefined;
+  }
+}

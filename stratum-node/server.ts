@@ -1,0 +1,202 @@
+/**
+ * Miner sockets: one TCP listener per configured port, optionally TLS and/or PROXY protocol v2 (the PROXY header
+ * comes first on the raw TCP stream, TLS starts after it, as an NLB sends it). Each socket gets newline framing with
+ * a hard line limit, a login timeout, a per-IP connection cap and write back-pressure limits, then its parsed lines
+ * go to StratumPool.handle. A socket that misbehaves is closed; other miners never notice.
+ *
+ * State: Map ip -> open connection count (per process).
+ */
+import net from 'node:net';
+import tls from 'node:tls';
+import { readFileSync } from 'node:fs';
+import type { Logger } from 'pino';
+import { parseProxyV2, normalizeIp } from './proxy-protocol.js';
+import { MSG, fail } from './messages.js';
+import type { Connection, PortSettings, StratumPool } from './pool.js';
+import type { Metrics } from './metrics.js';
+import type { Miner } from './miner.js';
+
+export interface ServerOptions {
+  readonly host: string;
+  readonly ports: readonly PortSettings[];
+  readonly tls: { readonly cert: string; readonly key: string } | null;
+  readonly maxLineBytes: number;
+  readonly loginTimeoutSec: number;
+  readonly maxConnectionsPerIp: number;
+}
+
+export interface StratumServers {
+  /** The bound port for each configured port (configured 0 means "any free port", used by tests). */
+  readonly boundPorts: readonly number[];
+  close(): Promise<void>;
+}
+
+const PROXY_HEADER_TIMEOUT_MS = 5000;
+const MAX_WRITE_BUFFER = 1 << 20;
+const MAX_IN_FLIGHT = 64;
+
+export async function startServers(pool: StratumPool, opts: ServerOptions, log: Logger, metrics: Metrics): Promise<StratumServers> {
+  const perIp = new Map<string, number>();
+  let secureContext: tls.SecureContext | null = null;
+  if (opts.ports.some((p) => p.tls)) {
+    if (!opts.tls) throw new Error('a TLS port is configured but poolServer.tls.cert/key are not set');
+    secureContext = tls.createSecureContext({ cert: readFileSync(opts.tls.cert), key: readFileSync(opts.tls.key) });
+  }
+  const servers: net.Server[] = [];
+  const bound: number[] = [];
+  const sockets = new Set<net.Socket>();
+
+  const accept = (raw: net.Socket, port: PortSettings): void => {
+    sockets.add(raw);
+    raw.once('close', () => sockets.delete(raw));
+    raw.on('error', () => undefined);
+    raw.setNoDelay(true);
+    raw.setKeepAlive(true, 60_000);
+    if (!port.proxyProtocol) return open(raw, normalizeIp(raw.remoteAddress), port, null);
+    let head = Buffer.alloc(0);
+    const timer = setTimeout(() => raw.destroy(), PROXY_HEADER_TIMEOUT_MS);
+    const onData = (chunk: Buffer): void => {
+      head = Buffer.concat([head, chunk]);
+      const r = parseProxyV2(head);
+      if (r.state === 'incomplete') return;
+      clearTimeout(timer);
+      raw.off('data', onData);
+      if (r.state === 'invalid') {
+        log.debug({ reason: r.reason }, 'bad PROXY header');
+        raw.destroy();
+        return;
+      }
+      raw.pause();
+      const ip = r.sourceIp ?? normalizeIp(raw.remoteAddress);
+      open(raw, ip, port, head.subarray(r.headerLength));
+    };
+    raw.on('data', onData);
+  };
+
+  const open = (raw: net.Socket, ip: string, port: PortSettings, rest: Buffer | null): void => {
+    const count = (perIp.get(ip) ?? 0) + 1;
+    if (count > opts.maxConnectionsPerIp) {
+      raw.end(JSON.stringify(fail(null, MSG.tooManyConnections)) + '\n');
+      setTimeout(() => raw.destroy(), 1000).unref();
+      return;
+    }
+    perIp.set(ip, count);
+    let socket: net.Socket = raw;
+    if (port.tls && secureContext) {
+      if (rest && rest.length > 0) raw.unshift(rest);
+      socket = new tls.TLSSocket(raw, { isServer: true, secureContext });
+      socket.on('error', () => undefined);
+      rest = null;
+    }
+    metrics.connections.inc();
+    let closed = false;
+    let inFlight = 0;
+    const conn: Connection & { miner: Miner | null } = {
+      ip,
+      port,
+      miner: null,
+      send(msg: object): void {
+        if (closed || !socket.writable) return;
+        if (socket.writableLength > MAX_WRITE_BUFFER) return conn.close('miner is not reading');
+        socket.write(JSON.stringify(msg) + '\n');
+      },
+      close(reason: string): void {
+        if (closed) return;
+        closed = true;
+        log.debug({ ip, reason }, 'closing miner socket');
+        socket.end();
+        setTimeout(() => socket.destroy(), 2000).unref();
+      },
+    };
+    const cleanup = (): void => {
+      if (!perIp.has(ip)) return;
+      closed = true;
+      const left = (perIp.get(ip) ?? 1) - 1;
+      if (left <= 0) perIp.delete(ip);
+      else perIp.set(ip, left);
+      metrics.connections.dec();
+      pool.detach(conn);
+      clearTimeout(loginTimer);
+    };
+    socket.once('close', cleanup);
+    raw.once('close', cleanup);
+    const loginTimer = setTimeout(() => {
+      if (!conn.miner) conn.close('no login in time');
+    }, opts.loginTimeoutSec * 1000);
+    loginTimer.unref();
+    pool.attach(conn);
+
+    let buf = '';
+    const onLine = (line: string): void => {
+      if (line.length === 0) return;
+      if (line.startsWith('GET ') || line.startsWith('HEAD ')) {
+        socket.end('HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nmining server online\n');
+        closed = true;
+        return;
+      }
+      let msg: unknown;
+      try {
+        msg = JSON.parse(line);
+      } catch {
+        conn.send(fail(null, 'Invalid JSON'));
+        conn.close('malformed JSON');
+        return;
+      }
+      if (inFlight >= MAX_IN_FLIGHT) {
+        const id = typeof msg === 'object' && msg !== null && 'id' in msg ? (msg as { id: unknown }).id : null;
+        conn.send(fail(typeof id === 'number' || typeof id === 'string' ? id : null, MSG.busy));
+        return;
+      }
+      inFlight += 1;
+      pool
+        .handle(conn, msg)
+        .catch((e: unknown) => log.error({ err: e instanceof Error ? e.message : String(e) }, 'stratum handler failed'))
+        .finally(() => {
+          inFlight -= 1;
+        });
+    };
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      if (closed) return;
+      buf += chunk;
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0 && !closed) {
+        const line = buf.slice(0, nl).replace(/\r$/, '');
+        buf = buf.slice(nl + 1);
+        if (Buffer.byteLength(line) > opts.maxLineBytes) return conn.close('line too long');
+        onLine(line);
+      }
+      if (Buffer.byteLength(buf) > opts.maxLineBytes) {
+        buf = '';
+        conn.close('line too long without newline');
+        socket.destroy();
+      }
+    });
+    if (rest && rest.length > 0) socket.emit('data', rest.toString('utf8'));
+    raw.resume();
+  };
+
+  for (const port of opts.ports) {
+    const server = net.createServer({ pauseOnConnect: false }, (s) => accept(s, port));
+    server.maxConnections = 20_000;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port.port, opts.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const addr = server.address();
+    bound.push(typeof addr === "object" && addr ? addr.port : port.port);
+    servers.push(server);
+    log.info({ port: bound[bound.length - 1], difficulty: port.difficulty, tls: port.tls, proxyProtocol: port.proxyProtocol, solo: port.solo }, 'stratum port listening');
+  }
+
+  return {
+    boundPorts: bound,
+    async close(): Promise<void> {
+      await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+      for (const s of sockets) s.destroy();
+    },
+  };
+}

@@ -1,0 +1,149 @@
+/**
+ * Live updates without reloads. A Poller runs one fetch at a time: on success it waits `intervalMs` (the long
+ * poll re-arms at once, unless the server answered immediately, then it waits too, so a Lambda that cannot hold
+ * a long poll degrades to plain polling); on failure it backs off exponentially up to `maxBackoffMs`.
+ * Connection is the site-wide health: any request that fails to reach the API marks it stale (the header marker
+ * and banner), the next success clears it.
+ *
+ * Data model: ConnectionState {ok, lastOk (ms), error, retryAt (ms)}.
+ */
+import { ApiError } from './api.js';
+
+export interface ConnectionState {
+  ok: boolean;
+  /** Unix ms of the last successful API answer; 0 = never. */
+  lastOk: number;
+  error: string;
+  /** Unix ms of the next retry while stale; 0 = none scheduled. */
+  retryAt: number;
+}
+
+type Listener<T> = (v: T) => void;
+
+export class Connection {
+  private state: ConnectionState = { ok: true, lastOk: 0, error: '', retryAt: 0 };
+  private listeners = new Set<Listener<ConnectionState>>();
+  private retryHooks = new Set<() => void>();
+
+  get current(): ConnectionState {
+    return this.state;
+  }
+
+  ok(): void {
+    this.set({ ok: true, lastOk: Date.now(), error: '', retryAt: 0 });
+  }
+
+  /** Unreachable, timed out or a 5xx make the site stale; a 4xx is an answer (e.g. "address not found"). */
+  fail(e: unknown, retryAt = 0): void {
+    if (e instanceof ApiError && e.kind === 'http' && e.status < 500) {
+      this.ok();
+      return;
+    }
+    this.set({ ...this.state, ok: false, error: e instanceof Error ? e.message : String(e), retryAt });
+  }
+
+  subscribe(fn: Listener<ConnectionState>): () => void {
+    this.listeners.add(fn);
+    fn(this.state);
+    return () => this.listeners.delete(fn);
+  }
+
+  /** Pollers register to be woken by "Retry now". */
+  onRetry(fn: () => void): () => void {
+    this.retryHooks.add(fn);
+    return () => this.retryHooks.delete(fn);
+  }
+
+  retryNow(): void {
+    for (const fn of this.retryHooks) fn();
+  }
+
+  private set(s: ConnectionState): void {
+    this.state = s;
+    for (const fn of this.listeners) fn(s);
+  }
+}
+
+export interface PollerOptions<T> {
+  fetch: (signal: AbortSignal) => Promise<T>;
+  onData: (data: T) => void;
+  onError?: (e: unknown) => void;
+  intervalMs: () => number;
+  /** Long poll: re-arm immediately after an answer that took at least `minHoldMs`. */
+  longPoll?: boolean;
+  minHoldMs?: number;
+  maxBackoffMs?: number;
+  connection: Connection;
+}
+
+const FIRST_BACKOFF_MS = 2_000;
+
+export class Poller<T> {
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private abort: AbortController | null = null;
+  private failures = 0;
+  private stopped = true;
+  private unhookRetry: (() => void) | null = null;
+
+  constructor(private readonly opts: PollerOptions<T>) {}
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.unhookRetry = this.opts.connection.onRetry(() => this.now());
+    void this.tick();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.abort?.abort();
+    this.abort = null;
+    this.unhookRetry?.();
+    this.unhookRetry = null;
+  }
+
+  /** Fetch now (e.g. after a form changed something), cancelling the wait. */
+  now(): void {
+    if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (this.abort === null) void this.tick();
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.tick();
+    }, ms);
+  }
+
+  private async tick(): Promise<void> {
+    if (this.stopped) return;
+    const abort = new AbortController();
+    this.abort = abort;
+    const started = Date.now();
+    try {
+      const data = await this.opts.fetch(abort.signal);
+      if (this.stopped || abort.signal.aborted) return;
+      this.failures = 0;
+      this.opts.connection.ok();
+      this.opts.onData(data);
+      const held = Date.now() - started;
+      const rearmAtOnce = this.opts.longPoll === true && held >= (this.opts.minHoldMs ?? 2_000);
+      this.abort = null;
+      this.schedule(rearmAtOnce ? 0 : this.opts.intervalMs());
+    } catch (e) {
+      if (this.stopped || abort.signal.aborted) return;
+      this.abort = null;
+      this.failures++;
+      const wait = Math.min(FIRST_BACKOFF_MS * 2 ** (this.failures - 1), this.opts.maxBackoffMs ?? 60_000);
+      this.opts.connection.fail(e, Date.now() + wait);
+      this.opts.onError?.(e);
+      this.schedule(wait);
+    }
+  }
+}

@@ -1,0 +1,300 @@
+/**
+ * My stats: `#/miner/<address>`. The address is checked in the browser first; then /stats_address (hashrate,
+ * balance, paid, last share, payments), /workers (per-worker hashrate) and /charts/miner (hashrate history) are
+ * polled while the page is open. Older payments page through /get_payments?time=&address=. The payout-threshold
+ * form POSTs /set_payout_threshold {address, threshold}.
+ * `#/miner` alone opens the address remembered in localStorage, or shows the lookup form.
+ */
+import { checkAddress } from '../address.js';
+import { ApiError, bodyError } from '../api.js';
+import { lineChart } from '../chart.js';
+import { h, replace } from '../dom.js';
+import { formatCoins, formatHashrate, formatInt, parseCoins } from '../format.js';
+import { Poller } from '../live.js';
+import { parseChart, parseMinerStats, parsePayments, parseWorkers, type MinerStats, type PaymentRow, type WorkerRow } from '../model.js';
+import type { PageContext, PageDef } from '../page.js';
+import { ago, coins, errorBox, notice, olderButton, section, table, tiles, txLink } from '../ui.js';
+import { addressForm, forgetAddress, rememberAddress, rememberedAddress } from './lookup.js';
+
+const CHART_REFRESH_MS = 60_000;
+
+export const minerPage: PageDef = {
+  name: 'miner',
+  title: 'My stats',
+  nav: 'My stats',
+  render(ctx: PageContext) {
+    const address = (ctx.params[0] ?? '').trim();
+    if (address === '') {
+      const saved = rememberedAddress();
+      if (saved !== '' && checkAddress(saved, ctx.config.network).ok) {
+        queueMicrotask(() => ctx.navigate(`miner/${saved}`, true));
+      }
+      return {
+        el: h(
+          'div',
+          { class: 'page page-miner' },
+          h('h1', null, 'My stats'),
+          h('p', null, 'Enter the wallet address you mine to. This browser remembers it for next time.'),
+          addressForm(ctx, 'miner-lookup', saved),
+        ),
+      };
+    }
+    const check = checkAddress(address, ctx.config.network);
+    if (!check.ok) {
+      return {
+        el: h(
+          'div',
+          { class: 'page page-miner' },
+          h('h1', null, 'My stats'),
+          errorBox(check.message, { id: 'address-error', 'data-error': 'address' }),
+          addressForm(ctx, 'miner-lookup', address),
+        ),
+      };
+    }
+    rememberAddress(address);
+    return minerView(ctx, address);
+  },
+};
+
+function minerView(ctx: PageContext, address: string): { el: HTMLElement; destroy(): void } {
+  const c = ctx.config;
+  const status = h('div', { id: 'miner-status', 'aria-live': 'polite' }, notice('Loading your stats…'));
+  const figures = tiles('Your figures', [
+    ['miner-hashrate', 'Hashrate'],
+    ['miner-balance', 'Pending balance'],
+    ['miner-paid', 'Total paid'],
+    ['miner-last-share', 'Last share'],
+    ['miner-hashes', 'Total hashes submitted'],
+    ['miner-threshold', 'Payout threshold'],
+  ]);
+  const workersBox = h('div', { id: 'workers' }, notice('Loading workers…'));
+  const paymentsBox = h('div', { id: 'miner-payments' });
+  const chart = lineChart({ label: 'Your hashrate', format: formatHashrate });
+  let payments: PaymentRow[] = [];
+  let olderLoaded = false;
+
+  const moreButton = olderButton('Load older payments', async () => {
+    const last = payments[payments.length - 1];
+    if (!last) return false;
+    const older = parsePayments(await ctx.api.get('/get_payments', { time: Math.floor(last.time / 1000), address })).filter(
+      (p) => p.time < last.time,
+    );
+    olderLoaded = true;
+    payments = [...payments, ...older];
+    renderPayments();
+    return older.length > 0;
+  });
+
+  const renderPayments = (): void => {
+    moreButton.hidden = payments.length === 0;
+    replace(
+      paymentsBox,
+      table<PaymentRow>(
+        'Payments to this address',
+        [
+          { label: 'Sent', cell: (p) => ago(p.time), key: 'time' },
+          { label: 'Amount', cell: (p) => coins(c, p.amount), numeric: true, key: 'amount' },
+          { label: 'Transaction', cell: (p) => txLink(c, p.hash), key: 'tx' },
+          { label: 'Fee', cell: (p) => coins(c, p.fee), numeric: true, wide: true, key: 'fee' },
+        ],
+        payments,
+        'No payments yet. Payouts go out once your balance reaches the threshold.',
+        { 'data-table': 'miner-payments' },
+      ),
+    );
+  };
+
+  const renderStats = (m: MinerStats, threshold: bigint | null): void => {
+    figures.set('miner-hashrate', formatHashrate(m.hashrate), String(m.hashrate));
+    figures.set(
+      'miner-balance',
+      coins(c, m.balance),
+      m.balance.toString(),
+      m.pending > 0n ? h('span', null, '+ ', coins(c, m.pending), ' being sent') : null,
+    );
+    figures.set('miner-paid', coins(c, m.paid), m.paid.toString());
+    figures.set('miner-last-share', m.lastShare > 0 ? ago(m.lastShare) : 'never', String(m.lastShare));
+    figures.set('miner-hashes', formatInt(m.hashes), m.hashes.toString());
+    const eff = m.threshold ?? threshold;
+    figures.set(
+      'miner-threshold',
+      eff !== null ? coins(c, eff) : '—',
+      eff !== null ? eff.toString() : '',
+      m.threshold !== null ? 'your own setting' : 'the pool default',
+    );
+    // The live list replaces the newest page; pages loaded with "older" stay below it.
+    if (!olderLoaded) payments = m.payments;
+    else {
+      const oldest = m.payments[m.payments.length - 1]?.time ?? Infinity;
+      payments = [...m.payments, ...payments.filter((p) => p.time < oldest)];
+    }
+    renderPayments();
+  };
+
+  const statsPoller = new Poller<{ found: boolean; miner: MinerStats | null }>({
+    connection: ctx.connection,
+    fetch: async (signal) => {
+      const body = await ctx.api.get('/stats_address', { address }, { signal });
+      const err = bodyError(body);
+      if (err !== null) return { found: false, miner: null };
+      return { found: true, miner: parseMinerStats(address, body) };
+    },
+    onData: ({ found, miner }) => {
+      if (!found || miner === null) {
+        replace(
+          status,
+          notice(
+            h('span', { 'data-miner': 'not-found' },
+              'The pool has no shares from this address yet. If you just started mining, give it a minute; check that xmrig shows accepted shares.',
+            ),
+          ),
+        );
+        return;
+      }
+      replace(status);
+      renderStats(miner, ctx.stats.value?.config.minPaymentThreshold ?? null);
+    },
+    onError: (e) => {
+      if (e instanceof ApiError && e.kind === 'http' && e.status < 500) {
+        replace(status, errorBox(e.message, { 'data-error': 'api' }));
+      }
+    },
+    intervalMs: () => c.refreshSeconds * 1000,
+  });
+
+  const workersPoller = new Poller<WorkerRow[]>({
+    connection: ctx.connection,
+    fetch: async (signal) => parseWorkers(await ctx.api.get('/workers', { address }, { signal })),
+    onData: (workers) => {
+      const sorted = [...workers].sort((a, b) => b.hashrate - a.hashrate || a.name.localeCompare(b.name));
+      replace(
+        workersBox,
+        table<WorkerRow>(
+          `Workers (${sorted.length})`,
+          [
+            { label: 'Worker', cell: (w) => w.name, key: 'name' },
+            { label: 'Hashrate', cell: (w) => formatHashrate(w.hashrate), numeric: true, key: 'hashrate' },
+            { label: 'Last share', cell: (w) => (w.lastShare > 0 ? ago(w.lastShare) : '—'), key: 'last' },
+            { label: 'Hashes', cell: (w) => (w.hashes !== null ? formatInt(w.hashes) : '—'), numeric: true, wide: true, key: 'hashes' },
+          ],
+          sorted,
+          'No workers seen recently.',
+          { 'data-table': 'workers' },
+        ),
+      );
+    },
+    intervalMs: () => c.refreshSeconds * 1000,
+  });
+
+  const chartPoller = new Poller({
+    connection: ctx.connection,
+    fetch: async (signal) => parseChart(await ctx.api.get('/charts/miner', { address }, { signal })),
+    onData: (series) => chart.setData(series),
+    intervalMs: () => CHART_REFRESH_MS,
+  });
+
+  const el = h(
+    'div',
+    { class: 'page page-miner' },
+    h('h1', null, 'My stats'),
+    h(
+      'p',
+      { class: 'address-line' },
+      h('span', { class: 'label' }, 'Address '),
+      h('code', { class: 'address', id: 'miner-address', title: address }, address),
+      ' ',
+      h('button', {
+        type: 'button',
+        class: 'link-button',
+        onclick: () => {
+          forgetAddress();
+          ctx.navigate('miner');
+        },
+      }, 'Use another address'),
+    ),
+    status,
+    section('Overview', 'miner-overview', figures.el),
+    section('Hashrate', 'miner-chart', h('div', { class: 'chart-host' }, chart.el)),
+    section('Workers', 'miner-workers', workersBox),
+    section('Payments', 'miner-payments', paymentsBox, moreButton),
+    section('Payout threshold', 'miner-threshold', thresholdForm(ctx, address, () => statsPoller.now())),
+  );
+  statsPoller.start();
+  workersPoller.start();
+  chartPoller.start();
+  renderPayments();
+  return {
+    el,
+    destroy() {
+      statsPoller.stop();
+      workersPoller.stop();
+      chartPoller.stop();
+      chart.destroy();
+    },
+  };
+}
+
+function thresholdForm(ctx: PageContext, address: string, refresh: () => void): HTMLFormElement {
+  const c = ctx.config;
+  const input = h('input', {
+    id: 'threshold-input', name: 'threshold', type: 'text', inputmode: 'decimal', autocomplete: 'off',
+    placeholder: '0.1', 'aria-describedby': 'threshold-help threshold-msg',
+  });
+  const msg = h('p', { id: 'threshold-msg', class: 'form-msg', 'aria-live': 'polite' });
+  const button = h('button', { type: 'submit', class: 'button' }, 'Save threshold');
+  const min = ctx.stats.value?.config.minPaymentThreshold ?? null;
+  const form = h(
+    'form',
+    { class: 'threshold-form', id: 'threshold-form', novalidate: true },
+    h('label', { for: 'threshold-input' }, `Pay me when my balance reaches (${c.symbol})`),
+    h('div', { class: 'input-row' }, input, button),
+    h(
+      'p',
+      { id: 'threshold-help', class: 'help' },
+      'To prove the address is yours, the pool only accepts this from an IP address that recently mined to it',
+      min !== null ? `; the pool minimum is ${formatCoins(min, c.coinUnits, c.symbol)}.` : '.',
+    ),
+    msg,
+  );
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const atomic = parseCoins(input.value, c.coinUnits);
+    if (atomic === null || atomic <= 0n) {
+      msg.className = 'form-msg error';
+      msg.textContent = `Enter an amount in ${c.symbol}, e.g. 0.25.`;
+      input.setAttribute('aria-invalid', 'true');
+      return;
+    }
+    const poolMin = ctx.stats.value?.config.minPaymentThreshold ?? null;
+    if (poolMin !== null && atomic < poolMin) {
+      msg.className = 'form-msg error';
+      msg.textContent = `The pool's minimum payout is ${formatCoins(poolMin, c.coinUnits, c.symbol)}.`;
+      input.setAttribute('aria-invalid', 'true');
+      return;
+    }
+    input.removeAttribute('aria-invalid');
+    button.disabled = true;
+    msg.className = 'form-msg';
+    msg.textContent = 'Saving…';
+    ctx.api
+      .post('/set_payout_threshold', { address, threshold: atomic.toString() })
+      .then((body) => {
+        const err = bodyError(body);
+        if (err !== null) throw new ApiError('http', err, 400);
+        msg.className = 'form-msg ok';
+        msg.textContent = `Saved: payouts at ${formatCoins(atomic, c.coinUnits, c.symbol)}.`;
+        refresh();
+      })
+      .catch((e: unknown) => {
+        msg.className = 'form-msg error';
+        msg.textContent =
+          e instanceof ApiError && e.kind === 'http'
+            ? `Not saved: ${e.message}`
+            : `Not saved: ${e instanceof Error ? e.message : String(e)}`;
+      })
+      .finally(() => {
+        button.disabled = false;
+      });
+  });
+  return form;
+}
