@@ -329,6 +329,10 @@ export class StratumPool {
 
   private async broadcast(t: ActiveTemplate): Promise<void> {
     this.deps.recorder.setNetworkDifficulty(t.difficulty);
+    if (t.nextSeedHash) {
+      // build the next epoch's RandomX cache before miners switch to it
+      this.deps.hasher.prepareSeed(t.nextSeedHash).catch((e: unknown) => this.deps.log.warn({ err: errorMessage(e) }, 'preparing the next seed failed'));
+    }
     let n = 0;
     for (const conn of [...this.sessions.values()]) {
       const miner = conn.miner;

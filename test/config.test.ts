@@ -360,3 +360,13 @@ describe('files', () => {
     }
   });
 });
+
+describe('fixedDiffSeparator', () => {
+  it.each(['.', ':', 'a', '7', ' ', '++'])('rejects %j', (sep) => {
+    const [p] = problemsOf(() => configFromObject({ poolServer: { poolAddress: ADDR, ports: [{ port: 1, difficulty: 1 }], fixedDiffSeparator: sep } }));
+    expect(p).toBe(`poolServer.fixedDiffSeparator: expected one character other than a letter, digit, space, "." or ":", got ${JSON.stringify(sep)}`);
+  });
+  it('accepts "#"', () => {
+    expect(configFromObject({ poolServer: { poolAddress: ADDR, ports: [{ port: 1, difficulty: 1 }], fixedDiffSeparator: '#' } }).poolServer.fixedDiffSeparator).toBe('#');
+  });
+});

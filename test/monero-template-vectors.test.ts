@@ -136,6 +136,15 @@ function randomBytes(n: number): Uint8Array {
 }
 const H = (...parts: Uint8Array[]): Uint8Array => keccak256(concatBytes(...parts));
 
+/** Leaf 0's depth: log2(cnt) levels above the first, plus one when leaf 0 is paired at the first (n a power of 2). */
+function expectedBranchLength(n: number): number {
+  if (n === 1) return 0;
+  if (n === 2) return 1;
+  let cnt = 1;
+  while (cnt * 2 < n) cnt *= 2;
+  return Math.log2(cnt) + (2 * cnt === n ? 1 : 0);
+}
+
 describe('treeHash', () => {
   it('follows tree-hash.c for small n', () => {
     const h = Array.from({ length: 5 }, () => randomBytes(32));
@@ -152,7 +161,7 @@ describe('treeHash', () => {
       for (let round = 0; round < (n <= 9 ? 5 : 1); round++) {
         const leaves = Array.from({ length: n }, () => randomBytes(32));
         const branch = merkleBranch(leaves);
-        expect(branch.length).toBe(n === 1 ? 0 : Math.ceil(Math.log2(n)) - (n & (n - 1) ? 1 : 0) + (n & (n - 1) ? 1 : 0));
+        expect(branch.length).toBe(expectedBranchLength(n));
         expect(bytesToHex(rootFromBranch(leaves[0]!, branch))).toBe(bytesToHex(treeHash(leaves)));
         // The branch does not depend on leaf 0, so it serves every extra nonce.
         const other = [randomBytes(32), ...leaves.slice(1)];
@@ -206,7 +215,9 @@ describe('parseBlockTemplate against daemon vectors', () => {
     expect(t.merkleBranch).toEqual([]);
     const five = DAEMON_VECTORS.find((x) => x.leaves === 5)!;
     const t5 = parseBlockTemplate(hexToBytes(five.template), five.reservedOffset);
-    expect(t5.merkleBranch.length).toBe(3);
+    expect(t5.merkleBranch.length).toBe(2);
+    const eight = DAEMON_VECTORS.find((x) => x.leaves === 8)!;
+    expect(parseBlockTemplate(eight.template, eight.reservedOffset).merkleBranch.length).toBe(3);
     expect(bytesToHex(t5.txHashes[0]!)).toBe('edaccd97aef62f4a0cef687f4933254d5c1849717e6429948654cfa7d306919b');
   });
 
@@ -272,11 +283,16 @@ describe('parseBlockTemplate rejects bad input', () => {
     badVersion[43] = 1;
     badTemplate(() => parseBlockTemplate(badVersion, v.reservedOffset), /version 1/);
     const badInput = Uint8Array.from(good);
-    badInput[46] = 0xfe; // vin tag (after version, 2-byte unlock_time varint, vin count)
+    expect(badInput[47]).toBe(0xff); // vin tag after version (1), unlock_time (2-byte varint), vin count (1)
+    badInput[47] = 0xfe;
     badTemplate(() => parseBlockTemplate(badInput, v.reservedOffset), /txin_gen/);
     const t = parseBlockTemplate(good, v.reservedOffset);
-    const tagAt = t.minerTx.start + 7; // version, unlock(2), vin count, 0xff, height, vout count, amount...
-    expect(tagAt).toBeGreaterThan(0);
+    // The single output's target tag: before its 32-byte key, 1-byte view tag and the 1-byte extra length.
+    const tagAt = t.extra.start - 1 - 33 - 1;
+    expect(good[tagAt]).toBe(0x03);
+    const badTag = Uint8Array.from(good);
+    badTag[tagAt] = 0x04;
+    badTemplate(() => parseBlockTemplate(badTag, v.reservedOffset), /unknown target tag 0x4/);
     const badRct = Uint8Array.from(good);
     badRct[t.minerTx.prefixEnd] = 5;
     badTemplate(() => parseBlockTemplate(badRct, v.reservedOffset), /rct type/);

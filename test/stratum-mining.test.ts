@@ -5,7 +5,7 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { createHasher, type Hasher } from '../native/index.js';
 import { keySchema } from '../shared/redis/keys.js';
-import { freePort } from './harness/index.js';
+import { freePort } from '../shared/services/index.js';
 import { StratumClient, mineShare } from './support/stratum-client.js';
 import { startChainFixture, poolConfig, startNode, MINER_ADDRESS, POOL_ADDRESS, type ChainFixture } from './support/pool-fixture.js';
 import type { StratumNode } from '../stratum-node/index.js';
@@ -79,7 +79,7 @@ describe('stratum node mining on a regtest chain', () => {
       expect(r.error).toBeNull();
       const after = await chain.daemon.getLastBlockHeader();
       expect(after.height).toBe(before.height + 1);
-      const candidates = await chain.redis.zrange(keys.blocksCandidates, 0, -1, 'WITHSCORES');
+      const candidates = await chain.redis.zrange(keys.blocksCandidates, '0', '-1');
       expect(candidates).toContain(after.hash);
       const block = await chain.redis.hgetall(keys.block(after.hash));
       expect(block).toMatchObject({ hash: after.hash, height: String(after.height), finder: MINER_ADDRESS, status: 'candidate', scheme: 'prop' });

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { createHasher, type Hasher } from '../native/index.js';
 import { bytesToHex, u64ToBytesLE } from '../shared/hex.js';
 import { buildProxyV2 } from '../stratum-node/proxy-protocol.js';
-import { freePort } from './harness/index.js';
+import { freePort } from '../shared/services/index.js';
 import { StratumClient, mineShare } from './support/stratum-client.js';
 import { startChainFixture, poolConfig, startNode, MINER_ADDRESS, type ChainFixture } from './support/pool-fixture.js';
 import type { StratumNode } from '../stratum-node/index.js';
@@ -30,6 +30,7 @@ function fakeBlockResult(): string {
   return '01' + '00'.repeat(31);
 }
 
+/** The pool's hasher, counting how many shares it really hashed. */
 class CountingHasher implements Hasher {
   calls = 0;
   constructor(private readonly inner: Hasher) {}
@@ -42,6 +43,18 @@ class CountingHasher implements Hasher {
   hash(seed: string, blob: Uint8Array): Promise<Uint8Array> {
     this.calls += 1;
     return this.inner.hash(seed, blob);
+  }
+  hashWithKey(key: Uint8Array, input: Uint8Array): Promise<Uint8Array> {
+    return this.inner.hashWithKey(key, input);
+  }
+  prepareSeed(seed: string) {
+    return this.inner.prepareSeed(seed);
+  }
+  prepareKey(key: Uint8Array) {
+    return this.inner.prepareKey(key);
+  }
+  stats() {
+    return this.inner.stats();
   }
   close(): Promise<void> {
     return this.inner.close();

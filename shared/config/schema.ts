@@ -80,9 +80,10 @@ const poolServerSchema = section({
     variancePercent: percent().default(30),
     maxJump: posNumber().default(100),
   }).default({}),
+  // "." separates the worker name and ":" the "solo:" prefix in a login, so neither can mark the difficulty
   fixedDiffSeparator: z
-    .string(expect('a single non-alphanumeric character'))
-    .regex(/^[^0-9A-Za-z\s]$/)
+    .string(expect('one character other than a letter, digit, space, "." or ":"'))
+    .regex(/^[^0-9A-Za-z\s.:]$/)
     .default('+'),
   shareTrust: section({
     enabled: bool().default(false),

@@ -3,6 +3,8 @@
  * when it runs with `--rpc-login user:pass`. The server's 401 carries one WWW-Authenticate challenge per algorithm
  * (`MD5` and `MD5-sess`, same nonce); we answer the MD5 one. The nonce is cached and the nonce count (`nc`)
  * incremented per request, so a handshake costs one extra round trip only when the server asks again (401).
+ * epee keeps the session per TCP connection (a nonce is rejected on another socket), so the transport sends an
+ * authenticated client's requests over a single keep-alive connection.
  *
  * Data model: DigestChallenge {realm, nonce, qop?, algorithm, opaque?, stale}; DigestSession keeps the current
  * challenge and nc.

@@ -10,7 +10,8 @@
  * - The reply is parsed by `parseJson` (integers above 2^53 stay exact as bigint) and validated with zod; a reply that
  *   does not match -> RPC_BAD_REPLY {service, method, field, issue} naming the offending field.
  * - Optional HTTP Digest auth (monero-wallet-rpc `--rpc-login`): a 401 with a challenge is answered once per call;
- *   a 401 means the server did not run the request, so answering it never repeats an operation.
+ *   a 401 means the server did not run the request, so answering it never repeats an operation. epee binds the
+ *   Digest session to the TCP connection, so an authenticated transport uses one keep-alive socket.
  * This layer never retries; the daemon client adds retries for idempotent reads.
  */
 import { Agent, request, type Dispatcher } from 'undici';
@@ -28,7 +29,7 @@ export interface RpcTransportOptions {
   timeoutMs: number;
   /** Digest credentials; null/undefined for none. */
   login?: { user: string; password: string } | null;
-  /** Max sockets to the server (default 4). */
+  /** Max sockets to the server (default 4; always 1 with a login). */
   connections?: number;
   /** Treat a JSON-RPC result whose `status` is a string other than "OK" as RPC_ERROR (monerod style). */
   checkStatus?: boolean;
@@ -85,7 +86,10 @@ export class RpcTransport {
     this.service = opts.service;
     this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
     this.timeoutMs = opts.timeoutMs;
-    this.agent = new Agent({ connections: opts.connections ?? 4, keepAliveTimeout: 4_000, keepAliveMaxTimeout: 10_000 });
+    // epee keeps the Digest session (nonce, nc) per TCP connection: with a login, use a single keep-alive socket so
+    // the handshake is done once per connection, not once per call.
+    const connections = opts.login ? 1 : (opts.connections ?? 4);
+    this.agent = new Agent({ connections, keepAliveTimeout: 4_000, keepAliveMaxTimeout: 10_000 });
     this.digest = opts.login ? new DigestSession(opts.login.user, opts.login.password) : undefined;
     this.checkStatus = opts.checkStatus ?? false;
   }

@@ -3,7 +3,7 @@
  * started on free ports in temp folders, the node started in-process on free ports, everything stopped by stop().
  */
 import { Redis } from 'ioredis';
-import { startRedis, startMonerod, freePort } from '../harness/index.js';
+import { startRedis, startMonerod, freePort } from '../../shared/services/index.js';
 import { createDaemonClient, type DaemonClient } from '../../shared/rpc/daemon.js';
 import { configFromObject, type ConfigOverrides } from '../../shared/config/load.js';
 import type { PoolConfig } from '../../shared/config/schema.js';

@@ -48,6 +48,7 @@ export const startPage: PageDef = {
             { label: 'Starting difficulty', cell: (p) => formatInt(p.difficulty), numeric: true, key: 'difficulty' },
             { label: 'Description', cell: (p) => p.desc || '—', key: 'desc' },
             { label: 'TLS', cell: (p) => (p.tls ? 'Yes' : 'No'), key: 'tls' },
+            { label: 'Mode', cell: (p) => (p.solo ? 'Solo' : 'Pool'), key: 'mode' },
           ],
           ports,
           'The pool has no public ports configured.',
@@ -76,6 +77,7 @@ export const startPage: PageDef = {
       'aria-describedby': 'gen-diff-msg',
     });
     const diffMsg = h('p', { id: 'gen-diff-msg', class: 'field-error', 'aria-live': 'polite' });
+    const soloInput = h('input', { type: 'checkbox', id: 'gen-solo', name: 'solo' });
     const portSelect = h('select', { id: 'gen-port', name: 'port' });
     const renderPortOptions = (): void => {
       const prev = portSelect.value;
@@ -127,12 +129,13 @@ export const startPage: PageDef = {
       const style: WorkerStyle = styleLogin.checked ? 'login' : 'rigid';
       const out = buildXmrig({
         host, port: port.port, tls: port.tls, address, worker: w, workerStyle: style, fixedDiff: d.ok ? d.value : null, separator,
+        solo: soloInput.checked && !port.solo,
       });
       cmdOut.textContent = out.commandLine;
       cfgOut.textContent = out.configJson;
     }
     for (const el of [addrInput, workerInput, diffInput]) el.addEventListener('input', generate);
-    for (const el of [styleRigid, styleLogin, portSelect]) el.addEventListener('change', generate);
+    for (const el of [styleRigid, styleLogin, portSelect, soloInput]) el.addEventListener('change', generate);
 
     const form = h(
       'form',
@@ -154,6 +157,10 @@ export const startPage: PageDef = {
         diffInput,
         h('p', { class: 'help' }, `Leave empty to let the pool tune it. A fixed value is added to the login as address${separator}difficulty.`),
         diffMsg,
+      ),
+      h('div', { class: 'field' },
+        h('label', { class: 'radio' }, soloInput, ' Mine solo'),
+        h('p', { class: 'help' }, 'Solo: a block you find pays you its whole reward (less the solo fee), but you get nothing until you find one. Adds solo: to the login; ports marked solo are solo already.'),
       ),
     );
 

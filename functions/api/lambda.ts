@@ -1,0 +1,12 @@
+/**
+ * The API as a Lambda handler (Function URL / HTTP API v2 / REST / ALB events) through @fastify/aws-lambda:
+ * requests become app.inject() calls, so there are no sockets and long polls answer at once (longPoll: false,
+ * CLOUD.md section 4). Build it once at module scope in the entry file so warm invocations reuse the app.
+ */
+import awsLambdaFastify, { type PromiseHandler } from '@fastify/aws-lambda';
+import { buildApi } from './app.js';
+import type { ApiDeps } from './deps.js';
+
+export function createLambdaHandler(deps: Omit<ApiDeps, 'longPoll'>): PromiseHandler<unknown> {
+  return awsLambdaFastify(buildApi({ ...deps, longPoll: false }), { decorateRequest: false });
+}

@@ -1,0 +1,211 @@
+/**
+ * One batch through the payout state machine (batch.ts), for a new batch and for an open one found at start-up.
+ *
+ * New batch: reserve (Lua) -> transfer {do_not_relay, get_tx_metadata, get_tx_key} -> persist signed (Lua) ->
+ * relay -> confirm -> settle (Lua) -> store -> finalize (Lua).
+ *
+ * Safety argument, per status a crash can leave behind:
+ * - reserved: the only wallet call that can have happened is a transfer with do_not_relay, which broadcasts nothing
+ *   and marks no output spent. Releasing the reservation (pending back to balance) is therefore safe; the payees are
+ *   selected again in the same run.
+ * - signed / relayed: a broadcast may have happened (submitStarted is written before every relay_tx). The batch is
+ *   never rebuilt: the daemon is asked whether the tx is known (pool or chain); if not, the SAME stored metadata is
+ *   relayed again, which cannot pay twice (same key images). After MAX_RELAY_ATTEMPTS failures, or any answer that
+ *   does not fit (another tx hash, a wallet reply that does not match the batch), the payer fail-stops.
+ * - sent: the ledger already moved; only store + finalize remain.
+ * The payer builds a new transaction only when no batch is open, so no two unresolved transactions ever compete
+ * for the same inputs.
+ */
+import { ERRORS, PoolError, errorMessage } from '../../shared/errors.js';
+import { split } from '../../shared/money.js';
+import type { PayBatch, Destination } from './batch.js';
+import { crashPoint } from './crash.js';
+import * as ledger from './ledger.js';
+import type { Payer } from './ledger.js';
+
+export const MAX_RELAY_ATTEMPTS = 3;
+
+export type BatchOutcome =
+  | { id: string; result: 'final'; txHash: string; fee: string; total: string; payees: number }
+  | { id: string; result: 'released'; reason: string }
+  | { id: string; result: 'held'; reason: string }
+  | { id: string; result: 'failstop'; reason: string }
+  | { id: string; result: 'skipped'; reason: string };
+
+/** Pays one new batch of payees. */
+export async function payNewBatch(p: Payer, payees: readonly Destination[]): Promise<BatchOutcome> {
+  const id = String(await p.deps.storage.command(['INCR', p.keys.payBatchSeq]));
+  const code = await ledger.reserve(p, id, payees);
+  if (code !== 1) return { id, result: 'skipped', reason: `reserve refused (code ${code}): balances changed since selection` };
+  await waitAof(p);
+  crashPoint('reserved');
+  const batch = await mustLoad(p, id);
+
+  await ledger.extendLock(p);
+  let tx;
+  try {
+    tx = await p.deps.wallet.transfer({
+      destinations: payees.map((d) => ({ address: d.address, amount: d.amount })),
+      priority: p.deps.config.payments.priority,
+      doNotRelay: true,
+      getTxMetadata: true,
+      getTxKey: true,
+    });
+  } catch (e) {
+    // do_not_relay: nothing was broadcast whatever the wallet did, so the reservation can go back.
+    return releaseWith(p, batch, `wallet transfer failed: ${errorMessage(e)}`);
+  }
+  crashPoint('built');
+
+  const mismatch = replyMismatch(payees, tx.txMetadata, tx.amountsByDest);
+  if (mismatch) {
+    await releaseWith(p, batch, `wallet reply rejected: ${mismatch}`);
+    return failStop(p, batch.id, `wallet transfer reply did not match the batch (${mismatch}); tx was not relayed`);
+  }
+  const priced = priceDestinations(payees, tx.fee);
+  if (typeof priced === 'string') return releaseWith(p, batch, priced);
+
+  const persisted = await ledger.persistSigned(
+    p,
+    id,
+    { txHash: tx.txHash, txKey: tx.txKey, txMetadata: tx.txMetadata, fee: tx.fee, keyImages: tx.spentKeyImages },
+    priced,
+  );
+  if (persisted !== 1) return failStop(p, id, `could not persist the signed tx (code ${persisted}); it was not relayed`);
+  await waitAof(p);
+  crashPoint('signed');
+  return relayAndConfirm(p, await mustLoad(p, id));
+}
+
+/** Brings an open batch found at the start of a run to a final or released state, or reports why it cannot. */
+export async function recoverBatch(p: Payer, b: PayBatch): Promise<BatchOutcome> {
+  switch (b.status) {
+    case 'reserved':
+      return releaseWith(p, b, 'recovery: reserved batch was never relayed');
+    case 'signed':
+    case 'relayed':
+      return relayAndConfirm(p, b);
+    case 'sent':
+      return finish(p, b);
+    default:
+      return failStop(p, b.id, `open batch in status ${b.status}`);
+  }
+}
+
+/** signed/relayed: confirm if the daemon knows the tx, else relay the stored metadata (again) and confirm. */
+async function relayAndConfirm(p: Payer, b: PayBatch): Promise<BatchOutcome> {
+  const txHash = b.txHash ?? '';
+  if ((await txState(p, txHash)) !== 'missing') return settleAndFinish(p, b);
+  if (b.relayAttempts >= MAX_RELAY_ATTEMPTS) {
+    return failStop(p, b.id, `tx ${txHash} still unknown to the daemon after ${b.relayAttempts} relay attempts`);
+  }
+  await ledger.extendLock(p);
+  const attempt = await ledger.markSubmit(p, b.id);
+  if (attempt < 0) return failStop(p, b.id, `could not mark the relay start (code ${attempt})`);
+  let relayError: string | null = null;
+  try {
+    const r = await p.deps.wallet.relayTx(b.txMetadata ?? '');
+    if (r.txHash !== txHash) return failStop(p, b.id, `relay_tx answered tx ${r.txHash}, the batch holds ${txHash}`);
+    await ledger.markRelayed(p, b.id);
+    crashPoint('relayed');
+  } catch (e) {
+    relayError = errorMessage(e);
+    await ledger.noteError(p, b.id, `relay attempt ${attempt}: ${relayError}`);
+    p.deps.log.warn({ batchId: b.id, txHash, error: relayError }, 'payments: relay_tx failed or its reply was lost; checking the daemon');
+  }
+  if ((await txState(p, txHash)) !== 'missing') return settleAndFinish(p, b);
+  if (attempt >= MAX_RELAY_ATTEMPTS) {
+    return failStop(p, b.id, `tx ${txHash} still unknown to the daemon after ${attempt} relay attempts (last: ${relayError ?? 'no error'})`);
+  }
+  return { id: b.id, result: 'held', reason: `tx ${txHash} not seen by the daemon yet (${relayError ?? 'relay answered OK'}); will relay the same tx again` };
+}
+
+async function settleAndFinish(p: Payer, b: PayBatch): Promise<BatchOutcome> {
+  const code = await ledger.settle(p, b);
+  if (code !== 1) return failStop(p, b.id, `ledger settle refused (code ${code})`);
+  await waitAof(p);
+  crashPoint('confirmed');
+  return finish(p, await mustLoad(p, b.id));
+}
+
+async function finish(p: Payer, b: PayBatch): Promise<BatchOutcome> {
+  try {
+    await p.deps.wallet.store();
+  } catch (e) {
+    p.deps.log.warn({ batchId: b.id, error: errorMessage(e) }, 'payments: wallet store failed (the tx is on the daemon; continuing)');
+  }
+  const code = await ledger.finalize(p, b.id);
+  if (code !== 1) return failStop(p, b.id, `finalize refused (code ${code})`);
+  p.deps.log.info({ batchId: b.id, txHash: b.txHash, total: b.total.toString(), fee: b.fee?.toString() }, 'payments: batch paid');
+  return {
+    id: b.id,
+    result: 'final',
+    txHash: b.txHash ?? '',
+    fee: (b.fee ?? 0n).toString(),
+    total: b.total.toString(),
+    payees: b.destinations.length,
+  };
+}
+
+/** 'pool' | 'block' when the daemon knows the tx, 'missing' when it does not. Daemon errors propagate (hold). */
+export async function txState(p: Pick<Payer, 'deps'>, txHash: string): Promise<'pool' | 'block' | 'missing'> {
+  const r = await p.deps.daemon.getTransactions([txHash]);
+  const tx = r.txs.find((t) => t.txHash === txHash);
+  if (!tx) return 'missing';
+  return tx.inPool ? 'pool' : 'block';
+}
+
+/**
+ * Sets each destination's fee share and refund. Pool pays: share 0. Payees pay: the real fee split pro rata to the
+ * amounts (exact); a share above the payee's reserved allowance means the tx costs more than was set aside, so the
+ * batch is released (nothing was relayed) and the run holds, telling the operator to raise payments.transferFee.
+ */
+export function priceDestinations(payees: readonly Destination[], fee: bigint): Destination[] | string {
+  if (payees.every((d) => d.reserve === d.amount)) return payees.map((d) => ({ ...d, share: 0n, refund: 0n }));
+  const shares = split(fee, payees.map((d) => d.amount));
+  const out: Destination[] = [];
+  for (const [i, d] of payees.entries()) {
+    const share = shares[i] ?? 0n;
+    const allowance = d.reserve - d.amount;
+    if (share > allowance) {
+      return `tx fee ${fee} needs ${share} from ${d.address}, more than the ${allowance} reserved (raise payments.transferFee)`;
+    }
+    out.push({ ...d, share, refund: allowance - share });
+  }
+  return out;
+}
+
+function replyMismatch(payees: readonly Destination[], metadata: string, amounts: readonly bigint[] | undefined): string | null {
+  if (metadata === '') return 'no tx_metadata';
+  if (amounts && (amounts.length !== payees.length || amounts.some((a, i) => a !== payees[i]?.amount))) {
+    return `amounts_by_dest ${amounts.join(',')} differ from the batch`;
+  }
+  return null;
+}
+
+async function releaseWith(p: Payer, b: PayBatch, reason: string): Promise<BatchOutcome> {
+  const code = await ledger.release(p, b, reason);
+  if (code !== 1) return failStop(p, b.id, `release refused (code ${code}) after: ${reason}`);
+  p.deps.log.warn({ batchId: b.id, reason }, 'payments: batch released (nothing was broadcast)');
+  return { id: b.id, result: 'released', reason };
+}
+
+async function failStop(p: Payer, id: string, reason: string): Promise<BatchOutcome> {
+  await ledger.setFailStop(p.deps, p.keys, reason, id);
+  return { id, result: 'failstop', reason };
+}
+
+async function mustLoad(p: Payer, id: string): Promise<PayBatch> {
+  const b = await ledger.loadBatch(p.deps.storage, p.keys, id);
+  if (!b) throw new PoolError(ERRORS.STORAGE, `batch ${id} vanished from Redis`, { batchId: id });
+  return b;
+}
+
+/** WAITAOF 1 0 (Redis >= 7.2): wait until the intent is fsynced locally. Older servers lack it; ignored then. */
+async function waitAof(p: Payer): Promise<void> {
+  try {
+    await p.deps.storage.command(['WAITAOF', '1', '0', '1000']);
+  } catch {
+    // unknown command on Redis < 7.2, or appendonly off: durability is whatever the server is configured for
+  }
+}

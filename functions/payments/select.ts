@@ -1,0 +1,82 @@
+/**
+ * Payee selection (reads only) and batching.
+ *
+ * An address is due when its balance reaches max(minPayment, its own `threshold` field when set). It is paid
+ * `amount = spendable - spendable % denomination` (the remainder stays in the balance), where spendable is the
+ * balance, less the fee allowance (`payments.transferFee`) when payees pay the fee: that allowance is reserved with
+ * the amount so the payee's real fee share is always covered (see pay-batch.ts). Addresses that do not parse as a
+ * Monero address of the configured network are skipped (one bad address would make the wallet reject a whole batch).
+ * Payees are sorted by address and cut into batches of paymentBatchSize(payments) (at most 15).
+ */
+import { paymentBatchSize, type PoolConfig } from '../../shared/config/schema.js';
+import { errorMessage } from '../../shared/errors.js';
+import { parseAddress } from '../../shared/monero/address.js';
+import type { KeySchema } from '../../shared/redis/keys.js';
+import type { Storage } from '../../shared/storage/port.js';
+import { asBigint, asStrings } from '../unlocker/replies.js';
+import type { Destination } from './batch.js';
+
+export interface BalanceRow {
+  address: string;
+  balance: bigint;
+  threshold: bigint | null;
+}
+
+export interface Skipped {
+  address: string;
+  reason: string;
+}
+
+export async function readBalances(storage: Storage, keys: KeySchema): Promise<BalanceRow[]> {
+  const addresses = asStrings(await storage.command(['SMEMBERS', keys.creditedAddresses])).sort();
+  if (addresses.length === 0) return [];
+  const replies = await storage.pipeline(addresses.map((a) => ['HMGET', keys.worker(a), 'balance', 'threshold']));
+  return addresses.map((address, i) => {
+    const [balance, threshold] = asStringsOrNull(replies[i] ?? null);
+    return { address, balance: asBigint(balance), threshold: threshold ? asBigint(threshold) : null };
+  });
+}
+
+function asStringsOrNull(reply: unknown): (string | null)[] {
+  return Array.isArray(reply) ? reply.map((r) => (typeof r === 'string' ? r : null)) : [];
+}
+
+export function selectPayees(rows: readonly BalanceRow[], config: PoolConfig): { payees: Destination[]; skipped: Skipped[] } {
+  const { minPayment, denomination, feePayer, transferFee } = config.payments;
+  const allowance = feePayer === 'payees' ? transferFee : 0n;
+  const payees: Destination[] = [];
+  const skipped: Skipped[] = [];
+  for (const row of rows) {
+    const threshold = row.threshold !== null && row.threshold > minPayment ? row.threshold : minPayment;
+    if (row.balance < threshold) continue;
+    const spendable = row.balance - allowance;
+    const amount = spendable > 0n ? spendable - (spendable % denomination) : 0n;
+    if (amount <= 0n) {
+      skipped.push({ address: row.address, reason: 'balance too small after the fee allowance and denomination' });
+      continue;
+    }
+    const bad = addressProblem(row.address, config.network);
+    if (bad) {
+      skipped.push({ address: row.address, reason: bad });
+      continue;
+    }
+    payees.push({ address: row.address, amount, reserve: amount + allowance, share: 0n, refund: allowance });
+  }
+  return { payees, skipped };
+}
+
+function addressProblem(address: string, network: PoolConfig['network']): string | null {
+  try {
+    const parsed = parseAddress(address);
+    return parsed.network === network ? null : `a ${parsed.network} address on a ${network} pool`;
+  } catch (e) {
+    return `invalid address: ${errorMessage(e)}`;
+  }
+}
+
+export function toBatches<T>(items: readonly T[], config: PoolConfig): T[][] {
+  const size = paymentBatchSize(config.payments);
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
