@@ -26,6 +26,10 @@ const KEY = new TextEncoder().encode('test key 000'); // the key ref.c uses
 const BLOB_HEX =
   '0b0b98bea7e805e0010a2126d287a2a0cc833d312cb786385a7c2f9de69d25537f584a9bc9977b00000000666fd8753bf61a8631f12984e3fd44f4014eca629276817b56f32e9b68bd82f416';
 const GiB = 1024 ** 3;
+// Published vector for KEY (PROTOCOL.md section 4): every run checks the addon's answers in the mode it ran.
+const VECTOR_INPUT = new TextEncoder().encode('This is a test');
+const VECTOR_HASH = '639183aae1bf4c9a35884cb46b09cad9175f04efd7684e7262a0ac1c2f0b4e3f';
+const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
 interface RefResult {
   hashesPerSecond: number;
@@ -65,9 +69,13 @@ async function runAddon(mode: HasherMode, threads: number, hashes: number): Prom
   const hasher = createHasher({ mode, threads });
   try {
     const tReady = performance.now();
-    const ready = await hasher.prepareKey(KEY);
+    const readyP = hasher.prepareKey(KEY);
+    // Asked before the seed is ready: in fast mode this one runs in light mode while the dataset builds.
+    const early = await hasher.hashWithKey(KEY, VECTOR_INPUT);
+    const ready = await readyP;
     const seedReadySeconds = (performance.now() - tReady) / 1000;
     if (ready !== mode) throw new Error(`hasher came up in ${ready} mode, wanted ${mode}`);
+    if (hex(early) !== VECTOR_HASH) throw new Error(`${mode}: wrong hash before the seed was ready`);
     // Warm-up: let every worker create its VM for this seed.
     await Promise.all(Array.from({ length: threads * 2 }, (_, i) => hasher.hashWithKey(KEY, blob(0x8000_0000 + i))));
 
@@ -77,6 +85,7 @@ async function runAddon(mode: HasherMode, threads: number, hashes: number): Prom
     await Promise.all(Array.from({ length: hashes }, (_, i) => hasher.hashWithKey(KEY, blob(i))));
     const seconds = (performance.now() - t0) / 1000;
     delay.disable();
+    if (hex(await hasher.hashWithKey(KEY, VECTOR_INPUT)) !== VECTOR_HASH) throw new Error(`${mode}: wrong hash`);
     return {
       hashesPerSecond: hashes / seconds,
       seedReadySeconds,

@@ -102,6 +102,9 @@ export function untilSignal(stop: () => Promise<void>): void {
         process.exit(1);
       });
   };
-  process.on('SIGINT', () => handler('SIGINT'));
+  // A stratum fork ignores Ctrl-C (the terminal sends it to the whole group): its primary stops it with SIGTERM,
+  // so the primary never mistakes an orderly stop for a crash and restarts it.
+  if (cluster.isWorker) process.on('SIGINT', () => undefined);
+  else process.on('SIGINT', () => handler('SIGINT'));
   process.on('SIGTERM', () => handler('SIGTERM'));
 }

@@ -193,6 +193,7 @@ export class ShareRecorder {
       bucketTtl: this.opts.hashrateWindowSec * 2 + 3600,
       slushWeight: this.opts.scheme === 'prop' ? this.opts.slushWeight : 0,
       pplnsKeep: this.opts.scheme === 'pplns' ? Number(this.windowFor(this.networkDifficulty) * 3n / 2n) : 0,
+      slushLatestMs: batch.reduce((m, s) => Math.max(m, s.atMs), 0) || nowMs,
       miners: [...byLogin.values()],
       shares: batch.length,
       invalid,

@@ -18,15 +18,15 @@ local stats = p .. 'stats'
 local bucket = p .. 'hr:' .. d.bucket
 local factor = 1
 if d.slushWeight > 0 then
-  local epoch = tonumber(redis.call('HGET', stats, 'slushEpoch') or '') or d.nowMs
-  factor = math.exp((d.nowMs - epoch) / 1000 / d.slushWeight)
+  local epoch = tonumber(redis.call('HGET', stats, 'slushEpoch') or '') or d.slushLatestMs
+  factor = math.exp((d.slushLatestMs - epoch) / 1000 / d.slushWeight)
   if factor > 1e6 then
     local all = redis.call('HGETALL', p .. 'shares:roundCurrent')
     for i = 1, #all, 2 do
       local v = math.floor(tonumber(all[i + 1]) / factor)
       redis.call('HSET', p .. 'shares:roundCurrent', all[i], string.format('%.0f', v))
     end
-    epoch = d.nowMs
+    epoch = d.slushLatestMs
     factor = 1
   end
   redis.call('HSET', stats, 'slushEpoch', string.format('%.0f', epoch))

@@ -90,15 +90,20 @@ describe('services: redis-server + monerod + 2 x monero-wallet-rpc', () => {
 
       // phase 1: build and sign, do not relay
       const amount = 12_345_678_901_234n; // 12.345678901234 XMR
+      const payout = {
+        destinations: [{ address: minerAddress, amount }],
+        priority: 0,
+        doNotRelay: true,
+        getTxMetadata: true,
+        getTxKey: true,
+      };
+      // 70 blocks unlock only ~10 coinbase outputs: too few for a ring of 16 (wallet error -19)
+      const tooEarly = await pool.transfer(payout).catch((e: unknown) => e);
+      expect(tooEarly).toMatchObject({ code: ERRORS.RPC_ERROR, details: { method: 'transfer', code: -19 } });
+      await timed('generateblocks 10', timings, () => mature(daemon, 10, poolAddress));
+      await pool.refresh();
       const tx = await timed('transfer do_not_relay', timings, () =>
-        pool!.transfer({
-          destinations: [{ address: minerAddress, amount }],
-          priority: 0,
-          doNotRelay: true,
-          getTxMetadata: true,
-          getTxKey: true,
-        }),
-      );
+pool!.transfer(payout));
       expect(tx.txHash).toMatch(/^[0-9a-f]{64}$/);
       expect(tx.txMetadata.length).toBeGreaterThan(100);
       expect(tx.txKey).toMatch(/^[0-9a-f]{64}/);
@@ -121,19 +126,19 @@ describe('services: redis-server + monerod + 2 x monero-wallet-rpc', () => {
       await mature(daemon, 1, poolAddress);
       const mined = await daemon.getTransactions([tx.txHash]);
       expect(mined.txs[0]?.inPool).toBe(false);
-      expect(mined.txs[0]?.blockHeight).toBe(71);
+      expect(mined.txs[0]?.blockHeight).toBe(81);
       expect(await daemon.isKeyImageSpent(tx.spentKeyImages)).toEqual(tx.spentKeyImages.map(() => 'spentInChain'));
 
       await miner.refresh();
       const received = await miner.getTransfers({ in: true });
       expect(received.in).toHaveLength(1);
-      expect(received.in[0]).toMatchObject({ txid: tx.txHash, amount, type: 'in', height: 71 });
+      expect(received.in[0]).toMatchObject({ txid: tx.txHash, amount, type: 'in', height: 81 });
       await pool.refresh();
       const sent = await pool.getTransferByTxid(tx.txHash);
       expect(sent.transfer).toMatchObject({ txid: tx.txHash, type: 'out', amount, fee: tx.fee });
       expect(sent.transfer.destinations).toEqual([{ address: minerAddress, amount }]);
       const coinbase = await pool.getTransfers({ in: true });
-      expect(coinbase.in.filter((t) => t.type === 'block').length).toBeGreaterThanOrEqual(70);
+      expect(coinbase.in.filter((t) => t.type === 'block').length).toBe(81);
       await pool.store();
     } finally {
       await pool?.close();

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHasher, type Hasher } from '../native/index.js';
+import { CountingHasher } from './support/counting-hasher.js';
 import { bytesToHex, u64ToBytesLE } from '../shared/hex.js';
 import { buildProxyV2 } from '../stratum-node/proxy-protocol.js';
 import { freePort } from '../shared/services/index.js';
@@ -28,37 +29,6 @@ function fakeShareResult(diff: number): string {
 /** A result hash that claims to be a block (tiny H), which the pool must always hash. */
 function fakeBlockResult(): string {
   return '01' + '00'.repeat(31);
-}
-
-/** The pool's hasher, counting how many shares it really hashed. */
-class CountingHasher implements Hasher {
-  calls = 0;
-  constructor(private readonly inner: Hasher) {}
-  get mode() {
-    return this.inner.mode;
-  }
-  get threads() {
-    return this.inner.threads;
-  }
-  hash(seed: string, blob: Uint8Array): Promise<Uint8Array> {
-    this.calls += 1;
-    return this.inner.hash(seed, blob);
-  }
-  hashWithKey(key: Uint8Array, input: Uint8Array): Promise<Uint8Array> {
-    return this.inner.hashWithKey(key, input);
-  }
-  prepareSeed(seed: string) {
-    return this.inner.prepareSeed(seed);
-  }
-  prepareKey(key: Uint8Array) {
-    return this.inner.prepareKey(key);
-  }
-  stats() {
-    return this.inner.stats();
-  }
-  close(): Promise<void> {
-    return this.inner.close();
-  }
 }
 
 describe('stratum protocol: bad inputs, trust, bans, vardiff, TLS, PROXY v2', () => {
@@ -87,6 +57,7 @@ describe('stratum protocol: bad inputs, trust, bans, vardiff, TLS, PROXY v2', ()
       tls: { cert: join(certDir, 'cert.pem'), key: join(certDir, 'key.pem') },
       maxLineBytes: 10240,
       maxConnectionsPerIp: 50,
+      loginTimeout: 2,
       shareBatchInterval: 200,
       varDiff: { minDiff: 1, maxDiff: 10000, targetTime: 60, retargetTime: 1, variancePercent: 30, maxJump: 100 },
       shareTrust: { enabled: true, min: 0, stepDown: 100, threshold: 2, penalty: 30 },
@@ -224,6 +195,21 @@ describe('stratum protocol: bad inputs, trust, bans, vardiff, TLS, PROXY v2', ()
     expect(t64(job!.target)).toBeLessThan(t64(first.target));
     c.close();
   }, 90_000);
+
+  it('closes a socket that never logs in, and caps connections per IP without touching other IPs', async () => {
+    const idle = await StratumClient.connect({ port: plain, localAddress: '127.0.0.7' });
+    await idle.waitClosed(6000);
+    const held: StratumClient[] = [];
+    for (let i = 0; i < 50; i++) held.push(await StratumClient.connect({ port: plain, localAddress: '127.0.0.8' }));
+    expect((await held[0]!.login(MINER_ADDRESS)).error).toBeNull();
+    const extra = await StratumClient.connect({ port: plain, localAddress: '127.0.0.8' });
+    await extra.waitClosed();
+    expect(JSON.stringify(extra.lines)).toContain('Too many connections from your IP');
+    const elsewhere = await StratumClient.connect({ port: plain, localAddress: '127.0.0.9' });
+    expect((await elsewhere.login(MINER_ADDRESS)).error).toBeNull();
+    expect((await held[0]!.request('keepalived', { id: held[0]!.sessionId })).result).toEqual({ status: 'KEEPALIVED' }); // existing sockets untouched
+    for (const c of [...held, elsewhere]) c.close();
+  }, 30_000);
 
   it('serves a TLS port end to end', async () => {
     const c = await StratumClient.connect({ port: secure, tls: true, localAddress: '127.0.0.5' });

@@ -100,7 +100,10 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     longPollTimeoutMs: config.api.updateInterval * LONG_POLL_INTERVALS * 1000,
   };
 
-  const app = Fastify({ logger: false, trustProxy: config.api.trustProxy, bodyLimit: BODY_LIMIT_BYTES });
+  const tp = config.api.trustProxy;
+  // a hop count as the function fastify builds from it at runtime (its types omit the number form)
+  const trustProxy = typeof tp === 'number' ? (_addr: string, hop: number): boolean => hop < tp : tp;
+  const app = Fastify({ logger: false, trustProxy, bodyLimit: BODY_LIMIT_BYTES });
 
   app.setErrorHandler((err, req, reply) => {
     const { status, message, internal } = errorReply(err);

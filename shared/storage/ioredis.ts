@@ -80,6 +80,8 @@ export interface IoredisStorage extends Storage {
 export function createIoredisStorage(source: RedisClientConfig | Redis): IoredisStorage {
   const owned = !(source instanceof Redis);
   const redis = source instanceof Redis ? source : createRedis(source, { stringNumbers: true, connectionName: 'pool-storage' });
+  // connection errors surface on the commands (as STORAGE); keep ioredis from printing them as unhandled
+  if (owned) redis.on('error', () => undefined);
   const shas = new Map<string, string>();
   let closed = false;
 

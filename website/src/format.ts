@@ -100,10 +100,11 @@ export function parseCoins(text: string, coinUnits: bigint): bigint | null {
   return BigInt(m[1] ?? '0') * coinUnits + BigInt(frac.padEnd(decimals, '0') || '0');
 }
 
-/** 0.0123 -> "1.23 %"; the argument is a ratio. */
+/** 0.0123 -> "1.2 %"; the argument is a ratio. From 1000 % on: whole numbers with separators ("12,345 %"). */
 export function formatPercent(ratio: number, digits = 1): string {
   if (!Number.isFinite(ratio)) return '—';
-  return `${(ratio * 100).toFixed(digits)} %`;
+  const pct = ratio * 100;
+  return Math.abs(pct) >= 1000 ? `${GROUP.format(Math.round(pct))} %` : `${pct.toFixed(digits)} %`;
 }
 
 /** A seconds count as "3 d 4 h", "5 h 2 min", "4 min 10 s", "12 s". */

@@ -10,7 +10,8 @@
  *   number), + balance, inFlight (our `pending`), threshold?}}; Redis values as strings like the seed's HMGET.
  * GET /admin_monitoring -> {monitoring: {daemon: {lastCheck, lastStatus, lastResponse, lastFail?,
  *   lastFailResponse?}, wallet: {}}, logs: {}, heartbeats: {<fn>: {at (unix ms), ageSeconds}}, failStop:
- *   {reason, batchId?, at} | null, openBatches: [{id, created (unix ms), ...record fields}]}. The seed's page reads
+ *   {reason, batchId?, at} | null, openBatches: [{id, created (unix ms), status, total, payees, txHash?, ...}]}
+ *   (an allow-list of payBatch fields: never txKey or txMetadata). The seed's page reads
  *   monitoring.daemon/wallet and logs; the daemon is probed (get_info) per request; the wallet is not reachable
  *   from the API (the payments function checks it), so `wallet` stays empty and its state shows through the
  *   payments heartbeat and failStop.
@@ -18,7 +19,7 @@
  * Miner hashes are found by SCAN over the worker key prefix: admin-only (never on a public or periodic path).
  */
 import type { FastifyInstance } from 'fastify';
-import { errorMessage } from '../../shared/errors.js';
+import { errorMessage } from '../../../shared/errors.js';
 import { bucketWindow, hashrateOf, maturedTotals, sumBuckets } from '../../stats/index.js';
 import { chunkedPipeline, hashReply, optString, scanKeys, stringList, toBigInt } from '../../stats/replies.js';
 import { ADMIN_FAIL_LIMIT, checkAdmin, presentedToken } from '../auth.js';
@@ -26,8 +27,14 @@ import type { ApiContext } from '../context.js';
 import { cache, sendJson } from '../http.js';
 import type { Json } from '../json.js';
 
-/** Open-batch fields longer than this (signed transactions, metadata) are summarized, not sent. */
-const MAX_FIELD_CHARS = 256;
+/**
+ * payBatch fields shown for open batches (functions/payments/batch.ts). An allow-list: txKey and txMetadata are
+ * secrets (the tx private key, the signed tx) and never leave Redis through the API.
+ */
+const BATCH_FIELDS: readonly string[] = [
+  'status', 'created', 'updated', 'feePayer', 'total', 'payees', 'txHash', 'fee', 'feeCharged', 'submitStarted',
+  'lastSubmit', 'relayAttempts', 'relayedAt', 'sentAt', 'lastError',
+];
 
 const adminSchema = {
   querystring: { type: 'object', properties: { password: { type: 'string', maxLength: 1024 } } },
@@ -157,11 +164,9 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: ApiContext): void
     const openBatches = ids.map(([id, created], i) => {
       const rec = hashReply(batchRecords[i], 'payBatch');
       const fields: Record<string, Json> = {};
-      for (const [f, v] of Object.entries(rec)) {
-        Object.defineProperty(fields, f, {
-          enumerable: true,
-          value: v.length > MAX_FIELD_CHARS ? `<${v.length} characters>` : v,
-        });
+      for (const f of BATCH_FIELDS) {
+        const v = rec[f];
+        if (v !== undefined) Object.defineProperty(fields, f, { enumerable: true, value: v });
       }
       return { ...fields, id, created: Number(toBigInt(created)) };
     });

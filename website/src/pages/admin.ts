@@ -9,7 +9,7 @@ import { ApiError } from '../api.js';
 import { h, replace } from '../dom.js';
 import { formatCompact, formatHashrate, formatInt, formatPercent, shortId } from '../format.js';
 import { Poller } from '../live.js';
-import { obj, parseAdminStats, parseAdminUsers, type AdminStats, type AdminUser, type Json } from '../model.js';
+import { big, num, obj, parseAdminStats, parseAdminUsers, text, type AdminStats, type AdminUser, type Json } from '../model.js';
 import type { PageContext, PageDef } from '../page.js';
 import { ago, coins, errorBox, notice, section, table, tiles } from '../ui.js';
 
@@ -96,7 +96,7 @@ export const adminPage: PageDef = {
         ['admin-orphan-rate', 'Orphan rate'],
         ['admin-blocks', 'Blocks unlocked'],
         ['admin-luck', 'Average effort'],
-        ['admin-workers', 'Miners with a balance'],
+        ['admin-workers', 'Miners (all time)'],
         ['admin-shares', 'Total shares'],
       ]);
       const monitoringBox = h('div', { id: 'admin-monitoring' }, notice('Loading…'));
@@ -176,7 +176,13 @@ function signInError(e: unknown): string {
 
 function renderStats(ctx: PageContext, t: ReturnType<typeof tiles>, s: AdminStats): void {
   const c = ctx.config;
-  t.set('admin-owed', coins(c, s.totalOwed), s.totalOwed.toString());
+  const inFlight = s.extra['totalPending'];
+  t.set(
+    'admin-owed',
+    coins(c, s.totalOwed),
+    s.totalOwed.toString(),
+    inFlight !== undefined && big(inFlight) > 0n ? h('span', null, 'of which ', coins(c, big(inFlight)), ' being sent') : null,
+  );
   t.set('admin-paid', coins(c, s.totalPaid), s.totalPaid.toString());
   t.set('admin-revenue', coins(c, s.totalRevenue), s.totalRevenue.toString());
   const matured = s.blocksUnlocked + s.blocksOrphaned;
@@ -194,30 +200,63 @@ function renderStats(ctx: PageContext, t: ReturnType<typeof tiles>, s: AdminStat
   t.set('admin-shares', formatCompact(s.totalShares), s.totalShares.toString(), formatInt(s.totalShares));
 }
 
-/** Monitoring is rendered generically: heartbeats (unix ms) as "x ago", flags and messages as text. */
+/**
+ * /admin_monitoring: heartbeats of the back-office functions ({fn: {at (unix ms), ageSeconds}}), the daemon probe
+ * (monitoring.daemon {lastCheck (unix s), lastStatus, lastResponse}), the payments fail-stop and open batches.
+ * Anything else in the body is listed as key/value so nothing the API adds is hidden.
+ */
 function monitoringView(m: Json): HTMLElement {
-  const rows: Array<[string, Node | string]> = [];
-  const walk = (prefix: string, v: unknown): void => {
-    if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
-      for (const [k, x] of Object.entries(v as Json)) walk(prefix ? `${prefix} · ${k}` : k, x);
-      return;
-    }
-    rows.push([prefix, valueView(prefix, v)]);
-  };
-  walk('', m);
-  return h(
-    'dl',
-    { class: 'kv', 'data-table': 'monitoring' },
-    rows.map(([k, v]) => h('div', { class: 'kv-row', 'data-key': k }, h('dt', null, k), h('dd', null, v))),
-  );
-}
+  const heartbeats = Object.entries(obj(m['heartbeats'])).map(([name, v]) => ({ name, at: num(obj(v)['at']) }));
+  const daemon = obj(obj(m['monitoring'])['daemon']);
+  const failStop = m['failStop'];
+  const open = Array.isArray(m['openBatches']) ? (m['openBatches'] as unknown[]) : [];
+  const known = new Set(['heartbeats', 'monitoring', 'failStop', 'openBatches', 'logs']);
+  const rest = Object.entries(m).filter(([k]) => !known.has(k));
 
-function valueView(key: string, v: unknown): Node | string {
-  if (v === null || v === undefined) return '—';
-  if (typeof v === 'boolean') return v ? 'yes' : 'no';
-  if (typeof v === 'number' && v > 1e12 && v < 1e13 && /time|beat|last|at$|since/i.test(key)) return ago(v);
-  if (Array.isArray(v)) return v.length === 0 ? 'none' : v.map((x) => (typeof x === 'object' ? JSON.stringify(x) : String(x))).join(', ');
-  return String(v);
+  const daemonStatus = text(daemon['lastStatus']);
+  let daemonDetail = text(daemon['lastResponse']);
+  try {
+    const r = obj(JSON.parse(daemonDetail));
+    if (r['height'] !== undefined) {
+      daemonDetail = `height ${formatInt(num(r['height']))}${r['synchronized'] === false ? ', not synchronized' : ', synchronized'}`;
+    }
+  } catch {
+    /* not JSON: shown as is */
+  }
+  const fs = failStop === null || failStop === undefined ? null : obj(failStop);
+  return h(
+    'div',
+    { class: 'monitoring' },
+    h(
+      'dl',
+      { class: 'kv', 'data-table': 'monitoring' },
+      h('div', { class: 'kv-row', 'data-key': 'daemon' },
+        h('dt', null, 'Daemon'),
+        h('dd', null, h('span', { class: daemonStatus === 'ok' ? 'good' : 'bad' }, daemonStatus || 'unknown'), daemonDetail ? ` · ${daemonDetail}` : ''),
+      ),
+      h('div', { class: 'kv-row', 'data-key': 'failStop' },
+        h('dt', null, 'Payments'),
+        h('dd', null, fs === null
+          ? h('span', { class: 'good' }, 'running')
+          : h('span', { class: 'bad' }, `STOPPED: ${text(fs['reason'], 'fail-stop set')}${fs['batchId'] !== undefined ? ` (batch ${text(fs['batchId'])})` : ''}. Resolve with npx pool payments status.`)),
+      ),
+      h('div', { class: 'kv-row', 'data-key': 'openBatches' },
+        h('dt', null, 'Open payment batches'),
+        h('dd', null, open.length === 0 ? 'none' : open.map((b) => text(obj(b)['id'])).join(', ')),
+      ),
+      rest.map(([k, v]) => h('div', { class: 'kv-row', 'data-key': k }, h('dt', null, k), h('dd', null, typeof v === 'object' ? JSON.stringify(v) : String(v)))),
+    ),
+    table<{ name: string; at: number }>(
+      'Back-office heartbeats (last successful run)',
+      [
+        { label: 'Function', cell: (r) => r.name, key: 'name' },
+        { label: 'Last run', cell: (r) => (r.at > 0 ? ago(r.at) : 'never'), key: 'at' },
+      ],
+      heartbeats,
+      'No function has reported yet.',
+      { 'data-table': 'heartbeats' },
+    ),
+  );
 }
 
 function usersTable(ctx: PageContext, users: AdminUser[]): HTMLElement {
