@@ -3,7 +3,7 @@
  * monero-wallet-rpc (the pool's, behind Digest auth, and a miner's), the two-phase payment path
  * (transfer do_not_relay + get_tx_metadata, then relay_tx) and a clean stop with no stray process or temp dir.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ERRORS, isPoolError } from '../shared/errors.js';
 import { createIoredisStorage } from '../shared/storage/ioredis.js';
@@ -33,6 +33,7 @@ function timed<T>(label: string, timings: Record<string, number>, fn: () => Prom
 
 describe('services: redis-server + monerod + 2 x monero-wallet-rpc', () => {
   it('mines, pays in two phases, and stops cleanly', async () => {
+    const fdsBefore = readdirSync('/proc/self/fd').length;
     const timings: Record<string, number> = {};
     let redis: RedisService | undefined;
     let chain: Chain | undefined;
@@ -157,7 +158,10 @@ pool!.transfer(payout));
         expect(existsSync(p.dir)).toBe(false);
       }
       expect(liveServiceCount()).toBe(0);
-      console.log('service timings (ms):', JSON.stringify(timings));
+      // no fd leak: sockets to the services and log fds are all closed (small slack for lazily opened runtime fds)
+      await new Promise((r) => setTimeout(r, 100));
+      expect(readdirSync('/proc/self/fd').length).toBeLessThanOrEqual(fdsBefore + 2);
+      console.log('service timings (ms):', JSON.stringify(timings), `fds ${fdsBefore} -> ${readdirSync('/proc/self/fd').length}`);
     }
   }, 300_000);
 

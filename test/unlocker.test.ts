@@ -22,13 +22,15 @@ const OTHER_ADDRESS = '44AFFq5kSiGBoZ4NMDwYtN18obc8AemS33DBLWs3H7otXft3XjrpDtQGv
 const fakeAddress = (n: number) =>
   encodeAddress({ network: 'mainnet', kind: 'standard', spendKey: n.toString(16).padStart(64, '0'), viewKey: 'ab'.repeat(32) });
 const DEV = fakeAddress(1);
+/** Unlock depth for these tests: the logic is the same at 60, but each regtest block costs a RandomX hash. */
+const DEPTH = 3;
 const DONATION = fakeAddress(2);
 
 const env = useFixture(async () => {
   const chain = await startChain({ fixedDifficulty: 1 });
   const redis = await startRedis();
   const storage = createIoredisStorage(redis.config);
-  await mature(chain.daemon, 5);
+  await mature(chain.daemon, 2);
   return {
     chain,
     redis,
@@ -45,7 +47,7 @@ function makeConfig(over: Record<string, unknown> = {}): PoolConfig {
   return configFromObject({
     poolServer: { enabled: false, poolAddress: REGTEST_ADDRESS },
     rewards: { soloFee: 0.5, finderReward: 0.5 },
-    blockUnlocker: { depth: 60, poolFee: 1.8, devDonation: 0.1, devAddress: DEV, donations: [{ address: DONATION, percent: 0.2 }] },
+    blockUnlocker: { depth: DEPTH, poolFee: 1.8, devDonation: 0.1, devAddress: DEV, donations: [{ address: DONATION, percent: 0.2 }] },
     logging: { console: { level: 'silent' }, files: { level: 'silent' } },
     ...over,
   });
@@ -74,7 +76,7 @@ async function newBlock(address = REGTEST_ADDRESS): Promise<{ hash: string; heig
 
 async function balances(storage: Storage, addrs: readonly string[]): Promise<Record<string, bigint>> {
   const out: Record<string, bigint> = {};
-  for (const a of addrs) out[a] = BigInt((await storage.command(['HGET', keys.worker(a), 'balance'])) ?? '0');
+  for (const a of addrs) out[a] = BigInt(String((await storage.command(['HGET', keys.worker(a), 'balance'])) ?? '0'));
   return out;
 }
 
@@ -96,8 +98,8 @@ describe('unlocker', () => {
 
     const early = await run(deps());
     expect(early.blocks).toEqual([{ hash: b.hash, height: b.height, action: 'waiting', confirmations: 0 }]);
-    await mature(chain.daemon, 59);
-    expect((await run(deps())).blocks[0]).toMatchObject({ action: 'waiting', confirmations: 59 });
+    await mature(chain.daemon, DEPTH - 1);
+    expect((await run(deps())).blocks[0]).toMatchObject({ action: 'waiting', confirmations: DEPTH - 1 });
     await mature(chain.daemon, 1);
 
     const dry = await run(deps(), { dryRun: true });
@@ -140,7 +142,7 @@ describe('unlocker', () => {
     await writeCandidate(storage, keys, { ...p, finder: 'P1', scheme: 'pplns', round: { P1: 5n, P2: 11n } });
     const s = await newBlock();
     await writeCandidate(storage, keys, { ...s, finder: 'S1', scheme: 'solo', round: { S1: 99n } });
-    await mature(chain.daemon, 60);
+    await mature(chain.daemon, DEPTH);
     const r = await run(deps());
     expect(r.unlocked).toBe(2);
     const rp = (await chain.daemon.getBlockHeaderByHeight(p.height)).reward;
@@ -165,7 +167,7 @@ describe('unlocker', () => {
       await writeCandidate(storage, keys, { ...b, finder: 'R1', scheme: 'prop', round: { R1: BigInt(i + 1), R2: 3n } });
       blocks.push(b);
     }
-    await mature(chain.daemon, 60);
+    await mature(chain.daemon, DEPTH);
     const other = createIoredisStorage(redis.config);
     const otherDaemon = createDaemonClient(chain.monerod.config);
     try {
@@ -192,7 +194,7 @@ describe('unlocker', () => {
     await storage.command(['FLUSHALL']);
     const b = await newBlock();
     await writeCandidate(storage, keys, { ...b, finder: 'E', scheme: 'prop', round: { E: 10n } });
-    await mature(chain.daemon, 60);
+    await mature(chain.daemon, DEPTH);
     const before = await snapshot(storage);
     const dead = createDaemonClient({ host: '127.0.0.1', port: 9, timeout: 1000, retries: 0 });
     const r = await run(deps({ daemon: dead }));
@@ -218,7 +220,7 @@ describe('unlocker', () => {
 
     const waiting = await run(deps());
     expect(waiting.blocks[0]).toMatchObject({ action: 'waiting', mainChainHashDiffers: true });
-    await mature(chain.daemon, 60);
+    await mature(chain.daemon, DEPTH);
     const r = await run(deps());
     expect(r.blocks[0]).toMatchObject({ hash: b.hash, action: 'orphaned' });
     expect(asHash(await storage.command(['HGETALL', keys.roundCurrent]))).toEqual({ O1: '45', O2: '60' });

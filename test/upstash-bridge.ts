@@ -64,6 +64,8 @@ export async function startUpstashBridge(opts: UpstashBridgeOptions): Promise<Up
     host: opts.redis.host ?? '127.0.0.1',
     port: opts.redis.port,
     ...(opts.redis.password ? { password: opts.redis.password } : {}),
+    // RESP2 like Upstash's replies: flat ZRANGE WITHSCORES / HGETALL arrays (ioredis 6 would otherwise negotiate RESP3)
+    protocol: 2 as const,
     maxRetriesPerRequest: 1,
     lazyConnect: false,
   };

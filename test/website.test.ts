@@ -16,7 +16,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -27,6 +27,7 @@ import { configFromObject } from '../shared/config/load.js';
 import type { PoolConfig } from '../shared/config/schema.js';
 import { silentLogger } from '../shared/log.js';
 import { encodeAddress } from '../shared/monero/address.js';
+import { createRedis } from '../shared/redis/client.js';
 import { HASHRATE_BUCKET_SECONDS, keySchema } from '../shared/redis/keys.js';
 import { createIoredisStorage, type IoredisStorage } from '../shared/storage/ioredis.js';
 import { ShareRecorder } from '../stratum-node/recorder.js';
@@ -126,7 +127,8 @@ async function tileText(page: Page, key: string): Promise<string> {
 }
 
 async function shot(page: Page, name: string): Promise<void> {
-  // let uPlot finish its first frame
+  // from the top (the sticky header would otherwise land mid-page), after uPlot's first frame
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.waitForTimeout(300);
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 }
@@ -286,8 +288,9 @@ beforeAll(async () => {
     blockUnlocker: { depth: DEPTH, poolFee: 1.5 },
     payments: { minPayment: '300000000000' },
   });
-  redis = new Redis({ host: '127.0.0.1', port: redisSvc.port, maxRetriesPerRequest: 2 });
-  storage = createIoredisStorage(redis);
+  // the stratum node's connection (RESP2, shared/redis/client.ts) for the recorder; the functions' storage adapter
+  redis = createRedis(config.redis);
+  storage = createIoredisStorage(config.redis);
   recorder = new ShareRecorder(
     redis,
     { prefix: keys.prefix, scheme: 'prop', slushWeight: 0, pplnsWindow: 2, batchMs: 1000, hashrateWindowSec: 600, nodeId: 1 },
@@ -312,6 +315,7 @@ afterAll(async () => {
   await browser?.close();
   if (!apiStopped) await api?.close();
   redis?.disconnect();
+  await storage?.close();
   await chain?.stop();
   await redisSvc?.stop();
   for (const d of [siteDir, profileDir]) if (d) rmSync(d, { recursive: true, force: true });
@@ -361,9 +365,9 @@ describe('website (real browser, real API)', () => {
       trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent?.trim())),
     );
     expect(rows).toEqual([
-      ['3333', '5,000', 'Low-end CPUs', 'No', 'Pool'],
-      ['5555', '50,000', 'Fast CPUs and rigs', 'No', 'Pool'],
-      ['9000', '50,000', 'Encrypted (TLS)', 'Yes', 'Pool'],
+      ['3333', '5,000', 'Low-end CPUs', 'No'],
+      ['5555', '50,000', 'Fast CPUs and rigs', 'No'],
+      ['9000', '50,000', 'Encrypted (TLS)', 'Yes'],
     ]);
     expect(await page.textContent('#pool-host')).toBe('pool.example.test');
 
@@ -497,6 +501,8 @@ describe('website (real browser, real API)', () => {
     await page.goto(`${api.url}/#/miner/${STRANGER}`);
     await page.waitForSelector('[data-miner="not-found"]');
     expect(await page.textContent('[data-miner="not-found"]')).toMatch(/no shares from this address yet/);
+    // only addresses the pool knows are remembered
+    expect(await page.evaluate(() => localStorage.getItem('pool.address'))).toBe(MINER_A);
     expect(jsErrors(page)).toEqual([]);
     await page.close();
   });
@@ -604,7 +610,7 @@ describe('website (real browser, real API)', () => {
     const a = (await apiJson('/admin_stats', ADMIN_TOKEN)) as Record<string, number | bigint>;
     expect(await tileText(page, 'admin-owed')).toBe(coins(BigInt(a['totalOwed']!)));
     expect(await tileText(page, 'admin-paid')).toBe(coins(BigInt(a['totalPaid']!)));
-    expect(BigInt(a['totalPaid']!)).toBe(8_450_000_000_000n);
+    expect(BigInt(a['totalPaid']!)).toBe(7_450_000_000_000n); // 5.25 + 1.5 + 0.7
     expect(await tileText(page, 'admin-revenue')).toBe(coins(BigInt(a['totalRevenue']!)));
     expect(await tileText(page, 'admin-orphan-rate')).toBe(formatPercent(1 / 3, 1));
     expect(await tileText(page, 'admin-blocks')).toBe('2');
@@ -652,6 +658,57 @@ describe('website (real browser, real API)', () => {
     await expect.poll(() => tileText(page, 'miners'), { timeout: 15_000 }).toBe(formatInt(after.pool.miners));
     expect(await tileText(page, 'pool-hashrate')).toBe(formatHashrate(after.pool.hashrate));
     expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(42); // same document
+    await page.close();
+  });
+
+  it('long-poll mode (config.js liveMode "longpoll") updates through /live_stats as soon as the stats change', async () => {
+    const page = await browser.newPage();
+    // a deploy's config.js with the long poll and a refresh too slow to explain the update
+    await page.route('**/config.js', (route) =>
+      route.fulfill({
+        contentType: 'application/javascript',
+        body: `window.POOL_CONFIG = ${JSON.stringify({ poolName: 'Test Pool', liveMode: 'longpoll', refreshSeconds: 60 })};`,
+      }),
+    );
+    const livePolls: number[] = [];
+    page.on('request', (r) => {
+      if (new URL(r.url()).pathname === '/live_stats') livePolls.push(Date.now());
+    });
+    await page.goto(`${api.url}/#/`);
+    await page.waitForSelector('#live.live.ok:text("Live")');
+    await expect.poll(() => livePolls.length).toBeGreaterThan(0); // the long poll is open
+    const miners = Number(await page.getAttribute('[data-stat="miners"]', 'data-value'));
+    const late = encodeAddress({ network: 'mainnet', kind: 'standard', spendKey: '77'.repeat(32), viewKey: '88'.repeat(32) });
+    shares(late, 'box', 2, 20000, Date.now());
+    await recorder.flush();
+    const changedAt = Date.now();
+    await statsRun(changedAt);
+    await expect.poll(() => tileText(page, 'miners'), { timeout: 15_000 }).toBe(formatInt(miners + 1));
+    expect(Date.now() - changedAt).toBeLessThan(15_000); // the long poll answered, not the 60 s refresh
+    expect(jsErrors(page)).toEqual([]);
+    await page.close();
+  });
+
+  it('keeps the seed\'s operator hooks: custom.css restyles, custom.js sees every snapshot and route', async () => {
+    const page = await browser.newPage();
+    await page.route('**/custom.css', (route) =>
+      route.fulfill({ contentType: 'text/css', body: ':root, :root[data-theme="dark"] { --accent: rgb(1, 2, 3); }' }),
+    );
+    await page.route('**/custom.js', (route) =>
+      route.fulfill({
+        contentType: 'application/javascript',
+        body: `window.pool.on('stats', (s) => { document.body.dataset.hookMiners = String(s.pool.miners); });
+               window.pool.on('route', (name) => { document.body.dataset.hookRoute = name; });`,
+      }),
+    );
+    await page.goto(`${api.url}/#/`);
+    await page.waitForSelector('body[data-hook-miners]');
+    const s = await apiStats();
+    expect(await page.getAttribute('body', 'data-hook-miners')).toBe(String(s.pool.miners));
+    expect(await page.evaluate(() => getComputedStyle(document.querySelector('.button')!).backgroundColor)).toBe('rgb(1, 2, 3)');
+    await page.click('nav a[href="#/blocks"]');
+    await expect.poll(() => page.getAttribute('body', 'data-hook-route')).toBe('blocks');
+    expect(jsErrors(page)).toEqual([]);
     await page.close();
   });
 
@@ -730,7 +787,7 @@ describe('website (real browser, real API)', () => {
     apiStopped = true;
     await page.waitForSelector('#stale[data-stale="true"]', { timeout: 20_000 });
     expect(await page.textContent('#live')).toBe('Stale');
-    expect(await page.textContent('#stale')).toMatch(/^Stale: the pool API is unreachable\. The numbers shown are from .* ago\. Retrying/);
+    expect(await page.textContent('#stale')).toMatch(/^Stale: the pool API is unreachable\. Last update: (just now|\d+ s ago)\. Retrying/);
     expect(await tileText(page, 'network-height')).toBe(height); // the last numbers stay, marked stale
     await shot(page, 'stale');
     await page.close();

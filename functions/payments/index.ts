@@ -8,7 +8,7 @@
  * 4. Recover every open batch, oldest first (pay-batch.ts recoverBatch); one that cannot be settled stops the run.
  * 5. Select due payees (select.ts), cut them into batches of at most 15, and pay each batch in turn
  *    (pay-batch.ts payNewBatch); the first batch that does not end final stops the run.
- * Result statuses: "paid" (at least one batch final), "idle" (nothing due), "held" (reason), "failstop" (reason),
+ * Result statuses: "paid" (at least one batch, recovered or new, final), "idle" (nothing due), "held" (reason), "failstop" (reason),
  * "dry-run". A dry run takes no lock and writes nothing: it runs the preflight and reports open batches and plan.
  *
  * Data model: see batch.ts (payBatch), scripts.ts (ledger moves), shared/redis/keys.ts (payLock, payFence,
@@ -87,6 +87,7 @@ async function runLocked(p: ledger.Payer, result: PaymentsResult): Promise<void>
       outcome = await failStopOutcome(p, id, errorMessage(e));
     }
     result.recovered.push(outcome);
+    if (outcome.result === 'final') result.status = 'paid';
     if (outcome.result === 'held' || outcome.result === 'failstop') return stopWith(result, outcome.result, `batch ${id}: ${outcome.reason}`);
   }
 

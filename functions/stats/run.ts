@@ -35,6 +35,27 @@ export const HEARTBEAT_NAME = 'stats';
 /** Miners whose chart points go in one MULTI. */
 const MINER_CHART_CHUNK = 100;
 
+/**
+ * Fields of the Redis `stats` hash published as pool.stats (the seed published the whole hash, then only
+ * lastBlockFound). The unlocker's and payer's ledger totals (pool fee revenue, tx fees) stay private.
+ */
+export const PUBLIC_STATS_FIELDS: readonly string[] = [
+  'lastBlockFound',
+  'lastBlockFoundHeight',
+  'roundStart',
+  'totalShares',
+  'totalInvalid',
+];
+
+function publicStats(h: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const f of PUBLIC_STATS_FIELDS) {
+    const v = h[f];
+    if (v !== undefined) out[f] = v;
+  }
+  return out;
+}
+
 export async function run(deps: StatsDeps, input: StatsInput = {}): Promise<PoolStatsSnapshot> {
   const { storage, config, log } = deps;
   const keys = keySchema(config.coin);
@@ -121,7 +142,7 @@ export async function run(deps: StatsDeps, input: StatsInput = {}): Promise<Pool
       roundStart: toIntOrNull(statsHash.roundStart),
       lastBlockFound: statsHash.lastBlockFound ?? null,
       lastBlockFoundHeight: toIntOrNull(statsHash.lastBlockFoundHeight),
-      stats: statsHash,
+      stats: publicStats(statsHash),
       blocks: flatBlocks(blocks),
       totalBlocks: maturedCount + candidates.length,
       blocksCandidates: candidates.length,

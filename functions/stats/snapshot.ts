@@ -30,7 +30,7 @@ export const snapshotSchema = z.object({
     /** unix ms as a decimal string, as the seed's Redis hash value; null when the pool never found a block */
     lastBlockFound: z.string().nullable(),
     lastBlockFoundHeight: z.number().int().nullable(),
-    /** the Redis `stats` hash as is (the seed's pool.stats) */
+    /** the public fields of the Redis `stats` hash (run.ts PUBLIC_STATS_FIELDS; the seed's pool.stats) */
     stats: z.record(z.string()),
     /** flat [member, height, ...]: every candidate, then the newest api.blocks matured blocks */
     blocks: z.array(z.string()),

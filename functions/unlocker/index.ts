@@ -103,6 +103,7 @@ async function settleOne(
 ): Promise<BlockReport> {
   const block = asHash(await deps.storage.command(['HGETALL', keys.block(hash)]));
   if (block.height === undefined) return { hash, height, action: 'error', error: `no block record ${keys.block(hash)}` };
+  if (isSettled(block)) return { hash, height, action: 'already-settled' };
   const scheme = block.scheme as RewardScheme;
   if (!SCHEMES.includes(scheme)) return { hash, height, action: 'error', error: `unknown scheme ${block.scheme}` };
 
@@ -135,7 +136,12 @@ async function unlock(
   const scheme = block.scheme as RewardScheme;
   const finder = block.finder ?? '';
   if (round.size === 0 && scheme === 'solo' && finder) round.set(finder, 1n);
-  if (round.size === 0) return { hash, height, action: 'error', error: `round ${keys.round(hash)} is empty or missing` };
+  if (round.size === 0) {
+    // another unlocker may have settled the block (and deleted its round) since we read the block record
+    const now = asHash(await deps.storage.command(['HGETALL', keys.block(hash)]));
+    if (isSettled(now)) return { hash, height, action: 'already-settled' };
+    return { hash, height, action: 'error', error: `round ${keys.round(hash)} is empty or missing` };
+  }
   const s = splitReward(header.reward, scheme, finder, round, deps.config);
   const report: BlockReport = {
     hash,
@@ -175,6 +181,10 @@ async function orphan(
     [hash, String(height), giveBack, String(deps.now())],
   );
   return scriptOutcome(asInt(reply), report);
+}
+
+function isSettled(block: Record<string, string>): boolean {
+  return block.credited !== undefined || block.status === 'unlocked' || block.status === 'orphaned';
 }
 
 function scriptOutcome(code: number, report: BlockReport): BlockReport {

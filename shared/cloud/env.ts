@@ -66,8 +66,35 @@ export function secretIds(env: Env): Partial<Record<keyof CloudSecrets, string>>
   return out;
 }
 
+type Field = (k: string, optional?: boolean) => string | undefined;
+
+/** Each secret kind's parsed shape. */
+export type SecretShapes = { [K in keyof CloudSecrets]-?: NonNullable<CloudSecrets[K]> };
+
+const SECRET_PARSERS: { [K in keyof SecretShapes]: (s: Field, o: Record<string, unknown>) => SecretShapes[K] } = {
+  redis: (s) => ({ password: s('password')! }),
+  wallet: (s) => ({ username: s('username')!, password: s('password')! }),
+  admin: (s) => ({ token: s('token')! }),
+  upstash: (s, o) => {
+    const port = o['redisPort'];
+    const redisPort = typeof port === 'number' ? port : typeof port === 'string' && port !== '' ? Number(port) : undefined;
+    if (redisPort !== undefined && (!Number.isInteger(redisPort) || redisPort < 1 || redisPort > 65535)) {
+      throw bad('secret "upstash" field "redisPort" must be a port number');
+    }
+    const host = s('redisHost', true);
+    const pass = s('redisPassword', true);
+    return {
+      restUrl: s('restUrl')!,
+      restToken: s('restToken')!,
+      ...(host !== undefined ? { redisHost: host } : {}),
+      ...(redisPort !== undefined ? { redisPort } : {}),
+      ...(pass !== undefined ? { redisPassword: pass } : {}),
+    };
+  },
+};
+
 /** Validates one secret's JSON text into its CloudSecrets shape; names the secret (never its value) on error. */
-export function parseSecret<K extends keyof CloudSecrets>(kind: K, text: string): NonNullable<CloudSecrets[K]> {
+export function parseSecret<K extends keyof SecretShapes>(kind: K, text: string): SecretShapes[K] {
   let obj: unknown;
   try {
     obj = JSON.parse(text) as unknown;
@@ -76,38 +103,13 @@ export function parseSecret<K extends keyof CloudSecrets>(kind: K, text: string)
   }
   if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) throw bad(`secret "${kind}" must be a JSON object`);
   const o = obj as Record<string, unknown>;
-  const s = (k: string, optional = false): string | undefined => {
+  const field: Field = (k, optional = false) => {
     const v = o[k];
     if (typeof v === 'string' && v.length > 0) return v;
     if (optional && (v === undefined || v === null || v === '')) return undefined;
     throw bad(`secret "${kind}" needs a non-empty string field "${k}"`);
   };
-  switch (kind) {
-    case 'redis':
-      return { password: s('password')! } as NonNullable<CloudSecrets[K]>;
-    case 'wallet':
-      return { username: s('username')!, password: s('password')! } as NonNullable<CloudSecrets[K]>;
-    case 'admin':
-      return { token: s('token')! } as NonNullable<CloudSecrets[K]>;
-    case 'upstash': {
-      const port = o['redisPort'];
-      const redisPort = typeof port === 'number' ? port : typeof port === 'string' && port !== '' ? Number(port) : undefined;
-      if (redisPort !== undefined && (!Number.isInteger(redisPort) || redisPort < 1 || redisPort > 65535)) {
-        throw bad('secret "upstash" field "redisPort" must be a port number');
-      }
-      const host = s('redisHost', true);
-      const pass = s('redisPassword', true);
-      return {
-        restUrl: s('restUrl')!,
-        restToken: s('restToken')!,
-        ...(host !== undefined ? { redisHost: host } : {}),
-        ...(redisPort !== undefined ? { redisPort } : {}),
-        ...(pass !== undefined ? { redisPassword: pass } : {}),
-      } as NonNullable<CloudSecrets[K]>;
-    }
-    default:
-      throw bad(`unknown secret kind ${String(kind)}`);
-  }
+  return SECRET_PARSERS[kind](field, o);
 }
 
 export function storageKind(env: Env): StorageKind {

@@ -44,19 +44,6 @@ export async function loadCloudSecrets(env: Env, reader: SecretReader = secretsM
   return out;
 }
 
-function assign(out: CloudSecrets, kind: keyof CloudSecrets, text: string): void {
-  switch (kind) {
-    case 'redis':
-      out.redis = parseSecret('redis', text);
-      break;
-    case 'upstash':
-      out.upstash = parseSecret('upstash', text);
-      break;
-    case 'wallet':
-      out.wallet = parseSecret('wallet', text);
-      break;
-    case 'admin':
-      out.admin = parseSecret('admin', text);
-      break;
-  }
+function assign<K extends keyof CloudSecrets>(out: CloudSecrets, kind: K, text: string): void {
+  out[kind] = parseSecret(kind, text);
 }

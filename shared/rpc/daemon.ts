@@ -206,7 +206,10 @@ export interface DaemonClient {
   getBlockTemplate(p: { walletAddress: string; reserveSize: number }): Promise<BlockTemplateReply>;
   /** Never retried unless the connection failed outright. Rejections (-7 etc.) are RPC_ERROR. */
   submitBlock(blobHex: string): Promise<SubmitBlockResult>;
-  /** regtest only; default timeout scales with n. Never retried. */
+  /**
+   * regtest only; default timeout 30 s + 3 s per block (a block at --fixed-difficulty D costs about D light-mode
+   * RandomX hashes in monerod). Never retried: on a timeout the daemon may still be mining.
+   */
   generateBlocks(n: number, address: string, opts?: CallOptions): Promise<{ height: number; blocks: string[] }>;
   /** regtest: rolls back n blocks (plain /pop_blocks). Never retried. Returns the new chain height. */
   popBlocks(n: number): Promise<{ height: number }>;
@@ -281,7 +284,7 @@ export function createDaemonClient(config: DaemonClientConfig, options: DaemonCl
     generateBlocks: (n, address, opts) =>
       transport
         .jsonRpc('generateblocks', { amount_of_blocks: n, wallet_address: address }, generateSchema, {
-          timeoutMs: opts?.timeoutMs ?? Math.max(config.timeout ?? 10_000, 30_000 + n * 1_000),
+          timeoutMs: opts?.timeoutMs ?? Math.max(config.timeout ?? 10_000, 30_000 + n * 3_000),
         })
         .then((r) => ({ height: r.height, blocks: r.blocks })),
     popBlocks: (n) => transport.plain('/pop_blocks', { nblocks: n }, popSchema).then((r) => ({ height: r.height })),

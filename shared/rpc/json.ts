@@ -17,6 +17,8 @@ export class JsonSyntaxError extends Error {
 }
 
 const WS = new Set([0x20, 0x0a, 0x0d, 0x09]);
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHAR = /[\u0000-\u001f]/;
 const NUMBER_RE = /-?(?:0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/y;
 
 /** Parses JSON text; integers beyond Number.MAX_SAFE_INTEGER become bigint. Throws JsonSyntaxError. */
@@ -32,22 +34,24 @@ export function parseJson(text: string): JsonValue {
     const start = i; // text[i] === '"'
     let j = i + 1;
     let escaped = false;
-    while (j < n) {
-      const c = text.charCodeAt(j);
-      if (c === 0x22) break;
-      if (c < 0x20) throw new JsonSyntaxError('control character in string', j);
-      if (c === 0x5c) {
-        escaped = true;
-        j += 2;
-        continue;
+    let end: number;
+    for (;;) {
+      const q = text.indexOf('"', j);
+      if (q < 0) throw new JsonSyntaxError('unterminated string', start);
+      const bs = text.slice(j, q).indexOf('\\');
+      if (bs < 0) {
+        end = q;
+        break;
       }
-      j++;
+      escaped = true;
+      j += bs + 2; // skip the escaped character (it may be a quote)
     }
-    if (j >= n) throw new JsonSyntaxError('unterminated string', start);
-    i = j + 1;
-    if (!escaped) return text.slice(start + 1, j);
+    const raw = text.slice(start + 1, end);
+    if (CONTROL_CHAR.test(raw)) throw new JsonSyntaxError('control character in string', start);
+    i = end + 1;
+    if (!escaped) return raw;
     try {
-      return JSON.parse(text.slice(start, j + 1)) as string;
+      return JSON.parse(text.slice(start, end + 1)) as string;
     } catch {
       throw new JsonSyntaxError('bad escape in string', start);
     }
@@ -93,7 +97,8 @@ export function parseJson(text: string): JsonValue {
         if (text.charCodeAt(i) !== 0x3a) throw new JsonSyntaxError("expected ':'", i);
         i++;
         const value = parseValue(depth + 1);
-        Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+        if (key === '__proto__') Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+        else obj[key] = value;
         skipWs();
         const d = text.charCodeAt(i);
         i++;

@@ -5,8 +5,8 @@
  * - stdout/stderr go to `<dir>/<name>.stdout.log` (the parent keeps no fd open after spawn).
  * - Children die with the parent: they are started through `setpriv --pdeathsig TERM` when available (the kernel
  *   sends SIGTERM if the parent dies, even by SIGKILL), every live child is SIGKILLed on process 'exit', and on
- *   SIGINT/SIGTERM/SIGHUP they get SIGTERM (if nobody else handles the signal we then re-raise it, keeping the
- *   default exit).
+ *   SIGINT/SIGTERM/SIGHUP that nobody else handles they get SIGTERM before the signal is re-raised (default exit).
+ *   When the application handles the signal itself (a graceful stop), the children are left to it.
  * - `stop()` sends SIGTERM, waits for the exit (SIGKILL after a timeout) and removes a temp dir the launcher created;
  *   `kill9()` is for fault tests (keeps the dir). Both are idempotent.
  * - A start failure is PoolError SERVICE_START with the last lines of the service's logs.
@@ -36,6 +36,9 @@ function installHandlers(): void {
   });
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     const handler = (): void => {
+      // someone else handles the signal (e.g. the CLI's graceful stop): leave the children to it; 'exit' and
+      // pdeathsig still catch anything left behind
+      if (process.listenerCount(sig) > 1) return;
       for (const c of live) {
         try {
           c.kill('SIGTERM');
@@ -43,10 +46,8 @@ function installHandlers(): void {
           // already gone
         }
       }
-      if (process.listenerCount(sig) === 1) {
-        process.removeListener(sig, handler);
-        process.kill(process.pid, sig);
-      }
+      process.removeListener(sig, handler);
+      process.kill(process.pid, sig);
     };
     process.on(sig, handler);
   }

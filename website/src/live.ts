@@ -1,7 +1,8 @@
 /**
- * Live updates without reloads. A Poller runs one fetch at a time: on success it waits `intervalMs` (the long
- * poll re-arms at once, unless the server answered immediately, then it waits too, so a Lambda that cannot hold
- * a long poll degrades to plain polling); on failure it backs off exponentially up to `maxBackoffMs`.
+ * Live updates without reloads. A Poller runs one fetch at a time: on success it waits `intervalMs`, or re-arms at
+ * once when `rearmAtOnce` says so (the long poll: a server that held the request gets the next one immediately; one
+ * that answered at once, like the API under Lambda, is polled every `intervalMs` instead of in a tight loop); on
+ * failure it backs off exponentially up to `maxBackoffMs`.
  * Connection is the site-wide health: any request that fails to reach the API marks it stale (the header marker
  * and banner), the next success clears it.
  *
@@ -69,9 +70,11 @@ export interface PollerOptions<T> {
   onData: (data: T) => void;
   onError?: (e: unknown) => void;
   intervalMs: () => number;
-  /** Long poll: re-arm immediately after an answer that took at least `minHoldMs`. */
-  longPoll?: boolean;
-  minHoldMs?: number;
+  /**
+   * Long poll: called after each answer with how long the request was held; true re-arms at once instead of
+   * waiting `intervalMs` (e.g. after the first plain fetch, or after a poll the server really held open).
+   */
+  rearmAtOnce?: (heldMs: number) => boolean;
   maxBackoffMs?: number;
   connection: Connection;
 }
@@ -133,9 +136,8 @@ export class Poller<T> {
       this.opts.connection.ok();
       this.opts.onData(data);
       const held = Date.now() - started;
-      const rearmAtOnce = this.opts.longPoll === true && held >= (this.opts.minHoldMs ?? 2_000);
       this.abort = null;
-      this.schedule(rearmAtOnce ? 0 : this.opts.intervalMs());
+      this.schedule(this.opts.rearmAtOnce?.(held) === true ? 0 : this.opts.intervalMs());
     } catch (e) {
       if (this.stopped || abort.signal.aborted) return;
       this.abort = null;

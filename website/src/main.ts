@@ -52,20 +52,26 @@ function emit(ev: HookEvent, v: unknown): void {
 });
 
 // ---- live /stats ----------------------------------------------------------------------------------------------
+/** A long poll the server answered faster than this was not held (e.g. the API under Lambda): wait before the next. */
+const MIN_LONG_POLL_HOLD_MS = 2_000;
+let lastFetchWasLong = false;
 const statsPoller = new Poller<PoolStats>({
   connection,
-  longPoll: config.liveMode === 'longpoll',
-  fetch: async (signal) =>
-    parseStats(
-      config.liveMode === 'longpoll' && stats.value !== null
+  fetch: async (signal) => {
+    // the first fetch (and the first after an error) is a plain /stats so the page fills at once
+    lastFetchWasLong = config.liveMode === 'longpoll' && stats.value !== null && connection.current.ok;
+    return parseStats(
+      lastFetchWasLong
         ? await api.get('/live_stats', {}, { signal, timeoutMs: 120_000 })
         : await api.get('/stats', {}, { signal }),
-    ),
+    );
+  },
   onData: (s) => {
     stats.set(s);
     emit('stats', s);
   },
   intervalMs: () => config.refreshSeconds * 1000,
+  rearmAtOnce: (held) => config.liveMode === 'longpoll' && (!lastFetchWasLong || held >= MIN_LONG_POLL_HOLD_MS),
 });
 
 // ---- shell ----------------------------------------------------------------------------------------------------
@@ -109,7 +115,7 @@ function renderLive(): void {
     live.textContent = 'Stale';
     live.title = c.error;
     const retry = c.retryAt > now ? ` Retrying in ${Math.ceil((c.retryAt - now) / 1000)} s.` : ' Retrying…';
-    const age = stats.at ? ` The numbers shown are from ${formatAgo(stats.at, now)}.` : ' No data could be loaded yet.';
+    const age = stats.at ? ` Last update: ${formatAgo(stats.at, now)}.` : ' No data could be loaded yet.';
     replace(
       staleBanner,
       h('strong', null, 'Stale: the pool API is unreachable.'),

@@ -11,7 +11,7 @@ import { formatCompact, formatHashrate, formatInt, formatPercent, shortId } from
 import { Poller } from '../live.js';
 import { big, num, obj, parseAdminStats, parseAdminUsers, text, type AdminStats, type AdminUser, type Json } from '../model.js';
 import type { PageContext, PageDef } from '../page.js';
-import { ago, coins, errorBox, notice, section, table, tiles } from '../ui.js';
+import { ago, coins, errorBox, notice, section, table, tiles, type Column } from '../ui.js';
 
 const KEY = 'pool.adminToken';
 
@@ -197,7 +197,9 @@ function renderStats(ctx: PageContext, t: ReturnType<typeof tiles>, s: AdminStat
   const luck = s.totalDiff > 0n ? Number(s.totalShares) / Number(s.totalDiff) : null;
   t.set('admin-luck', luck === null ? '—' : formatPercent(luck, 0), luck === null ? '' : String(luck), 'round shares / network difficulty');
   t.set('admin-workers', formatInt(s.totalWorkers), String(s.totalWorkers));
-  t.set('admin-shares', formatCompact(s.totalShares), s.totalShares.toString(), formatInt(s.totalShares));
+  const compact = formatCompact(s.totalShares);
+  const exact = formatInt(s.totalShares);
+  t.set('admin-shares', compact, s.totalShares.toString(), compact === exact ? null : exact);
 }
 
 /**
@@ -262,16 +264,19 @@ function monitoringView(m: Json): HTMLElement {
 function usersTable(ctx: PageContext, users: AdminUser[]): HTMLElement {
   const c = ctx.config;
   const sorted = [...users].sort((a, b) => b.hashrate - a.hashrate || (b.balance > a.balance ? 1 : b.balance < a.balance ? -1 : 0));
+  const columns: Column<AdminUser>[] = [
+    { label: 'Address', cell: (u) => h('a', { href: `#/miner/${u.address}`, class: 'mono', title: u.address }, shortId(u.address)), key: 'address' },
+    { label: 'Hashrate', cell: (u) => formatHashrate(u.hashrate), numeric: true, key: 'hashrate' },
+    { label: 'Balance', cell: (u) => coins(c, u.balance), numeric: true, key: 'balance' },
+    { label: 'Paid', cell: (u) => coins(c, u.paid), numeric: true, wide: true, key: 'paid' },
+  ];
+  if (sorted.some((u) => u.workers !== null)) {
+    columns.push({ label: 'Workers', cell: (u) => (u.workers !== null ? formatInt(u.workers) : '—'), numeric: true, wide: true, key: 'workers' });
+  }
+  columns.push({ label: 'Last share', cell: (u) => (u.lastShare > 0 ? ago(u.lastShare) : '—'), key: 'last' });
   return table<AdminUser>(
     `Miners (${sorted.length})`,
-    [
-      { label: 'Address', cell: (u) => h('a', { href: `#/miner/${u.address}`, class: 'mono', title: u.address }, shortId(u.address)), key: 'address' },
-      { label: 'Hashrate', cell: (u) => formatHashrate(u.hashrate), numeric: true, key: 'hashrate' },
-      { label: 'Balance', cell: (u) => coins(c, u.balance), numeric: true, key: 'balance' },
-      { label: 'Paid', cell: (u) => coins(c, u.paid), numeric: true, wide: true, key: 'paid' },
-      { label: 'Workers', cell: (u) => (u.workers !== null ? formatInt(u.workers) : '—'), numeric: true, wide: true, key: 'workers' },
-      { label: 'Last share', cell: (u) => (u.lastShare > 0 ? ago(u.lastShare) : '—'), key: 'last' },
-    ],
+    columns,
     sorted,
     'No miners yet.',
     { 'data-table': 'admin-users' },

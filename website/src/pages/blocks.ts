@@ -3,7 +3,8 @@
  * confirmed or orphaned, with reward, effort (round shares / network difficulty) and explorer links. The newest
  * come from /stats; "Load older" pages through /get_blocks?height=<lowest shown>.
  */
-import { h, replace } from '../dom.js';
+import { explorerUrl } from '../config.js';
+import { h, linkOrText, replace } from '../dom.js';
 import { formatInt, formatPercent } from '../format.js';
 import { parseBlocks, type BlockRow, type PoolStats } from '../model.js';
 import type { PageContext, PageDef } from '../page.js';
@@ -47,6 +48,10 @@ export const blocksPage: PageDef = {
       return page.length > 0;
     });
 
+    // the height links to the explorer too, so a phone (which hides the hash column) keeps the link
+    const height = (b: BlockRow): HTMLElement =>
+      linkOrText(explorerUrl(c.blockExplorer, b.hash, c.symbol), formatInt(b.height), { title: b.hash });
+
     const render = (s: PoolStats): void => {
       last = s;
       const depth = s.config.depth;
@@ -69,7 +74,7 @@ export const blocksPage: PageDef = {
         table<BlockRow>(
           'Pending blocks (waiting for confirmations)',
           [
-            { label: 'Height', cell: (b) => formatInt(b.height), numeric: true, key: 'height' },
+            { label: 'Height', cell: (b) => height(b), numeric: true, key: 'height' },
             { label: 'Found', cell: (b) => ago(b.time), key: 'time' },
             {
               label: 'Maturity',
@@ -85,7 +90,7 @@ export const blocksPage: PageDef = {
               },
             },
             { label: 'Effort', cell: (b) => h('span', { class: effortClass(b) }, effort(b)), numeric: true, key: 'effort' },
-            { label: 'Block', cell: (b) => blockLink(c, b.hash), key: 'hash' },
+            { label: 'Block', cell: (b) => blockLink(c, b.hash), wide: true, key: 'hash' },
           ],
           pending,
           'No blocks waiting for confirmations.',
@@ -99,12 +104,12 @@ export const blocksPage: PageDef = {
         table<BlockRow>(
           'Matured blocks',
           [
-            { label: 'Height', cell: (b) => formatInt(b.height), numeric: true, key: 'height' },
-            { label: 'Found', cell: (b) => ago(b.time), key: 'time' },
+            { label: 'Height', cell: (b) => height(b), numeric: true, key: 'height' },
+            { label: 'Found', cell: (b) => ago(b.time), wide: true, key: 'time' },
             { label: 'Status', cell: (b) => h('span', { class: `status ${b.status}` }, STATUS_TEXT[b.status]), key: 'status' },
             { label: 'Reward', cell: (b) => (b.reward !== null && b.status === 'confirmed' ? coins(c, b.reward) : '—'), numeric: true, key: 'reward' },
             { label: 'Effort', cell: (b) => h('span', { class: effortClass(b) }, effort(b)), numeric: true, key: 'effort' },
-            { label: 'Block', cell: (b) => blockLink(c, b.hash), key: 'hash' },
+            { label: 'Block', cell: (b) => blockLink(c, b.hash), wide: true, key: 'hash' },
           ],
           matured,
           'No matured blocks yet.',

@@ -87,7 +87,7 @@ export const homePage: PageDef = {
         'round-effort',
         s.pool.roundEffort === null ? '—' : formatPercent(s.pool.roundEffort, 1),
         s.pool.roundEffort === null ? '' : String(s.pool.roundEffort),
-        `${formatCompact(s.pool.roundHashes)} of ${formatCompact(s.network.difficulty)} hashes`,
+        `${formatCompact(s.pool.roundHashes)} hashes so far, ${formatCompact(s.network.difficulty)} expected`,
       );
       const donations = s.config.donation + s.config.coreDonation;
       pool.set(

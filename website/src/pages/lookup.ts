@@ -1,6 +1,7 @@
 /**
  * The address lookup form (home and "My stats"): checks the address in the browser first, with a message that
- * says what is wrong, then opens `#/miner/<address>`. The last address looked up is remembered in localStorage.
+ * says what is wrong, then opens `#/miner/<address>`. The miner page remembers the address (localStorage) once the
+ * pool knows it.
  *
  * Data model: localStorage "pool.address" = the last address looked up.
  */
@@ -69,7 +70,6 @@ export function addressForm(ctx: PageContext, id: string, initial = rememberedAd
     }
     error.textContent = '';
     input.removeAttribute('aria-invalid');
-    rememberAddress(address);
     ctx.navigate(`miner/${address}`);
   });
   return form;

@@ -9,11 +9,11 @@ import { checkAddress } from '../address.js';
 import { ApiError, bodyError } from '../api.js';
 import { lineChart } from '../chart.js';
 import { h, replace } from '../dom.js';
-import { formatCoins, formatHashrate, formatInt, parseCoins } from '../format.js';
+import { coinsExact, formatCoins, formatHashrate, formatInt, parseCoins } from '../format.js';
 import { Poller } from '../live.js';
 import { parseChart, parseMinerStats, parsePayments, parseWorkers, type MinerStats, type PaymentRow, type WorkerRow } from '../model.js';
 import type { PageContext, PageDef } from '../page.js';
-import { ago, coins, errorBox, notice, olderButton, section, table, tiles, txLink } from '../ui.js';
+import { ago, coins, errorBox, notice, olderButton, section, table, tiles, txLink, type Column } from '../ui.js';
 import { addressForm, forgetAddress, rememberAddress, rememberedAddress } from './lookup.js';
 
 const CHART_REFRESH_MS = 60_000;
@@ -51,7 +51,6 @@ export const minerPage: PageDef = {
         ),
       };
     }
-    rememberAddress(address);
     return minerView(ctx, address);
   },
 };
@@ -152,6 +151,8 @@ function minerView(ctx: PageContext, address: string): { el: HTMLElement; destro
         return;
       }
       replace(status);
+      // remembered once the pool knows the address, so a typo or a stranger's address is not kept
+      rememberAddress(address);
       renderStats(miner, ctx.stats.value?.config.minPaymentThreshold ?? null);
     },
     onError: (e) => {
@@ -167,16 +168,19 @@ function minerView(ctx: PageContext, address: string): { el: HTMLElement; destro
     fetch: async (signal) => parseWorkers(await ctx.api.get('/workers', { address }, { signal })),
     onData: (workers) => {
       const sorted = [...workers].sort((a, b) => b.hashrate - a.hashrate || a.name.localeCompare(b.name));
+      const columns: Column<WorkerRow>[] = [
+        { label: 'Worker', cell: (w) => w.name, key: 'name' },
+        { label: 'Hashrate', cell: (w) => formatHashrate(w.hashrate), numeric: true, key: 'hashrate' },
+        { label: 'Last share', cell: (w) => (w.lastShare > 0 ? ago(w.lastShare) : '—'), key: 'last' },
+      ];
+      if (sorted.some((w) => w.hashes !== null)) {
+        columns.push({ label: 'Hashes', cell: (w) => (w.hashes !== null ? formatInt(w.hashes) : '—'), numeric: true, wide: true, key: 'hashes' });
+      }
       replace(
         workersBox,
         table<WorkerRow>(
           `Workers (${sorted.length})`,
-          [
-            { label: 'Worker', cell: (w) => w.name, key: 'name' },
-            { label: 'Hashrate', cell: (w) => formatHashrate(w.hashrate), numeric: true, key: 'hashrate' },
-            { label: 'Last share', cell: (w) => (w.lastShare > 0 ? ago(w.lastShare) : '—'), key: 'last' },
-            { label: 'Hashes', cell: (w) => (w.hashes !== null ? formatInt(w.hashes) : '—'), numeric: true, wide: true, key: 'hashes' },
-          ],
+          columns,
           sorted,
           'No workers seen recently.',
           { 'data-table': 'workers' },
@@ -193,6 +197,7 @@ function minerView(ctx: PageContext, address: string): { el: HTMLElement; destro
     intervalMs: () => CHART_REFRESH_MS,
   });
 
+  const threshold = thresholdForm(ctx, address, () => statsPoller.now());
   const el = h(
     'div',
     { class: 'page page-miner' },
@@ -217,7 +222,7 @@ function minerView(ctx: PageContext, address: string): { el: HTMLElement; destro
     section('Hashrate', 'miner-chart', h('div', { class: 'chart-host' }, chart.el)),
     section('Workers', 'miner-workers', workersBox),
     section('Payments', 'miner-payments', paymentsBox, moreButton),
-    section('Payout threshold', 'miner-threshold', thresholdForm(ctx, address, () => statsPoller.now())),
+    section('Payout threshold', 'miner-threshold', threshold.form),
   );
   statsPoller.start();
   workersPoller.start();
@@ -230,19 +235,25 @@ function minerView(ctx: PageContext, address: string): { el: HTMLElement; destro
       workersPoller.stop();
       chartPoller.stop();
       chart.destroy();
+      threshold.destroy();
     },
   };
 }
 
-function thresholdForm(ctx: PageContext, address: string, refresh: () => void): HTMLFormElement {
+function thresholdForm(ctx: PageContext, address: string, refresh: () => void): { form: HTMLFormElement; destroy(): void } {
   const c = ctx.config;
   const input = h('input', {
     id: 'threshold-input', name: 'threshold', type: 'text', inputmode: 'decimal', autocomplete: 'off',
-    placeholder: '0.1', 'aria-describedby': 'threshold-help threshold-msg',
+    'aria-describedby': 'threshold-help threshold-msg',
   });
   const msg = h('p', { id: 'threshold-msg', class: 'form-msg', 'aria-live': 'polite' });
   const button = h('button', { type: 'submit', class: 'button' }, 'Save threshold');
-  const min = ctx.stats.value?.config.minPaymentThreshold ?? null;
+  const minText = h('span');
+  const unsub = ctx.stats.subscribe((st) => {
+    const min = st.config.minPaymentThreshold;
+    minText.textContent = min !== null ? `; the pool minimum is ${formatCoins(min, c.coinUnits, c.symbol)}.` : '.';
+    if (min !== null) input.placeholder = coinsExact(min, c.coinUnits);
+  });
   const form = h(
     'form',
     { class: 'threshold-form', id: 'threshold-form', novalidate: true },
@@ -252,7 +263,7 @@ function thresholdForm(ctx: PageContext, address: string, refresh: () => void): 
       'p',
       { id: 'threshold-help', class: 'help' },
       'To prove the address is yours, the pool only accepts this from an IP address that recently mined to it',
-      min !== null ? `; the pool minimum is ${formatCoins(min, c.coinUnits, c.symbol)}.` : '.',
+      minText,
     ),
     msg,
   );
@@ -296,5 +307,5 @@ function thresholdForm(ctx: PageContext, address: string, refresh: () => void): 
         button.disabled = false;
       });
   });
-  return form;
+  return { form, destroy: unsub };
 }

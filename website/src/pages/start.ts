@@ -9,7 +9,7 @@ import { h, replace } from '../dom.js';
 import { formatInt } from '../format.js';
 import type { PoolStats, PortInfo } from '../model.js';
 import type { PageContext, PageDef } from '../page.js';
-import { notice, section, table } from '../ui.js';
+import { notice, section, table, type Column } from '../ui.js';
 import { buildXmrig, checkWorkerName, parseFixedDiff, type WorkerStyle } from '../xmrig.js';
 import { rememberedAddress } from './lookup.js';
 
@@ -39,17 +39,18 @@ export const startPage: PageDef = {
     const renderPorts = (s: PoolStats): void => {
       ports = s.config.ports;
       separator = s.config.fixedDiffSeparator;
+      const columns: Column<PortInfo>[] = [
+        { label: 'Port', cell: (p) => h('code', null, String(p.port)), key: 'port' },
+        { label: 'Starting difficulty', cell: (p) => formatInt(p.difficulty), numeric: true, key: 'difficulty' },
+        { label: 'Description', cell: (p) => p.desc || '—', key: 'desc' },
+        { label: 'TLS', cell: (p) => (p.tls ? 'Yes' : 'No'), key: 'tls' },
+      ];
+      if (ports.some((p) => p.solo)) columns.push({ label: 'Mode', cell: (p) => (p.solo ? 'Solo' : 'Pool'), key: 'mode' });
       replace(
         portsBox,
         table<PortInfo>(
           `Stratum ports on ${host}`,
-          [
-            { label: 'Port', cell: (p) => h('code', null, String(p.port)), key: 'port' },
-            { label: 'Starting difficulty', cell: (p) => formatInt(p.difficulty), numeric: true, key: 'difficulty' },
-            { label: 'Description', cell: (p) => p.desc || '—', key: 'desc' },
-            { label: 'TLS', cell: (p) => (p.tls ? 'Yes' : 'No'), key: 'tls' },
-            { label: 'Mode', cell: (p) => (p.solo ? 'Solo' : 'Pool'), key: 'mode' },
-          ],
+          columns,
           ports,
           'The pool has no public ports configured.',
           { 'data-table': 'ports' },
