@@ -19,7 +19,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ERRORS, PoolError, errorMessage } from '../shared/errors.js';
+import { ERRORS, PoolError, errorMessage, isPoolError } from '../shared/errors.js';
 import { createDaemonClient } from '../shared/rpc/daemon.js';
 import {
   canBind,
@@ -261,7 +261,12 @@ export async function startDevnet(opts: DevnetOptions): Promise<Devnet> {
       },
       stop() {
         stopping ??= (async () => {
-          await storeWallet(wallet).catch((e: unknown) => log.warn(`devnet: storing the wallet failed: ${errorMessage(e)}`));
+          // on Ctrl-C the terminal signals wallet-rpc too; it then stores the wallet itself while exiting
+          if (!wallet.hasExited) {
+            await storeWallet(wallet).catch((e: unknown) => {
+              if (!wallet.hasExited && !isPoolError(e, ERRORS.RPC_HTTP)) log.warn(`devnet: storing the wallet failed: ${errorMessage(e)}`);
+            });
+          }
           await stopAll();
           rmSync(lock, { force: true });
           log.info('devnet: stopped');

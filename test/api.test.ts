@@ -8,9 +8,11 @@ import * as crypto from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Context } from 'aws-lambda';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { buildApi, startApiServer, type ApiDeps } from '../functions/api/index.js';
+import { buildApi, createLambdaHandler, startApiServer, toJson, type ApiDeps } from '../functions/api/index.js';
+import { publicConfig } from '../functions/api/public-config.js';
 import { bucketWindow, run as runStats } from '../functions/stats/index.js';
 import type { PoolConfig } from '../shared/config/schema.js';
 import { silentLogger } from '../shared/log.js';
@@ -255,6 +257,26 @@ describe('public stats routes', () => {
   });
 });
 
+describe('public config', () => {
+  it('splits the donation list into the seed\'s donation and coreDonation, so fee + both = the whole deduction', () => {
+    const c = poolConfig('cfg', {
+      blockUnlocker: {
+        depth: 60, poolFee: 1.5, devDonation: 0.1, devAddress: MINER_B, coreDevDonation: 0.3, coreDevAddress: POOL_ADDRESS,
+        donations: [{ address: MINER_A, percent: 0.2 }],
+      },
+    });
+    const pc = obj(publicConfig(c, 'v-test'));
+    expect(pc).toMatchObject({ fee: 1.5, donation: 0.3, coreDonation: 0.3, doDonations: true, version: 'v-test' });
+    expect(toJson(publicConfig(c, 'v'))).toContain('"minPaymentThreshold":100000000000,');
+  });
+
+  it('writes bigint as exact JSON integers, also above 2^53', () => {
+    expect(toJson({ a: 2n ** 64n + 1n, b: [1, 'x', null, undefined, true], c: undefined, d: Number.NaN })).toBe(
+      '{"a":18446744073709551617,"b":[1,"x",null,null,true],"d":null}',
+    );
+  });
+});
+
 describe('admin routes', () => {
   const auth = { authorization: `Bearer ${PASSWORD}` };
 
@@ -346,6 +368,25 @@ describe('admin routes', () => {
     expect(spy).toHaveBeenCalledTimes(10);
     const ttl = Number(await env().storage.command(['TTL', env().keys.adminFail(ip)]));
     expect(ttl).toBeGreaterThan(800);
+    // successes do not use up the allowance
+    for (let i = 0; i < 12; i++) {
+      expect((await app.inject({ method: 'GET', url: '/admin_stats', remoteAddress: '10.7.7.9', headers: auth })).statusCode).toBe(200);
+    }
+  });
+
+  it('a burst of parallel guesses gets at most the limit of token checks', async () => {
+    const app = api();
+    const spy = vi.mocked(crypto.timingSafeEqual);
+    spy.mockClear();
+    const replies = await Promise.all(
+      Array.from({ length: 25 }, (_, i) =>
+        app.inject({ method: 'GET', url: '/admin_stats', remoteAddress: '10.8.8.8', headers: { authorization: `Bearer burst${i}` } }),
+      ),
+    );
+    const codes = replies.map((r) => r.statusCode).sort();
+    expect(codes.filter((c) => c === 401)).toHaveLength(10);
+    expect(codes.filter((c) => c === 429)).toHaveLength(15);
+    expect(spy).toHaveBeenCalledTimes(10);
   });
 
   it('admin routes are off (403) without api.password', async () => {
@@ -508,6 +549,32 @@ describe('serving', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('the Lambda handler answers Function URL events, /live_stats at once', async () => {
+    const e = env();
+    const handler = createLambdaHandler({ storage: e.storage, daemon: e.chain.daemon, config: e.config, log: silentLogger(), now: () => Date.now() });
+    const event = (path: string, query = ''): Obj => ({
+      version: '2.0',
+      routeKey: '$default',
+      rawPath: path,
+      rawQueryString: query,
+      ...(query ? { queryStringParameters: Object.fromEntries(new URLSearchParams(query)) } : {}),
+      headers: { origin: ORIGIN },
+      requestContext: { http: { method: 'GET', path, sourceIp: '203.0.113.9' } },
+      isBase64Encoded: false,
+    });
+    const context = {} as Context;
+    const started = Date.now();
+    const live = await handler(event('/live_stats'), context);
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(live.statusCode).toBe(200);
+    expect(obj(obj(JSON.parse(live.body)).pool).miners).toBe(2);
+    expect(live.headers['access-control-allow-origin']).toBe('*');
+    const addr = await handler(event('/stats_address', `address=${MINER_A}&longpoll=true`), context);
+    expect(obj(obj(JSON.parse(addr.body)).stats).paid).toBe(PAID_A.toString());
+    const bad = await handler(event('/stats_address', 'address=oops'), context);
+    expect(bad.statusCode).toBe(400);
   });
 
   it('startApiServer listens on a real socket', async () => {

@@ -3,7 +3,10 @@
  * monero-wallet-rpc (the pool's, behind Digest auth, and a miner's), the two-phase payment path
  * (transfer do_not_relay + get_tx_metadata, then relay_tx) and a clean stop with no stray process or temp dir.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ERRORS, isPoolError } from '../shared/errors.js';
 import { createIoredisStorage } from '../shared/storage/ioredis.js';
@@ -182,6 +185,36 @@ pool!.transfer(payout));
     expect(existsSync(dir)).toBe(true); // caller's dir: kept
     await redis.stop(); // owned temp dir: removed now
     expect(existsSync(dir)).toBe(false);
+  }, 60_000);
+
+  it('children die with the parent: exit without stop(), and SIGKILL of the parent', async () => {
+    const services = pathToFileURL(resolve('shared/services/index.ts')).href;
+    for (const mode of ['exit', 'sigkill'] as const) {
+      const script = [
+        `import { startRedis } from ${JSON.stringify(services)};`,
+        'const r = await startRedis();',
+        'console.log(JSON.stringify({ pid: r.pid, dir: r.dir }));',
+        mode === 'exit' ? 'process.exit(0);' : 'setInterval(() => undefined, 1000);',
+      ].join('\n');
+      const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const line = await new Promise<string>((res, rej) => {
+        let out = '';
+        child.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          if (out.includes('\n')) res(out.split('\n')[0] ?? '');
+        });
+        child.once('exit', () => rej(new Error(`child exited before reporting: ${out}`)));
+      });
+      const { pid, dir } = JSON.parse(line) as { pid: number; dir: string };
+      expect(isAlive(pid)).toBe(true);
+      if (mode === 'sigkill') child.kill('SIGKILL');
+      await new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(null) : child.once('exit', r)));
+      const deadline = Date.now() + 10_000;
+      while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(isAlive(pid), `redis-server after parent ${mode}`).toBe(false);
+      if (mode === 'exit') expect(existsSync(dir)).toBe(false);
+      else rmSync(dir, { recursive: true, force: true }); // nobody left to clean up after a SIGKILL
+    }
   }, 60_000);
 
   it('a start failure is SERVICE_START with the log tail', async () => {

@@ -15,7 +15,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { build } from 'vite';
@@ -426,7 +426,7 @@ describe('website (real browser, real API)', () => {
     expect(await tileText(page, 'miner-paid')).toBe(coins(5_250_000_000_000n));
     expect(m.paid).toBe(5_250_000_000_000n);
     expect(await tileText(page, 'miner-hashes')).toBe(formatInt(m.hashes));
-    expect(await tileText(page, 'miner-last-share')).toMatch(/^(just now|\d+ s ago)$/);
+    expect(await tileText(page, 'miner-last-share')).toMatch(/^(just now|\d+ s ago|\d+ min ago)$/);
     expect(await tileText(page, 'miner-threshold')).toBe(coins(300_000_000_000n));
     const shownRate = Number(await page.getAttribute('[data-stat="miner-hashrate"]', 'data-value'));
     expect(Math.abs(shownRate - m.hashrate) / m.hashrate).toBeLessThan(0.05);
@@ -473,9 +473,14 @@ describe('website (real browser, real API)', () => {
     await page.fill('#threshold-input', '0.1');
     await page.click('#threshold-form button[type="submit"]');
     await expect.poll(() => page.textContent('#threshold-msg')).toBe("The pool's minimum payout is 0.30 XMR.");
+    const posted = page.waitForRequest((r) => r.method() === 'POST' && r.url().endsWith('/set_payout_threshold'));
     await page.fill('#threshold-input', '0.75');
     await page.click('#threshold-form button[type="submit"]');
     await expect.poll(() => page.textContent('#threshold-msg')).toBe('Saved: payouts at 0.75 XMR.');
+    // the body's SHA-256 travels with it (CloudFront origin access control to a Lambda URL needs it)
+    const post = await posted;
+    expect(post.postData()).toBe(JSON.stringify({ address: MINER_A, threshold: '750000000000' }));
+    expect(post.headers()['x-amz-content-sha256']).toBe(createHash('sha256').update(post.postData() ?? '').digest('hex'));
     expect(await redis.hget(keys.worker(MINER_A), 'threshold')).toBe('750000000000');
     await expect.poll(() => tileText(page, 'miner-threshold')).toBe('0.75 XMR');
     expect(jsErrors(page)).toEqual([]);
@@ -604,8 +609,12 @@ describe('website (real browser, real API)', () => {
     await page.fill('#admin-token', 'wrong');
     await page.click('#admin-signin button[type="submit"]');
     await expect.poll(() => page.textContent('#admin-msg')).toBe('Wrong token.');
+    const signIn = page.waitForRequest((r) => r.url().endsWith('/admin_stats'));
     await page.fill('#admin-token', ADMIN_TOKEN);
     await page.press('#admin-token', 'Enter');
+    // the token goes as Bearer (local API) and as X-Admin-Token (behind CloudFront, whose signature takes Authorization)
+    const h = (await signIn).headers();
+    expect([h['authorization'], h['x-admin-token']]).toEqual([`Bearer ${ADMIN_TOKEN}`, ADMIN_TOKEN]);
     await page.waitForSelector('[data-table="admin-users"] tbody tr:not(.empty)');
     const a = (await apiJson('/admin_stats', ADMIN_TOKEN)) as Record<string, number | bigint>;
     expect(await tileText(page, 'admin-owed')).toBe(coins(BigInt(a['totalOwed']!)));
@@ -779,10 +788,20 @@ describe('website (real browser, real API)', () => {
   });
 
   // last: it stops the API
-  it('shows a stale marker when the API is unreachable', async () => {
+  it('shows a stale marker when the API has no snapshot, and when it is unreachable', async () => {
     const page = await open('');
     expect(await page.isHidden('#stale')).toBe(true);
     const height = await tileText(page, 'network-height');
+    // the API answers but has no snapshot (e.g. the stats function stopped long enough for it to expire): 503
+    await redis.del(keys.statsSnapshot);
+    await page.waitForSelector('#stale[data-stale="true"]', { timeout: 20_000 });
+    expect(await page.textContent('#stale strong')).toBe(
+      'Stale: the pool API reports a problem (stats are not ready yet: the stats function has not written a snapshot).',
+    );
+    await statsRun(Date.now());
+    await page.waitForSelector('#stale', { state: 'hidden', timeout: 20_000 });
+    expect(await page.textContent('#live')).toBe('Live');
+    // the API goes away
     await api.close();
     apiStopped = true;
     await page.waitForSelector('#stale[data-stale="true"]', { timeout: 20_000 });

@@ -8,5 +8,9 @@ import { buildApi } from './app.js';
 import type { ApiDeps } from './deps.js';
 
 export function createLambdaHandler(deps: Omit<ApiDeps, 'longPoll'>): PromiseHandler<unknown> {
-  return awsLambdaFastify(buildApi({ ...deps, longPoll: false }), { decorateRequest: false });
+  return awsLambdaFastify(buildApi({ ...deps, longPoll: false }), {
+    decorateRequest: false,
+    // no route takes a list: keep "a,b" a string so schemas see what was sent
+    parseCommaSeparatedQueryParams: false,
+  });
 }

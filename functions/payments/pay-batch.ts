@@ -18,6 +18,7 @@
  */
 import { ERRORS, PoolError, errorMessage } from '../../shared/errors.js';
 import { split } from '../../shared/money.js';
+import type { TransferResult } from '../../shared/rpc/wallet.js';
 import type { PayBatch, Destination } from './batch.js';
 import { crashPoint } from './crash.js';
 import * as ledger from './ledger.js';
@@ -42,7 +43,7 @@ export async function payNewBatch(p: Payer, payees: readonly Destination[]): Pro
   const batch = await mustLoad(p, id);
 
   await ledger.extendLock(p);
-  let tx;
+  let tx: TransferResult;
   try {
     tx = await p.deps.wallet.transfer({
       destinations: payees.map((d) => ({ address: d.address, amount: d.amount })),

@@ -3,6 +3,7 @@
  * target_height) and the wallet is at exactly the daemon's height. Anything else holds the run with the reason.
  */
 import { errorMessage } from '../../shared/errors.js';
+import type { DaemonInfo } from '../../shared/rpc/daemon.js';
 import type { PaymentsDeps } from './deps.js';
 
 export interface PreflightOk {
@@ -15,7 +16,7 @@ export interface PreflightHold {
 }
 
 export async function preflight(deps: Pick<PaymentsDeps, 'daemon' | 'wallet'>): Promise<PreflightOk | PreflightHold> {
-  let info;
+  let info: DaemonInfo;
   try {
     info = await deps.daemon.getInfo();
   } catch (e) {

@@ -17,6 +17,7 @@
  *   natGateways         1
  *   alarmEmail          an address subscribed to the alarm topic
  *   domainName + domainCertificateArn (us-east-1): the website/API distribution's custom domain
+ *   stratumDomainName   the DNS name miners use (a CNAME to the load balancer), shown on the website
  *   unlockerHeartbeatMinutes 10, statsHeartbeatMinutes 10, paymentsHeartbeatIntervals 3
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -69,6 +70,7 @@ const contextSchema = z
     natGateways: intLike(1, 3).default(1),
     alarmEmail: z.string().email().optional(),
     domainName: optStr,
+    stratumDomainName: optStr,
     domainCertificateArn: z.string().startsWith('arn:').optional(),
     unlockerHeartbeatMinutes: intLike(2, 1440).default(10),
     statsHeartbeatMinutes: intLike(2, 1440).default(10),

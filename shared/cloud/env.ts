@@ -124,6 +124,8 @@ export type StorageSpec = { kind: 'redis' } | { kind: 'upstash'; url: string; to
 export interface CloudRuntime {
   config: PoolConfig;
   storage: StorageSpec;
+  /** The merged input object that validated into `config` (what a config file for `pool start` would hold). */
+  input: Record<string, unknown>;
 }
 
 /**
@@ -162,8 +164,9 @@ export function cloudConfig(env: Env, secrets: CloudSecrets, extra?: ConfigOverr
       ...(secrets.redis ? { auth: secrets.redis.password } : {}),
     };
   }
-  const config = configFromObject(base, mergeOverrides(overrides, extra), 'cloud config (POOL_CONFIG_JSON + env + secrets)');
-  return { config, storage };
+  const input = deepMerge(deepMerge(base, overrides), extra ?? {});
+  const config = configFromObject(input, undefined, 'cloud config (POOL_CONFIG_JSON + env + secrets)');
+  return { config, storage, input };
 }
 
 /** The config file text from POOL_CONFIG_JSON as an object (JSON; comments were stripped at synth). */
@@ -178,15 +181,15 @@ export function parseBaseConfig(text: string): Record<string, unknown> {
   return obj as Record<string, unknown>;
 }
 
-function mergeOverrides(a: ConfigOverrides, b: ConfigOverrides | undefined): ConfigOverrides {
-  if (b === undefined) return a;
-  const out: Record<string, unknown> = { ...(a as Record<string, unknown>) };
-  for (const [k, v] of Object.entries(b as Record<string, unknown>)) {
+/** Objects merge key by key; arrays and scalars replace (the config loader's override rule). */
+function deepMerge(base: Record<string, unknown>, over: object): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    if (v === undefined) continue;
     const cur = out[k];
-    out[k] =
-      isObject(cur) && isObject(v) ? { ...cur, ...v } : v;
+    out[k] = isObject(cur) && isObject(v) ? deepMerge(cur, v) : v;
   }
-  return out as ConfigOverrides;
+  return out;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -17,7 +17,6 @@ export class JsonSyntaxError extends Error {
 }
 
 const WS = new Set([0x20, 0x0a, 0x0d, 0x09]);
-// eslint-disable-next-line no-control-regex
 const CONTROL_CHAR = /[\u0000-\u001f]/;
 const NUMBER_RE = /-?(?:0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/y;
 

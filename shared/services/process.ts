@@ -11,15 +11,17 @@
  *   `kill9()` is for fault tests (keeps the dir). Both are idempotent.
  * - A start failure is PoolError SERVICE_START with the last lines of the service's logs.
  *
- * Data model: a process-wide set of live children.
+ * Data model: process-wide sets of live children and of temp dirs still to remove (also removed on 'exit').
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, openSync, readSync, fstatSync, mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdirSync, mkdtempSync, openSync, readSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ERRORS, PoolError } from '../errors.js';
 
 const live = new Set<ChildProcess>();
+/** Temp dirs created by launchers and not yet removed: removed on 'exit' if a test forgot stop(). */
+const ownedDirs = new Set<string>();
 let handlersInstalled = false;
 
 function installHandlers(): void {
@@ -31,6 +33,13 @@ function installHandlers(): void {
         c.kill('SIGKILL');
       } catch {
         // already gone
+      }
+    }
+    for (const d of ownedDirs) {
+      try {
+        rmSync(d, { recursive: true, force: true, maxRetries: 2 });
+      } catch {
+        // best effort
       }
     }
   });
@@ -80,6 +89,11 @@ export function tailFile(path: string, maxLines = 25): string {
   }
 }
 
+function removeOwnedDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+  ownedDirs.delete(dir);
+}
+
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -95,7 +109,10 @@ export function serviceDir(name: string, dir?: string): { dir: string; owned: bo
     mkdirSync(dir, { recursive: true });
     return { dir, owned: false };
   }
-  return { dir: mkdtempSync(join(tmpdir(), `pool-${name}-`)), owned: true };
+  installHandlers();
+  const created = mkdtempSync(join(tmpdir(), `pool-${name}-`));
+  ownedDirs.add(created);
+  return { dir: created, owned: true };
 }
 
 export interface ManagedProcess {
@@ -187,7 +204,7 @@ export function spawnService(opts: SpawnServiceOptions): ManagedProcess {
             await exited;
           }
         }
-        if (opts.ownsDir) rmSync(opts.dir, { recursive: true, force: true });
+        if (opts.ownsDir) removeOwnedDir(opts.dir);
       })();
       return stopping;
     },
@@ -252,7 +269,7 @@ export async function retryStart<T>(opts: { dir: string; ownsDir: boolean; autoP
     } catch (e) {
       const early = e instanceof PoolError && e.code === ERRORS.SERVICE_START && e.details?.['exitedEarly'] === true;
       if (i >= attempts || !early) {
-        if (opts.ownsDir) rmSync(opts.dir, { recursive: true, force: true });
+        if (opts.ownsDir) removeOwnedDir(opts.dir);
         throw e;
       }
     }

@@ -54,14 +54,24 @@ export class ApiClient {
     const onOuterAbort = (): void => timeout.abort();
     opts.signal?.addEventListener('abort', onOuterAbort, { once: true });
     const headers: Record<string, string> = { Accept: 'application/json' };
-    if (opts.token) headers['Authorization'] = `Bearer ${opts.token}`;
-    if (opts.body !== undefined) headers['Content-Type'] = 'application/json';
+    if (opts.token) {
+      headers['Authorization'] = `Bearer ${opts.token}`;
+      // behind CloudFront the origin's Authorization carries CloudFront's own signature; the API reads this instead
+      headers['X-Admin-Token'] = opts.token;
+    }
+    const bodyText = opts.body === undefined ? null : JSON.stringify(opts.body);
+    if (bodyText !== null) {
+      headers['Content-Type'] = 'application/json';
+      // a Lambda function URL behind CloudFront origin access control needs the body's SHA-256 from the client
+      const sha = await sha256Hex(bodyText);
+      if (sha !== null) headers['x-amz-content-sha256'] = sha;
+    }
     let res: Response;
     try {
       res = await fetch(url, {
         method: opts.method ?? 'GET',
         headers,
-        body: opts.body === undefined ? null : JSON.stringify(opts.body),
+        body: bodyText,
         signal: timeout.signal,
         cache: 'no-cache',
       });
@@ -86,6 +96,14 @@ export class ApiClient {
     if (!res.ok) throw new ApiError('http', errorText(body, res), res.status);
     return body;
   }
+}
+
+/** Hex SHA-256 of a UTF-8 string; null where Web Crypto is unavailable (plain-HTTP pages other than localhost). */
+async function sha256Hex(text: string): Promise<string | null> {
+  const subtle = globalThis.crypto?.subtle;
+  if (subtle === undefined) return null;
+  const digest = await subtle.digest('SHA-256', new TextEncoder().encode(text));
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 /**

@@ -3,8 +3,9 @@
  * once when `rearmAtOnce` says so (the long poll: a server that held the request gets the next one immediately; one
  * that answered at once, like the API under Lambda, is polled every `intervalMs` instead of in a tight loop); on
  * failure it backs off exponentially up to `maxBackoffMs`.
- * Connection is the site-wide health: any request that fails to reach the API marks it stale (the header marker
- * and banner), the next success clears it.
+ * Connection is the site-wide health: while any poller's last request failed to reach the API (or got a 5xx) the
+ * site is stale (the header marker and banner); each poller clears its own failure with its next success, or when it
+ * stops, so one healthy route cannot hide another that is failing.
  *
  * Data model: ConnectionState {ok, lastOk (ms), error, retryAt (ms)}.
  */
@@ -15,6 +16,8 @@ export interface ConnectionState {
   /** Unix ms of the last successful API answer; 0 = never. */
   lastOk: number;
   error: string;
+  /** The API answered (with a 5xx) rather than being unreachable or timing out. */
+  answered: boolean;
   /** Unix ms of the next retry while stale; 0 = none scheduled. */
   retryAt: number;
 }
@@ -22,7 +25,9 @@ export interface ConnectionState {
 type Listener<T> = (v: T) => void;
 
 export class Connection {
-  private state: ConnectionState = { ok: true, lastOk: 0, error: '', retryAt: 0 };
+  private state: ConnectionState = { ok: true, lastOk: 0, error: '', answered: false, retryAt: 0 };
+  /** Sources (pollers) whose last request failed, with that failure; stale while any is here. */
+  private failing = new Map<symbol, Omit<ConnectionState, 'ok' | 'lastOk'>>();
   private listeners = new Set<Listener<ConnectionState>>();
   private retryHooks = new Set<() => void>();
 
@@ -30,17 +35,25 @@ export class Connection {
     return this.state;
   }
 
-  ok(): void {
-    this.set({ ok: true, lastOk: Date.now(), error: '', retryAt: 0 });
+  ok(source: symbol): void {
+    this.failing.delete(source);
+    this.update(Date.now());
   }
 
   /** Unreachable, timed out or a 5xx make the site stale; a 4xx is an answer (e.g. "address not found"). */
-  fail(e: unknown, retryAt = 0): void {
+  fail(source: symbol, e: unknown, retryAt = 0): void {
     if (e instanceof ApiError && e.kind === 'http' && e.status < 500) {
-      this.ok();
+      this.ok(source);
       return;
     }
-    this.set({ ...this.state, ok: false, error: e instanceof Error ? e.message : String(e), retryAt });
+    const answered = e instanceof ApiError && e.kind === 'http';
+    this.failing.set(source, { error: e instanceof Error ? e.message : String(e), answered, retryAt });
+    this.update(this.state.lastOk);
+  }
+
+  /** A source that stopped (its page was left) no longer counts either way. */
+  forget(source: symbol): void {
+    if (this.failing.delete(source)) this.update(this.state.lastOk);
   }
 
   subscribe(fn: Listener<ConnectionState>): () => void {
@@ -59,9 +72,11 @@ export class Connection {
     for (const fn of this.retryHooks) fn();
   }
 
-  private set(s: ConnectionState): void {
-    this.state = s;
-    for (const fn of this.listeners) fn(s);
+  private update(lastOk: number): void {
+    // the most recent failure speaks for all of them
+    const last = [...this.failing.values()].pop();
+    this.state = last ? { ok: false, lastOk, ...last } : { ok: true, lastOk, error: '', answered: false, retryAt: 0 };
+    for (const fn of this.listeners) fn(this.state);
   }
 }
 
@@ -87,6 +102,7 @@ export class Poller<T> {
   private failures = 0;
   private stopped = true;
   private unhookRetry: (() => void) | null = null;
+  private readonly source = Symbol('poller');
 
   constructor(private readonly opts: PollerOptions<T>) {}
 
@@ -105,6 +121,7 @@ export class Poller<T> {
     this.abort = null;
     this.unhookRetry?.();
     this.unhookRetry = null;
+    this.opts.connection.forget(this.source);
   }
 
   /** Fetch now (e.g. after a form changed something), cancelling the wait. */
@@ -133,7 +150,7 @@ export class Poller<T> {
       const data = await this.opts.fetch(abort.signal);
       if (this.stopped || abort.signal.aborted) return;
       this.failures = 0;
-      this.opts.connection.ok();
+      this.opts.connection.ok(this.source);
       this.opts.onData(data);
       const held = Date.now() - started;
       this.abort = null;
@@ -143,7 +160,7 @@ export class Poller<T> {
       this.abort = null;
       this.failures++;
       const wait = Math.min(FIRST_BACKOFF_MS * 2 ** (this.failures - 1), this.opts.maxBackoffMs ?? 60_000);
-      this.opts.connection.fail(e, Date.now() + wait);
+      this.opts.connection.fail(this.source, e, Date.now() + wait);
       this.opts.onError?.(e);
       this.schedule(wait);
     }

@@ -9,7 +9,7 @@
 import './style.css';
 import { ApiClient } from './api.js';
 import { loadConfig } from './config.js';
-import { h, replace } from './dom.js';
+import { h } from './dom.js';
 import { formatAgo, formatDateTime } from './format.js';
 import { Connection, Poller } from './live.js';
 import { parseStats, type PoolStats } from './model.js';
@@ -100,35 +100,49 @@ navToggle.addEventListener('click', () => {
   nav.classList.toggle('open', open);
 });
 
+// The banner is built once; only its detail text changes, and that part is not a live region (role="alert" on the
+// banner announces it when it appears, not every second of the countdown).
+const staleTitle = h('strong');
+const staleDetail = h('span', { 'aria-live': 'off' });
+staleBanner.replaceChildren(
+  staleTitle,
+  staleDetail,
+  h('button', { type: 'button', class: 'link-button', onclick: () => connection.retryNow() }, 'Retry now'),
+);
+
+function setText(el: HTMLElement, text: string): void {
+  if (el.textContent !== text) el.textContent = text;
+}
+
 function renderLive(): void {
   const c = connection.current;
   const now = Date.now();
   if (c.ok) {
     live.className = 'live ok';
-    live.textContent = stats.at ? 'Live' : 'Connecting…';
+    setText(live, stats.at ? 'Live' : 'Connecting…');
     live.title = stats.at ? `Updated ${formatAgo(stats.at, now)}` : '';
     staleBanner.hidden = true;
     staleBanner.removeAttribute('data-stale');
     document.documentElement.removeAttribute('data-stale');
   } else {
     live.className = 'live stale';
-    live.textContent = 'Stale';
+    setText(live, 'Stale');
     live.title = c.error;
     const retry = c.retryAt > now ? ` Retrying in ${Math.ceil((c.retryAt - now) / 1000)} s.` : ' Retrying…';
     const age = stats.at ? ` Last update: ${formatAgo(stats.at, now)}.` : ' No data could be loaded yet.';
-    replace(
-      staleBanner,
-      h('strong', null, 'Stale: the pool API is unreachable.'),
-      `${age}${retry} `,
-      h('button', { type: 'button', class: 'link-button', onclick: () => connection.retryNow() }, 'Retry now'),
+    setText(
+      staleTitle,
+      c.answered ? `Stale: the pool API reports a problem (${c.error}).` : 'Stale: the pool API is unreachable.',
     );
+    setText(staleDetail, `${age}${retry} `);
     staleBanner.hidden = false;
     staleBanner.setAttribute('data-stale', 'true');
     document.documentElement.setAttribute('data-stale', 'true');
   }
-  footerUpdated.textContent = stats.at
-    ? `Stats updated ${formatAgo(stats.at, now)} (${formatDateTime(stats.at)}).`
-    : 'No data yet.';
+  setText(
+    footerUpdated,
+    stats.at ? `Stats updated ${formatAgo(stats.at, now)} (${formatDateTime(stats.at)}).` : 'No data yet.',
+  );
 }
 connection.subscribe(renderLive);
 stats.subscribe((s) => {
@@ -139,7 +153,7 @@ setInterval(() => {
   renderLive();
   // Refresh relative times ("12 s ago") everywhere without re-rendering pages.
   for (const t of document.querySelectorAll<HTMLTimeElement>('time[data-ms][data-rel]')) {
-    t.textContent = formatAgo(Number(t.dataset['ms']));
+    setText(t, formatAgo(Number(t.dataset['ms'])));
   }
 }, 1000);
 

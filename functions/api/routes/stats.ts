@@ -2,7 +2,7 @@
  * GET /stats and GET /live_stats: the seed's body, built from the stats function's snapshot.
  *
  * {
- *   pool: { stats: {<Redis stats hash, strings>}, blocks: [member, height, ...], totalBlocks, payments: [member,
+ *   pool: { stats: {<public fields of the Redis stats hash, strings>}, blocks: [member, height, ...], totalBlocks, payments: [member,
  *           time, ...], totalPayments, totalMinersPaid, miners, workers, hashrate, roundHashes,
  *           lastBlockFound: "<unix ms>" | null,
  *           + effort, roundStart, lastBlockFoundHeight, blocksUnlocked, blocksOrphaned, updated (snapshot unix ms) },

@@ -85,7 +85,7 @@ export const adminPage: PageDef = {
             input.focus();
           });
       });
-      replace(root, h('h1', null, 'Pool admin'), section('Sign in', 'admin-signin', form));
+      replace(root, h('h1', { tabindex: -1 }, 'Pool admin'), section('Sign in', 'admin-signin', form));
     };
 
     const showDashboard = (token: string): void => {
@@ -109,7 +109,7 @@ export const adminPage: PageDef = {
       });
       replace(
         root,
-        h('div', { class: 'title-row' }, h('h1', null, 'Pool admin'), signOut),
+        h('div', { class: 'title-row' }, h('h1', { tabindex: -1 }, 'Pool admin'), signOut),
         errorBoxEl,
         section('Overview', 'admin-overview', figures.el),
         section('Monitoring', 'admin-monitoring', monitoringBox),

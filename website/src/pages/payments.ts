@@ -55,7 +55,7 @@ export const paymentsPage: PageDef = {
           [
             { label: 'Sent', cell: (p) => ago(p.time), key: 'time' },
             { label: 'Amount', cell: (p) => coins(c, p.amount), numeric: true, key: 'amount' },
-            { label: 'Payees', cell: (p) => (p.payees !== null ? formatInt(p.payees) : '—'), numeric: true, key: 'payees' },
+            { label: 'Payees', cell: (p) => (p.payees !== null ? formatInt(p.payees) : '—'), numeric: true, wide: true, key: 'payees' },
             { label: 'Fee', cell: (p) => coins(c, p.fee), numeric: true, wide: true, key: 'fee' },
             { label: 'Mixin', cell: (p) => (p.mixin > 0 ? String(p.mixin) : '—'), numeric: true, wide: true, key: 'mixin' },
             { label: 'Transaction', cell: (p) => txLink(c, p.hash), key: 'tx' },

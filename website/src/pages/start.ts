@@ -97,6 +97,7 @@ export const startPage: PageDef = {
       'div',
       { class: 'gen-output', id: 'gen-output', hidden: true },
       h('h3', null, 'Command line'),
+      h('p', null, 'Run this in the folder where you unpacked xmrig (on Windows: ', h('code', null, 'xmrig.exe'), ' with the same arguments).'),
       h('pre', { class: 'code' }, cmdOut),
       copyButton(() => cmdOut.textContent ?? '', 'Copy command'),
       h('h3', null, 'config.json'),
