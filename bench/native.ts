@@ -7,14 +7,14 @@
  * and os.freemem() > 4 GiB (each side builds a 2080 MiB dataset, ~45 s on 2 cores).
  * Row shape (one per case): { suite: 'native', case, mode, threads, hashes, addonHashesPerSecond,
  *   addonHashesPerSecondPerThread, refHashesPerSecond, ratioToC (addon / C), eventLoopMaxStallMs,
- *   eventLoopP99Ms, addonSeedReadySeconds, refInitSeconds } or { suite, case, skipped: reason }.
+ *   eventLoopP99Ms, addonSeedReadySeconds, refInitSeconds, flags } (the 2-thread light row adds addonScaling2t and
+ *   refScaling2t: total H/s at 2 threads over 1 thread) or { suite, case, skipped: reason }.
  * Both sides time the hashing phase only (seed ready and one VM per thread created first), N hashes of the 76-byte
  * test blob with distinct nonces. Figures are one run's measurements on a shared machine: read them as ratios.
  * Env: BENCH_NATIVE_HASHES = hashes per thread (default 60 light, 1000 fast).
  * Run alone: `node bin/run-ts.mjs bench/native.ts [--fast]` (prints the rows as JSON and a table).
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { availableParallelism, freemem } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -133,7 +133,12 @@ export async function benchNative(opts: BenchNativeOptions = {}): Promise<Record
   const perThread = (light: boolean): number =>
     opts.hashesPerThread ?? (Number.isInteger(envHashes) && envHashes > 0 ? envHashes : light ? 60 : 1000);
   const rows: Record<string, unknown>[] = [];
-  for (const threads of [1, 2]) rows.push(await benchCase('light', threads, perThread(true)));
+  const one = await benchCase('light', 1, perThread(true));
+  const two = await benchCase('light', 2, perThread(true));
+  // 2-thread scaling: total H/s with 2 threads over 1 thread (2.0 = perfect), for the addon and the C loop.
+  two['addonScaling2t'] = round(Number(two['addonHashesPerSecond']) / Number(one['addonHashesPerSecond']), 3);
+  two['refScaling2t'] = round(Number(two['refHashesPerSecond']) / Number(one['refHashesPerSecond']), 3);
+  rows.push(one, two);
 
   const wantFast = opts.fast ?? (process.env['BENCH_FAST'] === '1' || process.argv.includes('--fast'));
   if (!wantFast) {
@@ -146,17 +151,9 @@ export async function benchNative(opts: BenchNativeOptions = {}): Promise<Record
   return rows;
 }
 
-/** True when this file is the entry point (also through bin/run-ts.mjs, which drops the file from argv). */
+/** True when this file is the entry point (directly, or through bin/run-ts.mjs which sets argv[1] to it). */
 function isEntry(): boolean {
-  const self = fileURLToPath(import.meta.url);
-  if (process.argv[1] && resolve(process.argv[1]) === self) return true;
-  try {
-    const args = readFileSync('/proc/self/cmdline', 'utf8').split('\0');
-    const i = args.findIndex((a) => a.endsWith('run-ts.mjs'));
-    return i >= 0 && args[i + 1] !== undefined && resolve(args[i + 1]!) === self;
-  } catch {
-    return false;
-  }
+  return process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url);
 }
 
 if (isEntry()) {

@@ -10,5 +10,6 @@ if (!file) {
   process.stderr.write('usage: run-ts.mjs FILE.ts [args...]\n');
   process.exit(2);
 }
-process.argv.splice(2, 1);
+// the entry file becomes argv[1], as if it had been run directly
+process.argv.splice(1, 2, resolve(file));
 await import(pathToFileURL(resolve(file)).href);

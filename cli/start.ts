@@ -5,6 +5,7 @@
  * Ctrl-C stops everything in order (miner ports first, then the functions, then the devnet).
  */
 import cluster from 'node:cluster';
+import { availableParallelism } from 'node:os';
 import { existsSync } from 'node:fs';
 import type { PoolConfig } from '../shared/config/schema.js';
 import { errorMessage, ERRORS, PoolError } from '../shared/errors.js';
@@ -54,7 +55,9 @@ export async function startModules(config: PoolConfig, modules: readonly string[
       } else {
         let node: Awaited<ReturnType<typeof startStratumNode>> | null = null;
         const onBan = isFork ? forkBanRelay((ip, until) => node?.bans.ban(ip, until)) : undefined;
-        node = await startStratumNode({ config, redis: ctx.redis, daemon: ctx.daemon, log: ctx.log('pool'), ...(onBan ? { onBan } : {}) });
+        // one hashing thread per core across all forks
+        const hasherThreads = Math.max(1, Math.floor(availableParallelism() / (isFork ? forks : 1)));
+        node = await startStratumNode({ config, redis: ctx.redis, daemon: ctx.daemon, log: ctx.log('pool'), hasherThreads, ...(onBan ? { onBan } : {}) });
         const n = node;
         running.push({ stop: () => n.stop() });
       }

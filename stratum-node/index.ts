@@ -26,8 +26,10 @@ export interface StratumNodeDeps {
   readonly redis: Redis;
   readonly daemon: DaemonClient;
   readonly log: Logger;
-  /** Defaults to a light-mode native hasher on all cores. */
+  /** Defaults to a light-mode native hasher with `hasherThreads` threads. */
   readonly hasher?: Hasher;
+  /** Threads for the default hasher (default: all cores; with cluster forks, cores / forks). */
+  readonly hasherThreads?: number;
   /** Bind address for miner ports (default 0.0.0.0). */
   readonly host?: string;
   readonly onBan?: (ip: string, untilMs: number) => void;
@@ -51,7 +53,7 @@ export async function startStratumNode(deps: StratumNodeDeps): Promise<StratumNo
   const keys = keySchema(config.coin);
   const nodeId = Number(await redis.incr(keys.nodeSeq)) >>> 0;
   const metrics = createMetrics();
-  const hasher = deps.hasher ?? createHasher({ mode: 'light' });
+  const hasher = deps.hasher ?? createHasher({ mode: 'light', ...(deps.hasherThreads ? { threads: deps.hasherThreads } : {}) });
   const ownsHasher = deps.hasher === undefined;
   const jobs = new JobManager({
     chain: chainFromDaemon(deps.daemon),

@@ -143,7 +143,7 @@ export class ShareRecorder {
         .exec();
       if (!res) throw new Error('MULTI aborted');
       for (const [err] of res) if (err) throw err;
-      return res[1]?.[1] === 1;
+      return Number(res[1]?.[1]) === 1;
     } catch (e) {
       this.buffer = batch.concat(this.buffer);
       this.invalid += invalid;

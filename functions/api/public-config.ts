@@ -37,6 +37,7 @@ export function publicConfig(config: PoolConfig, version: string = packageVersio
     ports: config.poolServer.ports
       .filter((p) => !p.hidden)
       .map((p) => ({ port: p.port, difficulty: p.difficulty, desc: p.desc, tls: p.tls, solo: p.solo })),
+    fixedDiffSeparator: config.poolServer.fixedDiffSeparator,
     hashrateWindow: config.api.hashrateWindow,
     fee: u.poolFee,
     coin: config.coin,

@@ -5,9 +5,11 @@
  * stats, blocksCandidates, blocksMatured (newest api.blocks) and their block(hash) records, paymentsAll (newest
  * api.payments), creditedAddresses + worker(addr).paid (miners paid), the previous statsSnapshot; the daemon's last
  * block header.
- * Writes (one MULTI, skipped on dryRun): statsSnapshot (JSON PoolStatsSnapshot, EX 3600), heartbeat("stats") = unix
- * ms, and once per stats.chartInterval slot the chart points: chart(hashrate|miners|workers|difficulty) and
- * minerChart(addr) per miner active in the window (functions/stats/charts.ts for trimming and TTLs).
+ * Writes (skipped on dryRun): statsSnapshot (JSON PoolStatsSnapshot, EX 3600), heartbeat("stats") = unix ms, and
+ * once per stats.chartInterval slot the chart points: chart(hashrate|miners|workers|difficulty) and minerChart(addr)
+ * per miner active in the window (functions/stats/charts.ts for trimming and TTLs). Miner points go in MULTIs of
+ * 100 miners, then one MULTI holds the pool points, the snapshot and the heartbeat.
+ * Cost per run: O(buckets + listed blocks + credited addresses) commands, pipelined; no KEYS or SCAN.
  *
  * Recipe:
  *  1. one pipeline of reads (+ the daemon header in parallel);

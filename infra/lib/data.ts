@@ -68,7 +68,7 @@ export class PoolData extends Construct {
       userGroupId: `${name}-users`,
       userIds: [user.userId],
     });
-    group.addDependency(user);
+    group.addResourceDependency(user);
 
     const sg = new ec2.SecurityGroup(this, 'CacheSg', { vpc: props.vpc, description: 'Valkey: stratum and functions only', allowAllOutbound: false });
     this.connections = new ec2.Connections({ securityGroups: [sg], defaultPort: ec2.Port.tcpRange(6379, 6380) });
@@ -84,7 +84,7 @@ export class PoolData extends Construct {
       dailySnapshotTime: '04:00',
       snapshotRetentionLimit: 7,
     });
-    this.cache.addDependency(group);
+    this.cache.addResourceDependency(group);
   }
 
   /** Environment for a Lambda function or the stratum boot script (shared/cloud/env.ts). */

@@ -26,6 +26,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { CLOUD_ENV } from '../../shared/cloud/env.js';
+import { HANDLER_BUNDLING } from './bundling.js';
 import type { PoolData } from './data.js';
 import { acknowledge } from './nag.js';
 import { REPO_ROOT } from './settings.js';
@@ -54,16 +55,6 @@ export interface PoolFunctionsProps {
   paymentsEnabled: boolean;
   unlockerEnabled: boolean;
 }
-
-/** esbuild banner: ESM bundles of CommonJS dependencies need `require`, `__filename` and `__dirname`. */
-export const ESM_BANNER = [
-  "import { createRequire as __poolCreateRequire } from 'node:module';",
-  "import { fileURLToPath as __poolFileURLToPath } from 'node:url';",
-  "import { dirname as __poolDirname } from 'node:path';",
-  'const require = __poolCreateRequire(import.meta.url);',
-  'const __filename = __poolFileURLToPath(import.meta.url);',
-  'const __dirname = __poolDirname(__filename);',
-].join(' ');
 
 const POOL_VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
@@ -109,13 +100,13 @@ export class PoolFunctions extends Construct {
         ...(o.reserved !== undefined ? { reservedConcurrentExecutions: o.reserved } : {}),
         bundling: {
           format: nodejs.OutputFormat.ESM,
-          target: 'node22',
-          mainFields: ['module', 'main'],
-          banner: ESM_BANNER,
-          minify: true,
-          sourceMap: true,
+          target: HANDLER_BUNDLING.target,
+          mainFields: [...HANDLER_BUNDLING.mainFields],
+          banner: HANDLER_BUNDLING.banner,
+          minify: HANDLER_BUNDLING.minify,
+          sourceMap: HANDLER_BUNDLING.sourcemap,
           sourcesContent: false,
-          externalModules: ['@aws-sdk/*'],
+          externalModules: [...HANDLER_BUNDLING.external],
           forceDockerBundling: false,
           logLevel: nodejs.LogLevel.ERROR,
         },

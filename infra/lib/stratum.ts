@@ -21,7 +21,9 @@
  * /etc/xmr-pool/config.json from the cloud environment and secrets (infra/runtime/stratum-config.ts) and runs
  * `node bin/pool.mjs start --config /etc/xmr-pool/config.json --module pool`. Logs: `journalctl -u xmr-pool-stratum`.
  */
-import { Duration, Stack } from 'aws-cdk-lib';
+import { cpSync, existsSync, rmSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { Duration, Stack, Stage } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
@@ -32,23 +34,39 @@ import { Construct } from 'constructs';
 import { acknowledge, acknowledgeEach } from './nag.js';
 import { REPO_ROOT, type StratumPort } from './settings.js';
 
-/** What the source asset leaves out (globs relative to the repo root). */
-export const SOURCE_EXCLUDES = [
-  '.git',
-  '**/node_modules',
-  'infra/cdk.out',
-  'website',
-  'test',
-  'bench',
-  'docs',
-  'build',
-  '.data',
-  'logs',
-  'coverage',
-  '**/*.log',
-  '**/.DS_Store',
-  'config.json',
+/**
+ * What the node needs from the repository (copied into the cloud assembly at synth, then zipped as one asset). An
+ * allow-list, so that only changes to these paths change the asset (and roll the instances): not tests, docs, the
+ * website or the CDK code itself.
+ */
+export const SOURCE_PATHS = [
+  'package.json',
+  'package-lock.json',
+  'binding.gyp',
+  'tsconfig.json',
+  'bin',
+  'cli',
+  'shared',
+  'native',
+  'stratum-node',
+  'functions',
+  'infra/runtime',
 ];
+
+/** Copies SOURCE_PATHS (minus build outputs, dependencies and dot-files) into `<outdir>/stratum-source`. */
+export function stageSource(outdir: string): string {
+  const dest = join(outdir, 'stratum-source');
+  rmSync(dest, { recursive: true, force: true });
+  for (const rel of SOURCE_PATHS) {
+    const from = join(REPO_ROOT, rel);
+    if (!existsSync(from)) continue;
+    cpSync(from, join(dest, rel), {
+      recursive: true,
+      filter: (src) => !/(^|\/)(node_modules|build|\.[^/]+)$/.test(relative(REPO_ROOT, src)),
+    });
+  }
+  return dest;
+}
 
 export interface StratumProps {
   vpc: ec2.IVpc;
@@ -79,7 +97,7 @@ export class Stratum extends Construct {
     super(scope, id);
     const { vpc } = props;
 
-    const source = new s3assets.Asset(this, 'Source', { path: REPO_ROOT, exclude: SOURCE_EXCLUDES });
+    const source = new s3assets.Asset(this, 'Source', { path: stageSource(Stage.of(this)?.outdir ?? '.') });
 
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
