@@ -5,11 +5,10 @@
  *
  * Redis: `{coin}:lock:fn:<name>` string = random token, PX = lock TTL; released only by its holder.
  */
-import { randomBytes } from 'node:crypto';
 import * as unlocker from '../functions/unlocker/index.js';
 import * as payments from '../functions/payments/index.js';
 import * as stats from '../functions/stats/index.js';
-import { keySchema } from '../shared/redis/keys.js';
+import { withFunctionLock } from '../shared/cloud/lambda.js';
 import { ERRORS, PoolError } from '../shared/errors.js';
 import type { Context } from './context.js';
 
@@ -37,17 +36,9 @@ async function runFunction(ctx: Context, name: FunctionName, opts: RunOptions): 
   }
 }
 
-const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
-
-/** Runs a function under its Redis lock; throws PoolError LOCK_HELD if another run holds it. */
+/** Runs a function under its Redis lock (the same lock the Lambda handlers take); throws PoolError LOCK_HELD if held. */
 export async function runLocked(ctx: Context, name: FunctionName, opts: RunOptions = {}, ttlMs = 10 * 60_000): Promise<unknown> {
-  const key = `${keySchema(ctx.config.coin).prefix}lock:fn:${name}`;
-  const token = randomBytes(12).toString('hex');
-  const got = await ctx.storage.command(['SET', key, token, 'NX', 'PX', String(ttlMs)]);
-  if (got !== 'OK') throw new PoolError(ERRORS.LOCK_HELD, `${name} is already running elsewhere (lock ${key})`);
-  try {
-    return await runFunction(ctx, name, opts);
-  } finally {
-    await ctx.storage.evalScript(RELEASE, [key], [token]).catch(() => undefined);
-  }
+  const out = await withFunctionLock(ctx.storage, ctx.config.coin, name, ttlMs, () => runFunction(ctx, name, opts));
+  if (out.skipped) throw new PoolError(ERRORS.LOCK_HELD, out.reason);
+  return out.result;
 }

@@ -204,8 +204,10 @@ describe('infra: default deploy (Valkey, RPC addresses as parameters), through c
     s.template.hasResourceProperties('AWS::ElastiCache::User', {
       Engine: 'valkey',
       UserName: 'default',
-      AuthenticationMode: { Type: 'password', Passwords: [Match.stringLikeRegexp('^\\{\\{resolve:secretsmanager:')] },
+      AuthenticationMode: { Type: 'password', Passwords: [Match.anyValue()] },
     });
+    const user = ofType(s, 'AWS::ElastiCache::User')[0]![1];
+    expect(flat((user['AuthenticationMode'] as { Passwords: unknown[] }).Passwords[0])).toMatch(/^\{\{resolve:secretsmanager:<DataValkeyPassword.*>:SecretString:password::\}\}$/);
     const keys = keySchema('monero');
     for (const k of [keys.roundCurrent, keys.round('h'), keys.worker('a'), keys.payLock, keys.hashrateBucket(0), keys.heartbeat('x')]) {
       expect(k.startsWith('{monero}:')).toBe(true);
@@ -449,6 +451,13 @@ describe('infra: settings', () => {
     expect(rules.find(([id]) => id.startsWith('FunctionsUnlockerSchedule'))![1]['State']).toBe('DISABLED');
     const hb = ofType(s, 'AWS::CloudWatch::Alarm').filter(([, a]) => a['MetricName'] === 'Heartbeat' || a['MetricName'] === 'PayoutsHalted');
     expect(hb.map(([, a]) => (a['Dimensions'] as { Value: string }[])[0]!.Value)).toEqual(['stats']);
+  }, 120_000);
+
+  it('website not built: a placeholder page is deployed, so synth never fails on a fresh clone', () => {
+    const s = synth({ websiteDist: '/nonexistent/website/dist' }, false);
+    expect(s.stack.website.usedPlaceholder).toBe(true);
+    expect(readdirSync(join(s.outdir, 'website-placeholder'))).toEqual(['index.html']);
+    expect(readFileSync(join(s.outdir, 'website-placeholder', 'index.html'), 'utf8')).toContain('config.js');
   }, 120_000);
 
   it('bad context values fail with a message naming the key', () => {

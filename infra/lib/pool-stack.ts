@@ -6,7 +6,6 @@
  */
 import { CfnOutput, CfnParameter, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { join } from 'node:path';
 import { ADMIN_ROUTES, PUBLIC_ROUTES, WRITE_ROUTE } from '../../functions/api/app.js';
 import { CLOUD_ENV } from '../../shared/cloud/env.js';
 import { PoolData } from './data.js';
@@ -15,7 +14,7 @@ import { DAEMON_RPC_PORT, MoneroNode, WALLET_RPC_PORT } from './monero-node.js';
 import { Network } from './network.js';
 import { Operations } from './operations.js';
 import { PoolSecrets } from './secrets.js';
-import { REPO_ROOT, type DeploySettings } from './settings.js';
+import type { DeploySettings } from './settings.js';
 import { Stratum } from './stratum.js';
 import { Website } from './website.js';
 
@@ -114,7 +113,7 @@ export class PoolStack extends Stack {
 
     const poolHost = s.stratumDomainName ?? this.stratum.nlb.loadBalancerDnsName;
     this.website = new Website(this, 'Website', {
-      distDir: join(REPO_ROOT, 'website', 'dist'),
+      distDir: s.websiteDistPath,
       apiUrl: this.functions.apiUrl,
       routes: { public: PUBLIC_ROUTES, admin: ADMIN_ROUTES, write: WRITE_ROUTE },
       poolHost,

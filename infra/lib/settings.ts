@@ -6,6 +6,7 @@
  * Context keys (all optional; docs/cloud.md "Context values" explains each):
  *   stackName           "XmrPool"
  *   poolConfig          path of the pool config (JSONC), relative to the repo root; "infra/pool.cloud.example.jsonc"
+ *   websiteDist         the built website, relative to the repo root; "website/dist" (a placeholder page when absent)
  *   storage             "valkey" (ElastiCache Serverless Valkey in the VPC) | "upstash" (REST + TLS Redis, secret)
  *   upstashSecretName   Secrets Manager name of the Upstash secret (storage "upstash"); "<stackName>/upstash"
  *   daemonHost/daemonPort, walletHost/walletPort   defaults of the CloudFormation parameters (ignored with moneroNode)
@@ -52,6 +53,7 @@ const contextSchema = z
   .object({
     stackName: z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,100}$/).default('XmrPool'),
     poolConfig: z.string().min(1).default('infra/pool.cloud.example.jsonc'),
+    websiteDist: z.string().min(1).default('website/dist'),
     storage: z.enum(['valkey', 'upstash']).default('valkey'),
     upstashSecretName: optStr,
     daemonHost: optStr,
@@ -102,6 +104,8 @@ export interface StratumPort {
 }
 
 export interface DeploySettings extends ContextValues {
+  /** The built website folder (absolute). */
+  websiteDistPath: string;
   /** The pool config file (absolute path), its parsed JSON (comments stripped) and the validated config. */
   poolConfigPath: string;
   poolConfigObject: Record<string, unknown>;
@@ -155,5 +159,6 @@ export function settingsFrom(raw: Record<string, unknown>): DeploySettings {
   }
   const paymentsEveryMinutes = Math.max(1, Math.ceil(pool.payments.interval / 60));
   const paymentsTimeoutSeconds = Math.max(60, Math.min(900, pool.payments.lockTtl - 30));
-  return { ...c, poolConfigPath, poolConfigObject: obj as Record<string, unknown>, pool, stratumPorts, healthPort, paymentsEveryMinutes, paymentsTimeoutSeconds };
+  const websiteDistPath = isAbsolute(c.websiteDist) ? c.websiteDist : resolve(REPO_ROOT, c.websiteDist);
+  return { ...c, websiteDistPath, poolConfigPath, poolConfigObject: obj as Record<string, unknown>, pool, stratumPorts, healthPort, paymentsEveryMinutes, paymentsTimeoutSeconds };
 }
