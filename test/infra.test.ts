@@ -466,6 +466,11 @@ describe('infra: settings', () => {
     expect(() => settingsFrom({ tlsListeners: [{ port: 443, targetPort: 3333 }] })).toThrow(/tlsCertificateArn/);
     expect(() => settingsFrom({ poolConfig: '/nope.jsonc' })).toThrow(/no file/);
     expect(() => settingsFrom({ stratumMinInstances: 3, stratumMaxInstances: 2 })).toThrow(/stratumMaxInstances/);
+    const dir = mkdtempSync(join(tmpdir(), 'pool-cfg-'));
+    dirs.push(dir);
+    const file = join(dir, 'secret.jsonc');
+    writeFileSync(file, readFileSync(join(REPO_ROOT, 'infra', 'pool.cloud.example.jsonc'), 'utf8').replace('"api": {', '"api": { "password": "hunter2",'));
+    expect(() => settingsFrom({ poolConfig: file })).toThrow(/api.password must not be in the cloud config/);
   });
 
   it('payments schedule and timeout follow the pool config', () => {

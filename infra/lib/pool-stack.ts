@@ -88,7 +88,14 @@ export class PoolStack extends Stack {
       maxInstances: s.stratumMaxInstances,
       amiParameter: s.stratumAmiParameter,
       tlsCertificateArn: s.tlsCertificateArn,
-      env: { ...this.data.env(), [CLOUD_ENV.daemonHost]: rpc.daemonHost, [CLOUD_ENV.daemonPort]: rpc.daemonPort },
+      // the wallet address (not its login) is there for on-call's `pool payments status|resume` on an instance
+      env: {
+        ...this.data.env(),
+        [CLOUD_ENV.daemonHost]: rpc.daemonHost,
+        [CLOUD_ENV.daemonPort]: rpc.daemonPort,
+        [CLOUD_ENV.walletHost]: rpc.walletHost,
+        [CLOUD_ENV.walletPort]: rpc.walletPort,
+      },
       configJson,
       topic: this.ops.topic,
     });

@@ -142,6 +142,17 @@ export function settingsFrom(raw: Record<string, unknown>): DeploySettings {
   const obj = parseConfigText(readFileSync(poolConfigPath, 'utf8'), poolConfigPath);
   if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) throw new Error(`${poolConfigPath}: expected a JSON object`);
   const pool = configFromObject(obj, undefined, `pool config ${poolConfigPath}`);
+  const secretsInFile = [
+    ['api.password', pool.api.password],
+    ['wallet.password', pool.wallet.password],
+    ['redis.auth', pool.redis.auth],
+  ].filter(([, v]) => v !== null && v !== undefined && v !== '');
+  if (secretsInFile.length > 0) {
+    throw new Error(
+      `${poolConfigPath}: ${secretsInFile.map(([k]) => k).join(', ')} must not be in the cloud config (it becomes a Lambda environment variable); ` +
+        'the deploy takes them from Secrets Manager (docs/cloud.md "Secrets")',
+    );
+  }
 
   const ports = pool.poolServer.ports;
   if (ports.length === 0) throw new Error(`${poolConfigPath}: poolServer.ports is empty; the NLB needs at least one port`);
