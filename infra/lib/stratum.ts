@@ -214,20 +214,21 @@ function bootScript(props: StratumProps, source: s3assets.Asset): string[] {
   return [
     'set -euxo pipefail',
     'export DEBIAN_FRONTEND=noninteractive',
+    `export AWS_DEFAULT_REGION=${Stack.of(source).region}`,
     'apt-get update -q',
     'apt-get install -y -q ca-certificates curl unzip build-essential python3 librandomx-dev nodejs npm',
     // Node 20 or newer (Debian 13 ships 20); older images get NodeSource's 20.x.
     'if [ "$(node -p "process.versions.node.split(\'.\')[0]" 2>/dev/null || echo 0)" -lt 20 ]; then curl -fsSL https://deb.nodesource.com/setup_20.x | bash - && apt-get install -y -q nodejs; fi',
     // AWS CLI v2 (asset download) and the SSM agent (Session Manager) when the image has none.
     'if ! command -v aws >/dev/null; then curl -fsSL https://awscli.amazonaws.com/awscli-exe-linux-x86_64.zip -o /tmp/awscli.zip && unzip -q /tmp/awscli.zip -d /tmp && /tmp/aws/install; fi',
-    'if ! systemctl list-unit-files | grep -q amazon-ssm-agent; then REGION=$(TOKEN=$(curl -sX PUT http://169.254.169.254/latest/api/token -H "X-aws-ec2-metadata-token-ttl-seconds: 60") && curl -s -H "X-aws-ec2-metadata-token: $TOKEN" http://169.254.169.254/latest/meta-data/placement/region); curl -fsSL "https://s3.$REGION.amazonaws.com/amazon-ssm-$REGION/latest/debian_amd64/amazon-ssm-agent.deb" -o /tmp/ssm.deb && dpkg -i /tmp/ssm.deb && systemctl enable --now amazon-ssm-agent; fi',
+    'if ! systemctl list-unit-files | grep -q amazon-ssm-agent; then curl -fsSL "https://s3.$AWS_DEFAULT_REGION.amazonaws.com/amazon-ssm-$AWS_DEFAULT_REGION/latest/debian_amd64/amazon-ssm-agent.deb" -o /tmp/ssm.deb && dpkg -i /tmp/ssm.deb && systemctl enable --now amazon-ssm-agent; fi',
     'id pool >/dev/null 2>&1 || useradd --system --home-dir /opt/xmr-pool --create-home --shell /usr/sbin/nologin pool',
     `install -d -o pool -g pool -m 0750 ${ETC} ${APP}`,
   ]
     .concat(s3Download(source, '/opt/xmr-pool/source.zip'))
     .concat([
       `rm -rf ${APP}/* && unzip -q -o /opt/xmr-pool/source.zip -d ${APP} && chown -R pool:pool ${APP}`,
-      `cd ${APP} && sudo -u pool -H env HOME=/opt/xmr-pool npm ci --no-audit --no-fund`,
+      `cd ${APP} && runuser -u pool -- env HOME=/opt/xmr-pool npm ci --no-audit --no-fund`,
       `cat > ${ETC}/pool-config.json <<'POOL_CONFIG_EOF'`,
       props.configJson,
       'POOL_CONFIG_EOF',

@@ -5,9 +5,9 @@
  *   (`{"source":"aws.events","detail-type":"Scheduled Event",...}` -> a real run) and the on-call invoke of
  *   `npx pool invoke --aws` (`{"source":"pool.invoke","dryRun":bool}`). Anything else is refused (BAD_REQUEST), so a
  *   stray test event can never start a payout.
- * - One run at a time per function, across Lambda and local `pool invoke`: the Redis lock `{coin}:lock:fn:<name>`
- *   (SET NX PX, token, released only by its holder) with the same key and protocol as cli/functions.ts. A run that
- *   finds the lock held returns {skipped: true} and writes no heartbeat.
+ * - One run at a time per function, across Lambda and local `pool invoke`: withFunctionLock takes the Redis lock
+ *   `{coin}:lock:fn:<name>` (SET NX PX, random token, released only by its holder); cli/functions.ts uses the same
+ *   function. A scheduled run that finds the lock held returns {skipped: true} and writes no heartbeat.
  * - Heartbeat metrics in CloudWatch Embedded Metric Format, one JSON line on stdout (raw, not through console.log,
  *   so Lambda's log formatting never wraps it): namespace POOL_METRICS_NAMESPACE, dimension Function, metrics
  *   Heartbeat (1 after a successful run) and PayoutsHalted (payments: 1 when the payer reported a fail-stop).
