@@ -11,6 +11,10 @@
  *    RandomX as its 32 raw bytes; `hashWithKey` takes any key bytes (e.g. the ASCII test keys). At most `maxSeeds`
  *    (2: current and previous) stay live; a further seed evicts the least recently used one not in use. A new
  *    seed's cache is built once, on a native thread, however many hashes ask for it at the same time.
+ *  - CPU priority: on Linux each native thread (hashing workers, seed and dataset initialisation; never Node's main
+ *    thread) sets itself to SCHED_BATCH and nice `niceness` (default 10; 0 = unchanged) when it starts, so with one
+ *    hashing thread per core the event loop still gets a core as soon as it is runnable, while an otherwise idle
+ *    machine still hashes at full speed. Best effort: if the kernel refuses, hashing runs at normal priority.
  *  - The queue is bounded (`maxQueue` accepted and unfinished jobs); beyond it `hash` rejects at once (reason
  *    'queue-full') so the caller can shed load.
  *  - Errors: PoolError(ERRORS.HASHER_FAILED) with details.reason 'bad-seed' | 'bad-input' | 'queue-full' | 'closed'
@@ -32,6 +36,8 @@ export interface HasherOptions {
   maxSeeds?: number;
   /** Threads that build a fast-mode dataset (default: all cores). */
   datasetThreads?: number;
+  /** Linux nice value 0..19 (+ SCHED_BATCH) for the native threads, so they yield to the event loop (default 10; 0 = unchanged). */
+  niceness?: number;
 }
 
 export interface HasherSeedStats {
@@ -87,6 +93,7 @@ interface NativeBinding {
     maxQueue?: number;
     maxSeeds?: number;
     datasetThreads?: number;
+    niceness?: number;
   }) => NativePool;
   hashSync(key: Uint8Array, input: Uint8Array): Uint8Array;
   releaseSync(): void;
@@ -126,6 +133,9 @@ function toPoolError(e: unknown): PoolError {
   return new PoolError(ERRORS.HASHER_FAILED, `RandomX: ${message}`, { reason }, { cause: e });
 }
 
+/** Nice value of the native threads unless HasherOptions.niceness says otherwise. */
+export const DEFAULT_NICENESS = 10;
+
 const SEED_HEX = /^[0-9a-fA-F]{64}$/;
 
 /** A 64-hex seed hash as the 32 raw key bytes RandomX takes. */
@@ -163,7 +173,11 @@ export function createHasher(opts: HasherOptions = {}): Hasher {
     maxQueue: positiveInt(opts.maxQueue, 'maxQueue'),
     maxSeeds: positiveInt(opts.maxSeeds, 'maxSeeds'),
     datasetThreads: positiveInt(opts.datasetThreads, 'datasetThreads'),
+    niceness: opts.niceness ?? DEFAULT_NICENESS,
   };
+  if (!Number.isInteger(nativeOpts.niceness) || nativeOpts.niceness < 0 || nativeOpts.niceness > 19) {
+    throw new PoolError(ERRORS.HASHER_FAILED, 'niceness must be an integer in [0, 19]', { reason: 'bad-input' });
+  }
   const native = loadBinding();
   let pool: NativePool;
   try {

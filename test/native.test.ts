@@ -1,6 +1,8 @@
 // RandomX addon (native/): official vectors through the sync and async paths, concurrency across seeds, seed
 // switching and eviction, the event loop staying responsive, errors. Light mode only (fast mode needs 2 GiB and
 // ~45 s per seed: it is exercised by bench/native.ts).
+import { readdirSync, readFileSync } from 'node:fs';
+import { getPriority } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERRORS, isPoolError } from '../shared/errors.js';
 import { createHasher, randomxHashSync, releaseSyncHasher, seedHexToKey, type Hasher } from '../native/index.js';
@@ -176,6 +178,73 @@ describe('event loop', () => {
     // Loose: a hash on the main thread would stall the loop for the whole batch.
     expect(maxGap).toBeLessThan(elapsed / 2);
   }, 60_000);
+});
+
+// Every thread of this process: nice (field 19 of /proc/<pid>/task/<tid>/stat) and scheduling policy (field 41).
+function threadSched(): { tid: number; nice: number; policy: number }[] {
+  const out: { tid: number; nice: number; policy: number }[] = [];
+  for (const tid of readdirSync('/proc/self/task')) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+    } catch {
+      continue; // the thread has exited
+    }
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // f[0] is field 3 (the comm may hold spaces)
+    out.push({ tid: Number(tid), nice: Number(f[19 - 3]), policy: Number(f[41 - 3]) });
+  }
+  return out;
+}
+
+describe('thread priority', () => {
+  const SCHED_OTHER = 0;
+  const SCHED_BATCH = 3;
+
+  it.runIf(process.platform === 'linux')(
+    'hashing threads run at the requested niceness under SCHED_BATCH; the JS thread keeps its own',
+    async () => {
+      const jsNice = getPriority(); // this (the JS) thread's nice
+      const key = enc('test key 000');
+      for (const requested of [7, undefined, 0]) {
+        const h = createHasher({ threads: 2, niceness: requested });
+        try {
+          const batch = Array.from({ length: 8 }, (_, i) => h.hashWithKey(key, blobWithNonce(i)));
+          await batch[0]; // the seed is ready and both workers are up; the rest are still hashing
+          const threads = threadSched();
+          await Promise.all(batch);
+          const main = threads.find((t) => t.tid === process.pid);
+          expect(main).toBeDefined();
+          expect(main!.policy).toBe(SCHED_OTHER);
+          expect(getPriority()).toBe(jsNice);
+          const batchThreads = threads.filter((t) => t.policy === SCHED_BATCH);
+          if (requested === 0) {
+            expect(batchThreads).toEqual([]); // 0 = leave the threads alone
+          } else {
+            // A thread that is already nicer keeps its value (nice is only ever lowered).
+            const want = Math.max(requested ?? 10, jsNice);
+            expect(batchThreads.filter((t) => t.nice === want).length).toBeGreaterThanOrEqual(2); // both workers
+            expect(batchThreads.map((t) => t.tid)).not.toContain(process.pid);
+          }
+        } finally {
+          await h.close();
+        }
+      }
+    },
+    120_000,
+  );
+
+  it('rejects a niceness outside 0..19', () => {
+    for (const niceness of [-1, 20, 1.5]) {
+      let err: unknown;
+      try {
+        createHasher({ threads: 1, niceness });
+      } catch (e) {
+        err = e;
+      }
+      expect(isPoolError(err, ERRORS.HASHER_FAILED)).toBe(true);
+      expect((err as { details?: { reason?: string } }).details?.reason).toBe('bad-input');
+    }
+  });
 });
 
 describe('queue bound and close', () => {

@@ -1,7 +1,7 @@
 // Node-API glue for the RandomX engine (engine.cc explains the threading model and the data model).
 //
 // Exports:
-//   new Pool({fast, threads, maxQueue, maxSeeds, datasetThreads})
+//   new Pool({fast, threads, maxQueue, maxSeeds, datasetThreads, niceness})   niceness 0..19 (default 10, 0 = unchanged)
 //     .hash(key: Uint8Array, input: Uint8Array) -> Promise<Uint8Array(32)>
 //     .prepare(key: Uint8Array) -> Promise<'light'|'fast'>   (resolves when the seed is ready; 'fast' = dataset built)
 //     .close() -> Promise<void>                                (drains accepted jobs, joins threads, frees memory)
@@ -161,6 +161,7 @@ class Pool : public Napi::ObjectWrap<Pool> {
       opts.maxQueue = UintOpt(env, o, "maxQueue", opts.maxQueue, 1, 1u << 30);
       opts.maxSeeds = UintOpt(env, o, "maxSeeds", opts.maxSeeds, 1, 64);
       opts.datasetThreads = UintOpt(env, o, "datasetThreads", 0, 0, 1024);
+      opts.niceness = static_cast<int>(UintOpt(env, o, "niceness", static_cast<unsigned>(opts.niceness), 0, 19));
     }
     state_ = std::make_shared<PoolState>();
     state_->fast = opts.fast;

@@ -25,9 +25,23 @@
 //    FULL_MEM VM for that seed once it is published.
 //  - Worker: FIFO queue -> job -> its VM for job.seed (created on first use; replaced light -> fast once the
 //    dataset is ready; dropped when the seed is evicted) -> randomx_calculate_hash -> done(job).
+//
+// CPU priority (EngineOptions::niceness, default 10; 0 = leave unchanged): on Linux every engine thread (workers,
+// seed initialisation, dataset builders; never the caller's thread, i.e. Node's main thread) switches itself to
+// SCHED_BATCH and sets its own nice value when it starts (Linux nice is per thread). With as many hashing threads as
+// cores, the event loop then wins the CPU whenever it is runnable, while an otherwise idle machine still gives the
+// hashers every cycle (nice only weighs threads against each other). A thread already nicer than that keeps its
+// value. Failures (EPERM, seccomp, non-Linux) are ignored: hashing then runs at the inherited priority.
 #include "engine.h"
 
+#include <pthread.h>
+#include <sched.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <exception>
 #include <utility>
 
@@ -71,6 +85,22 @@ struct VmSlot {
 void DropVm(VmSlot& slot) {
   if (slot.vm != nullptr) randomx_destroy_vm(slot.vm);
   slot.vm = nullptr;
+}
+
+// Lowers the calling thread's own priority (see the top comment); best effort.
+void LowerThreadPriority(int niceness) {
+#ifdef __linux__
+  if (niceness <= 0) return;
+  sched_param sp{};
+  (void)pthread_setschedparam(pthread_self(), SCHED_BATCH, &sp);  // this thread only; keeps its nice value
+  const id_t tid = static_cast<id_t>(syscall(SYS_gettid));  // PRIO_PROCESS + a tid: this thread only
+  errno = 0;
+  const int current = getpriority(PRIO_PROCESS, tid);
+  if (errno == 0 && current >= niceness) return;  // never raise a priority (e.g. under `nice -n 15`)
+  (void)setpriority(PRIO_PROCESS, tid, niceness);
+#else
+  (void)niceness;
+#endif
 }
 
 const char* DatasetName(Seed::Dataset d) {
@@ -163,6 +193,7 @@ Engine::Submitted Engine::Submit(Job* job) {
       try {
         auto done = std::make_shared<std::atomic<bool>>(false);
         std::thread t([this, seed, done] {
+          LowerThreadPriority(opts_.niceness);
           InitSeed(seed);
           done->store(true);
         });
@@ -308,6 +339,7 @@ bool Engine::BuildDataset(const std::shared_ptr<Seed>& seed) {
   std::atomic<bool> aborted{false};
   randomx_cache* cache = seed->cache;
   auto part = [&](unsigned long begin, unsigned long end) {
+    LowerThreadPriority(opts_.niceness);  // a no-op repeat when the init thread runs a range itself
     constexpr unsigned long kChunk = 1UL << 15;  // 32768 items = 2 MiB: abort is checked every few tens of ms
     for (unsigned long i = begin; i < end; i += kChunk) {
       if (abortDatasets_.load() || seed->evicted.load()) {
@@ -338,6 +370,7 @@ bool Engine::BuildDataset(const std::shared_ptr<Seed>& seed) {
 }
 
 void Engine::WorkerMain() {
+  LowerThreadPriority(opts_.niceness);
   std::vector<VmSlot> slots;
   std::unique_lock<std::mutex> lk(mu_);
   uint64_t seenEpoch = evictEpoch_;
