@@ -100,7 +100,7 @@ async function runCase(name: string, trust: boolean, shareCount: number, clients
       accepted,
       rejected: JSON.stringify(rejected),
       hashedByPool: counting.calls - hashedBefore,
-      maxEventLoopStallMs: Number((h.max / 1e6).toFixed(2)),
+      maxEventLoopStallMs: Number(Math.max(0, h.max / 1e6 - 1).toFixed(2)), // beyond the 1 ms sampling interval
       poolThreads: inner.threads,
     };
   } finally {

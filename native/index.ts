@@ -11,10 +11,11 @@
  *    RandomX as its 32 raw bytes; `hashWithKey` takes any key bytes (e.g. the ASCII test keys). At most `maxSeeds`
  *    (2: current and previous) stay live; a further seed evicts the least recently used one not in use. A new
  *    seed's cache is built once, on a native thread, however many hashes ask for it at the same time.
- *  - CPU priority: on Linux each native thread (hashing workers, seed and dataset initialisation; never Node's main
- *    thread) sets itself to SCHED_BATCH and nice `niceness` (default 10; 0 = unchanged) when it starts, so with one
- *    hashing thread per core the event loop still gets a core as soon as it is runnable, while an otherwise idle
- *    machine still hashes at full speed. Best effort: if the kernel refuses, hashing runs at normal priority.
+ *  - CPU priority (opt-in): with `niceness` > 0, each native thread on Linux (hashing workers, seed and dataset
+ *    initialisation; never Node's main thread) sets itself to SCHED_BATCH and that nice value when it starts. Off by
+ *    default (0): measured here, it barely helps the event loop on a quiet host, and when other processes (monerod,
+ *    redis) load the CPU it cut share checking to a sixth and made the worst stalls longer. Best effort: if the
+ *    kernel refuses, hashing runs at normal priority.
  *  - The queue is bounded (`maxQueue` accepted and unfinished jobs); beyond it `hash` rejects at once (reason
  *    'queue-full') so the caller can shed load.
  *  - Errors: PoolError(ERRORS.HASHER_FAILED) with details.reason 'bad-seed' | 'bad-input' | 'queue-full' | 'closed'
@@ -36,7 +37,7 @@ export interface HasherOptions {
   maxSeeds?: number;
   /** Threads that build a fast-mode dataset (default: all cores). */
   datasetThreads?: number;
-  /** Linux nice value 0..19 (+ SCHED_BATCH) for the native threads, so they yield to the event loop (default 10; 0 = unchanged). */
+  /** Linux nice value 0..19 (+ SCHED_BATCH) for the native threads, so they yield to the event loop (default 0 = unchanged; see the top comment). */
   niceness?: number;
 }
 
@@ -134,7 +135,7 @@ function toPoolError(e: unknown): PoolError {
 }
 
 /** Nice value of the native threads unless HasherOptions.niceness says otherwise. */
-export const DEFAULT_NICENESS = 10;
+export const DEFAULT_NICENESS = 0;
 
 const SEED_HEX = /^[0-9a-fA-F]{64}$/;
 

@@ -5,7 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { getPriority } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERRORS, isPoolError } from '../shared/errors.js';
-import { createHasher, randomxHashSync, releaseSyncHasher, seedHexToKey, type Hasher } from '../native/index.js';
+import { createHasher, DEFAULT_NICENESS, randomxHashSync, releaseSyncHasher, seedHexToKey, type Hasher } from '../native/index.js';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
@@ -217,11 +217,12 @@ describe('thread priority', () => {
           expect(main!.policy).toBe(SCHED_OTHER);
           expect(getPriority()).toBe(jsNice);
           const batchThreads = threads.filter((t) => t.policy === SCHED_BATCH);
-          if (requested === 0) {
+          const effective = requested ?? DEFAULT_NICENESS;
+          if (effective === 0) {
             expect(batchThreads).toEqual([]); // 0 = leave the threads alone
           } else {
             // A thread that is already nicer keeps its value (nice is only ever lowered).
-            const want = Math.max(requested ?? 10, jsNice);
+            const want = Math.max(effective, jsNice);
             expect(batchThreads.filter((t) => t.nice === want).length).toBeGreaterThanOrEqual(2); // both workers
             expect(batchThreads.map((t) => t.tid)).not.toContain(process.pid);
           }

@@ -1,7 +1,7 @@
 // Node-API glue for the RandomX engine (engine.cc explains the threading model and the data model).
 //
 // Exports:
-//   new Pool({fast, threads, maxQueue, maxSeeds, datasetThreads, niceness})   niceness 0..19 (default 10, 0 = unchanged)
+//   new Pool({fast, threads, maxQueue, maxSeeds, datasetThreads, niceness})   niceness 0..19 (default 0 = unchanged)
 //     .hash(key: Uint8Array, input: Uint8Array) -> Promise<Uint8Array(32)>
 //     .prepare(key: Uint8Array) -> Promise<'light'|'fast'>   (resolves when the seed is ready; 'fast' = dataset built)
 //     .close() -> Promise<void>                                (drains accepted jobs, joins threads, frees memory)

@@ -26,7 +26,7 @@
 //  - Worker: FIFO queue -> job -> its VM for job.seed (created on first use; replaced light -> fast once the
 //    dataset is ready; dropped when the seed is evicted) -> randomx_calculate_hash -> done(job).
 //
-// CPU priority (EngineOptions::niceness, default 10; 0 = leave unchanged): on Linux every engine thread (workers,
+// CPU priority (EngineOptions::niceness, default 0 = leave unchanged; opt-in, see native/index.ts for why): on Linux every engine thread (workers,
 // seed initialisation, dataset builders; never the caller's thread, i.e. Node's main thread) switches itself to
 // SCHED_BATCH and sets its own nice value when it starts (Linux nice is per thread). With as many hashing threads as
 // cores, the event loop then wins the CPU whenever it is runnable, while an otherwise idle machine still gives the

@@ -46,7 +46,7 @@ struct EngineOptions {
   size_t maxQueue = 4096;      // max hash/prepare jobs accepted and not yet completed
   size_t maxSeeds = 2;         // live seeds kept (current + previous)
   unsigned datasetThreads = 0; // threads that build a dataset; 0 = all cores
-  int niceness = 10;           // Linux: nice value (0..19) + SCHED_BATCH for engine threads; 0 = leave unchanged
+  int niceness = 0;            // Linux: nice value (0..19) + SCHED_BATCH for engine threads; 0 = leave unchanged
 };
 
 struct SeedInfo {
