@@ -33,10 +33,15 @@ export function runPrimary(n: number, log: Logger): { stop(): Promise<void> } {
       for (const other of Object.values(cluster.workers ?? {})) if (other && other !== w) other.send(m);
     });
   };
+  let crashes = 0;
   cluster.on('exit', (w, code, signal) => {
     if (stopping) return;
-    log.error({ pid: w.process.pid, code, signal }, 'stratum fork died; restarting in 2 s');
-    setTimeout(fork, 2000).unref();
+    crashes += 1;
+    const delay = Math.min(60_000, 2000 * 2 ** Math.min(crashes - 1, 5)); // back off when a fork keeps crashing
+    log.error({ pid: w.process.pid, code, signal, restartInMs: delay }, 'stratum fork died; restarting');
+    setTimeout(() => {
+      if (!stopping) fork();
+    }, delay).unref();
   });
   for (let i = 0; i < n; i++) fork();
   log.info({ forks: n }, 'stratum forks started');

@@ -54,7 +54,12 @@ export async function startModules(config: PoolConfig, modules: readonly string[
         running.push(runPrimary(forks, log));
       } else {
         let node: Awaited<ReturnType<typeof startStratumNode>> | null = null;
-        const onBan = isFork ? forkBanRelay((ip, until) => node?.bans.ban(ip, until)) : undefined;
+        const onBan = isFork
+          ? forkBanRelay((ip, until) => {
+              node?.bans.ban(ip, until);
+              node?.pool.dropIp(ip); // close the banned IP's sockets on this fork too
+            })
+          : undefined;
         // one hashing thread per core across all forks
         const hasherThreads = Math.max(1, Math.floor(availableParallelism() / (isFork ? forks : 1)));
         node = await startStratumNode({ config, redis: ctx.redis, daemon: ctx.daemon, log: ctx.log('pool'), hasherThreads, ...(onBan ? { onBan } : {}) });

@@ -4,7 +4,7 @@
  * their own (checked on lookup and swept periodically). Bans are per process; in cluster mode the primary relays a
  * ban to every fork (see cluster.ts).
  *
- * State: Map ip -> {valid, invalid}; Map ip -> bannedUntil (unix ms).
+ * State: Map ip -> {valid, invalid, at (last share, ms)}; Map ip -> bannedUntil (unix ms).
  */
 export interface BanConfig {
   readonly enabled: boolean;
@@ -14,7 +14,7 @@ export interface BanConfig {
 }
 
 export class BanList {
-  private readonly counts = new Map<string, { valid: number; invalid: number }>();
+  private readonly counts = new Map<string, { valid: number; invalid: number; at: number }>();
   private readonly banned = new Map<string, number>();
 
   constructor(
@@ -39,7 +39,8 @@ export class BanList {
   /** Records a share outcome; returns true when this share got the IP banned. */
   record(ip: string, valid: boolean): boolean {
     if (!this.cfg.enabled) return false;
-    const c = this.counts.get(ip) ?? { valid: 0, invalid: 0 };
+    const c = this.counts.get(ip) ?? { valid: 0, invalid: 0, at: 0 };
+    c.at = this.now();
     if (valid) c.valid += 1;
     else c.invalid += 1;
     this.counts.set(ip, c);
@@ -58,9 +59,11 @@ export class BanList {
     this.counts.delete(ip);
   }
 
+  /** Drops expired bans, and the counters of IPs idle for longer than a ban lasts (so the map stays bounded). */
   sweep(): void {
     const t = this.now();
     for (const [ip, until] of this.banned) if (until <= t) this.banned.delete(ip);
+    for (const [ip, c] of this.counts) if (t - c.at > this.cfg.time * 1000) this.counts.delete(ip);
   }
 
   get size(): number {

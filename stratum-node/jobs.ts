@@ -8,7 +8,8 @@
  *   stale ("Block expired"); one for an older template at the same height (a transaction refresh) is still a valid
  *   block and is accepted.
  * - Extra nonce (reserve_size 8 at reserved_offset): 4 bytes node id (from Redis INCR at start, unique per stratum
- *   process) + 4 bytes per-miner counter, so no two miners on any node ever hash the same blob.
+ *   process) + 4 bytes counter, one value per job pushed, so no two jobs (hence no two miners) on any node ever hash
+ *   the same blob, and a share can never be replayed under another job id.
  *
  * The tip is polled every blockRefreshInterval ms with the cheap get_last_block_header; the template is fetched
  * only when the tip changed, and again every templateRefreshInterval s to pick up new transactions.
@@ -106,7 +107,7 @@ export class JobManager extends EventEmitter {
     return this.history.find((t) => t.id === id);
   }
 
-  /** A fresh 8-byte extra nonce for a miner: node id (BE) then counter (BE). */
+  /** A fresh 8-byte extra nonce for a job: node id (BE) then counter (BE). */
   nextExtraNonce(): Uint8Array {
     this.nonceCounter = (this.nonceCounter + 1) >>> 0;
     const b = new Uint8Array(RESERVE_SIZE);
@@ -144,8 +145,19 @@ export class JobManager extends EventEmitter {
     }
   }
 
-  /** Fetches a template now (also used right after a block is found). */
-  async refresh(reason: 'tip' | 'refresh'): Promise<ActiveTemplate> {
+  private refreshing: Promise<ActiveTemplate> | null = null;
+
+  /** Fetches a template now (also used right after a block is found); concurrent callers share one fetch. */
+  refresh(reason: 'tip' | 'refresh'): Promise<ActiveTemplate> {
+    if (!this.refreshing) {
+      this.refreshing = this.fetchTemplate(reason).finally(() => {
+        this.refreshing = null;
+      });
+    }
+    return this.refreshing;
+  }
+
+  private async fetchTemplate(reason: 'tip' | 'refresh'): Promise<ActiveTemplate> {
     const tip = await this.opts.chain.tip();
     const raw = await this.opts.chain.template(this.opts.poolAddress, RESERVE_SIZE);
     const template = parseBlockTemplate(hexToBytes(raw.blob), raw.reservedOffset, RESERVE_SIZE);

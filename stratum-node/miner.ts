@@ -2,8 +2,8 @@
  * One logged-in miner connection and the jobs it was sent.
  *
  * Data model (in memory): Miner {sessionId, ip, login (payout address), rig, solo, difficulty, fixedDiff, vardiff,
- * trust, extraNonce (8 bytes, unique per miner), jobs (the last MAX_JOBS, newest last), lastActivity}.
- * MinerJob {id (unique per push), templateId, height, difficulty, target, extraNonce, blob (hashing blob with a
+ * trust, jobs (the last MAX_JOBS, newest last), lastActivity}.
+ * MinerJob {id (unique per push), templateId, height, difficulty, target, extraNonce (8 bytes, unique per job), blob (hashing blob with a
  * zero nonce), seedHash, submissions (canonical lowercase nonces already accepted or rejected for this job)}.
  */
 import { randomBytes } from 'node:crypto';
@@ -62,7 +62,6 @@ export class Miner {
     readonly solo: boolean,
     startDifficulty: number,
     readonly fixedDiff: boolean,
-    readonly extraNonce: Uint8Array,
     varDiff: VarDiffConfig,
     trust: TrustConfig,
   ) {
@@ -71,15 +70,18 @@ export class Miner {
     this.trust = new ShareTrust(trust);
   }
 
-  /** Makes a new job (always a new id) for the given template at the miner's current difficulty. */
-  newJob(t: ActiveTemplate, blob: Uint8Array): StratumJob {
+  /**
+   * Makes a new job (always a new id) for the given template at the miner's current difficulty. Every job carries
+   * its own extra nonce, hence its own blob: a nonce found for one job can never be resubmitted under another job id.
+   */
+  newJob(t: ActiveTemplate, extraNonce: Uint8Array, blob: Uint8Array): StratumJob {
     const job: MinerJob = {
       id: `${jobSalt}${(++jobSeq).toString(36)}`,
       templateId: t.id,
       height: t.height,
       difficulty: this.difficulty,
       target: targetForDifficulty(this.difficulty),
-      extraNonce: this.extraNonce,
+      extraNonce,
       blob,
       seedHash: t.seedHash,
       submissions: new Set(),

@@ -153,8 +153,8 @@ export class StratumPool {
     }
     if (!this.deps.jobs.hasTemplate) return this.rejectLogin(conn, id, MSG.noWork);
     const v = s.varDiff;
-    const start = parsed.fixedDiff ?? conn.port.difficulty;
-    const difficulty = parsed.fixedDiff === null ? clamp(start, v.minDiff, v.maxDiff) : Math.max(1, start);
+    // a fixed difficulty may go above the vardiff range but never below its floor (each share costs us a hash)
+    const difficulty = parsed.fixedDiff === null ? clamp(conn.port.difficulty, v.minDiff, v.maxDiff) : Math.max(v.minDiff, parsed.fixedDiff);
     if (conn.miner) this.sessions.delete(conn.miner.sessionId);
     const miner = new Miner(
       conn.ip,
@@ -164,17 +164,21 @@ export class StratumPool {
       parsed.solo || conn.port.solo,
       difficulty,
       parsed.fixedDiff !== null,
-      this.deps.jobs.nextExtraNonce(),
       s.varDiff,
       s.shareTrust,
     );
     conn.miner = miner;
     this.sessions.set(miner.sessionId, conn);
-    const t = this.deps.jobs.current;
-    const job = miner.newJob(t, this.deps.jobs.blobFor(t, miner.extraNonce));
+    const job = this.jobFor(miner, this.deps.jobs.current);
     this.deps.metrics.logins.inc();
     this.deps.log.info({ ip: conn.ip, login: parsed.address, rig: parsed.worker, diff: difficulty, solo: miner.solo }, 'miner logged in');
     conn.send(ok(id, { id: miner.sessionId, job, extensions: EXTENSIONS, status: 'OK' }));
+  }
+
+  /** A new job with a fresh extra nonce (node id + counter), so its blob is unique to this job. */
+  private jobFor(miner: Miner, t: ActiveTemplate) {
+    const extraNonce = this.deps.jobs.nextExtraNonce();
+    return miner.newJob(t, extraNonce, this.deps.jobs.blobFor(t, extraNonce));
   }
 
   private rejectLogin(conn: Connection, id: number | string | null, message: string): void {
@@ -188,8 +192,7 @@ export class StratumPool {
       conn.send(fail(id, MSG.unauthenticated));
       return;
     }
-    const t = this.deps.jobs.current;
-    conn.send(ok(id, conn.miner.newJob(t, this.deps.jobs.blobFor(t, conn.miner.extraNonce))));
+    conn.send(ok(id, this.jobFor(conn.miner, this.deps.jobs.current)));
   }
 
   private async submit(conn: Connection, id: number | string | null, params: Params): Promise<StratumReply> {
@@ -206,12 +209,14 @@ export class StratumPool {
     job.submissions.add(nonce);
     const template = this.deps.jobs.find(job.templateId);
     const current = this.deps.jobs.current;
-    if (!template || template.height < current.height) {
+    if (!template || template.height < current.height || template.prevHash !== current.prevHash) {
       metrics.shares.inc({ result: 'stale' });
       return fail(id, MSG.blockExpired);
     }
     const claimed = hexToBytes(params.result);
     if (claimed.every((b) => b === 0)) return this.invalid(conn, id, MSG.invalidShare, 'zero_result');
+    // a claimed result that does not even meet the target is rejected before we spend a hash on it
+    if (!hashMeetsTarget64(claimed, job.target.t64)) return this.invalid(conn, id, MSG.lowDifficulty, 'low_difficulty');
     const nonceBytes = hexToBytes(nonce);
     const blob = Uint8Array.from(job.blob);
     blob.set(nonceBytes, template.template.nonceOffset);
@@ -305,7 +310,7 @@ export class StratumPool {
     this.deps.metrics.retargets.inc();
     const t = this.deps.jobs.current;
     // The reply to the share goes out first; the new job follows on the next tick.
-    setImmediate(() => conn.send({ jsonrpc: '2.0', method: 'job', params: miner.newJob(t, this.deps.jobs.blobFor(t, miner.extraNonce)) }));
+    setImmediate(() => conn.send({ jsonrpc: '2.0', method: 'job', params: this.jobFor(miner, t) }));
   }
 
   private invalid(conn: Connection, id: number | string | null, message: string, reason: string): StratumReply {
@@ -337,7 +342,7 @@ export class StratumPool {
     for (const conn of [...this.sessions.values()]) {
       const miner = conn.miner;
       if (!miner) continue;
-      conn.send({ jsonrpc: '2.0', method: 'job', params: miner.newJob(t, this.deps.jobs.blobFor(t, miner.extraNonce)) });
+      conn.send({ jsonrpc: '2.0', method: 'job', params: this.jobFor(miner, t) });
       if (++n % 500 === 0) await new Promise((r) => setImmediate(r));
     }
   }

@@ -4,9 +4,13 @@
  * MULTI, so the block's round always contains every share accepted before it.
  *
  * Buffered record: AcceptedShare {login, rig, ip, diff (the job's difficulty), solo, atMs}.
- * If Redis is unreachable the buffer is kept and retried (bounded at MAX_BUFFER shares; beyond that the oldest are
- * dropped with an error log, since holding unbounded memory would take the whole node down).
+ * A batch becomes a JSON payload with a unique id when it is first sent; until Redis confirms it, the same payload
+ * is retried, and the script applies each id once, so a lost reply never double-counts. New shares wait in the
+ * buffer (bounded at MAX_BUFFER; beyond that the oldest are dropped with an error log, since unbounded memory would
+ * take the whole node down). A found block is recorded with the pending shares in one script, retried until Redis
+ * takes it.
  */
+import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { FLUSH_SHARES, RECORD_BLOCK } from './scripts.js';
@@ -57,6 +61,10 @@ export class ShareRecorder {
   private invalid = 0;
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> | null = null;
+  /** Share batches (JSON payloads with their ids) not yet confirmed by Redis, oldest first. */
+  private retries: string[] = [];
+  /** Found blocks not yet recorded: [block JSON, share batch JSON]. */
+  private blocksOwed: [string, string][] = [];
   private networkDifficulty = 1n;
 
   constructor(
@@ -79,7 +87,8 @@ export class ShareRecorder {
   add(share: AcceptedShare): void {
     this.buffer.push(share);
     if (this.buffer.length > MAX_BUFFER) {
-      const dropped = this.buffer.length - MAX_BUFFER;
+      // drop a tenth at once (not one per share: splicing a huge array per share would stall the event loop)
+      const dropped = Math.ceil(MAX_BUFFER / 10);
       this.buffer.splice(0, dropped);
       this.log.error({ dropped }, 'share buffer full (Redis unreachable?): oldest shares dropped');
     }
@@ -90,24 +99,33 @@ export class ShareRecorder {
   }
 
   get pending(): number {
-    return this.buffer.length;
+    return this.buffer.length + this.retries.length + this.blocksOwed.length;
   }
 
-  /** Writes the buffered shares; concurrent callers share one write. */
+  /** Writes the buffered shares (and any batch or block still owed to Redis); concurrent callers share one write. */
   async flush(): Promise<void> {
-    while (this.flushing) await this.flushing;
-    if (this.buffer.length === 0 && this.invalid === 0) return;
-    const batch = this.buffer;
-    const invalid = this.invalid;
-    this.buffer = [];
-    this.invalid = 0;
+    while (this.flushing) await this.flushing.catch(() => undefined);
+    if (this.buffer.length === 0 && this.invalid === 0 && this.retries.length === 0 && this.blocksOwed.length === 0) return;
+    if (this.buffer.length > 0 || this.invalid > 0) {
+      this.retries.push(this.payload(this.buffer, this.invalid, Date.now()));
+      this.buffer = [];
+      this.invalid = 0;
+    }
     this.flushing = (async () => {
       try {
-        await this.redis.eval(FLUSH_SHARES, 0, this.opts.prefix, this.payload(batch, invalid, Date.now()));
+        // batches keep their id until Redis has taken them: a retry after a lost reply is a no-op there
+        while (this.retries.length > 0) {
+          await this.redis.eval(FLUSH_SHARES, 0, this.opts.prefix, this.retries[0]!);
+          this.retries.shift();
+        }
+        while (this.blocksOwed.length > 0) {
+          const [blockArgs, shareArgs] = this.blocksOwed[0]!;
+          await this.redis.eval(RECORD_BLOCK, 0, this.opts.prefix, blockArgs, shareArgs);
+          this.blocksOwed.shift();
+          this.log.warn('a block owed to Redis was recorded on retry');
+        }
       } catch (e) {
-        this.buffer = batch.concat(this.buffer);
-        this.invalid += invalid;
-        this.log.error({ err: errorMessage(e), pending: this.buffer.length }, 'share flush failed; will retry');
+        this.log.error({ err: errorMessage(e), batches: this.retries.length, blocks: this.blocksOwed.length }, 'share flush failed; will retry');
         throw e;
       } finally {
         this.flushing = null;
@@ -116,38 +134,37 @@ export class ShareRecorder {
     await this.flushing;
   }
 
-  /** Flushes pending shares and records the block candidate in one MULTI. Returns false if it was already recorded. */
+  /**
+   * Records a found block together with the pending shares in ONE script (both apply or neither). Returns false if
+   * the block was already recorded. If Redis cannot be reached the block is kept and retried on every flush tick.
+   */
   async recordBlock(block: FoundBlock): Promise<boolean> {
-    while (this.flushing) await this.flushing;
-    const batch = this.buffer;
-    const invalid = this.invalid;
+    while (this.flushing) await this.flushing.catch(() => undefined);
+    const shares = this.payload(this.buffer, this.invalid, block.timeMs);
     this.buffer = [];
     this.invalid = 0;
     const scheme = block.solo ? 'solo' : this.opts.slushWeight > 0 && this.opts.scheme === 'prop' ? 'slush' : this.opts.scheme;
-    const window = this.windowFor(block.difficulty);
-    const blockPayload = JSON.stringify({
+    const blockArgs = JSON.stringify({
       hash: block.hash,
       height: block.height,
       timeMs: block.timeMs,
       difficulty: block.difficulty.toString(),
       finder: block.finder,
       scheme,
-      window: window.toString(),
+      window: this.windowFor(block.difficulty).toString(),
       node: this.opts.nodeId,
     });
-    try {
-      const res = await this.redis
-        .multi()
-        .eval(FLUSH_SHARES, 0, this.opts.prefix, this.payload(batch, invalid, block.timeMs))
-        .eval(RECORD_BLOCK, 0, this.opts.prefix, blockPayload)
-        .exec();
-      if (!res) throw new Error('MULTI aborted');
-      for (const [err] of res) if (err) throw err;
-      return Number(res[1]?.[1]) === 1;
-    } catch (e) {
-      this.buffer = batch.concat(this.buffer);
-      this.invalid += invalid;
-      throw e;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return Number(await this.redis.eval(RECORD_BLOCK, 0, this.opts.prefix, blockArgs, shares)) === 1;
+      } catch (e) {
+        if (attempt >= 3) {
+          this.blocksOwed.push([blockArgs, shares]);
+          this.log.error({ err: errorMessage(e), block: blockArgs }, 'CRITICAL: block accepted by the daemon but not yet recorded in Redis; retrying every flush');
+          throw e;
+        }
+        await new Promise((r) => setTimeout(r, 300 * attempt));
+      }
     }
   }
 
@@ -187,6 +204,7 @@ export class ShareRecorder {
     }
     const nowSec = Math.floor(nowMs / 1000);
     return JSON.stringify({
+      id: `${this.opts.nodeId}-${randomBytes(8).toString('hex')}`,
       nowSec,
       nowMs,
       bucket: nowSec - (nowSec % HASHRATE_BUCKET_SECONDS),

@@ -2,18 +2,21 @@
  * Lua scripts the stratum node runs on Redis. Keys are all built from one prefix that carries a hash tag
  * (`{coin}:`), so every key a script touches lives in the same cluster slot. Key names match shared/redis/keys.ts.
  *
- * FLUSH_SHARES  ARGV[1] prefix, ARGV[2] JSON SharePayload. Writes one batch of accepted shares:
+ * FLUSH_SHARES  ARGV[1] prefix, ARGV[2] JSON SharePayload. Writes one batch of accepted shares, once per batch id
+ *   (`flushed:<id>` SET NX, 1 day), so retrying a batch whose reply was lost never credits it twice:
  *   roundCurrent/roundTotal (not solo; slush scores are computed here, atomically, from stats.slushEpoch, and the
  *   round is renormalised when the growth factor passes 1e6 so the integer scores never overflow), shareLog (PPLNS),
  *   shareLog + shareLogTotal (PPLNS, trimmed to just over 1.5 windows),
  *   worker hashes/lastShare, rigs, ips, the hashrate bucket, stats counters.
- * RECORD_BLOCK  ARGV[1] prefix, ARGV[2] JSON BlockPayload. Closes the round for a found block: block record,
+ * RECORD_BLOCK  ARGV[1] prefix, ARGV[2] JSON BlockPayload, ARGV[3] the pending SharePayload, flushed first in the
+ *   same script (so both apply or neither). Closes the round for a found block: block record,
  *   candidate zset, round snapshot (prop/slush: RENAME; pplns: last window of the share log; solo: finder only),
  *   round reset. Returns 0 (and writes nothing) if the block was already recorded.
  */
-export const FLUSH_SHARES = `
-local p = ARGV[1]
-local d = cjson.decode(ARGV[2])
+const FLUSH_FN = `
+local function flush(p, d)
+-- a batch is applied at most once, however often it is retried (a lost reply must not credit shares twice)
+if redis.call('SET', p .. 'flushed:' .. d.id, '1', 'NX', 'EX', 86400) == false then return 0 end
 local stats = p .. 'stats'
 local bucket = p .. 'hr:' .. d.bucket
 local factor = 1
@@ -81,10 +84,14 @@ if #d.miners > 0 then redis.call('EXPIRE', bucket, d.bucketTtl) end
 if d.shares > 0 then redis.call('HINCRBY', stats, 'totalShares', d.shares) end
 if d.invalid > 0 then redis.call('HINCRBY', stats, 'totalInvalid', d.invalid) end
 return #d.miners
+end
 `;
 
-export const RECORD_BLOCK = `
+export const FLUSH_SHARES = FLUSH_FN + `return flush(ARGV[1], cjson.decode(ARGV[2]))`;
+
+export const RECORD_BLOCK = FLUSH_FN + `
 local p = ARGV[1]
+flush(p, cjson.decode(ARGV[3]))
 local b = cjson.decode(ARGV[2])
 local blockKey = p .. 'block:' .. b.hash
 if redis.call('EXISTS', blockKey) == 1 then return 0 end

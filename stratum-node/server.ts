@@ -7,6 +7,7 @@
  * State: Map ip -> open connection count (per process).
  */
 import net from 'node:net';
+import { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
@@ -34,6 +35,33 @@ export interface StratumServers {
 const PROXY_HEADER_TIMEOUT_MS = 5000;
 const MAX_WRITE_BUFFER = 1 << 20;
 const MAX_IN_FLIGHT = 64;
+
+/** A duplex over `raw` that first yields `head` (bytes already read from it), then everything `raw` reads. */
+function replayStream(raw: net.Socket, head: Buffer): Duplex {
+  const d = new Duplex({
+    read() {
+      raw.resume();
+    },
+    write(chunk: Buffer, _enc, cb) {
+      raw.write(chunk, cb);
+    },
+    final(cb) {
+      raw.end();
+      cb();
+    },
+    destroy(err, cb) {
+      raw.destroy();
+      cb(err);
+    },
+  });
+  if (head.length > 0) d.push(head);
+  raw.on('data', (chunk: Buffer) => {
+    if (!d.push(chunk)) raw.pause();
+  });
+  raw.on('end', () => d.push(null));
+  raw.on('close', () => d.destroy());
+  return d;
+}
 
 export async function startServers(pool: StratumPool, opts: ServerOptions, log: Logger, metrics: Metrics): Promise<StratumServers> {
   const perIp = new Map<string, number>();
@@ -83,8 +111,10 @@ export async function startServers(pool: StratumPool, opts: ServerOptions, log: 
     perIp.set(ip, count);
     let socket: net.Socket = raw;
     if (port.tls && secureContext) {
-      if (rest && rest.length > 0) raw.unshift(rest);
-      socket = new tls.TLSSocket(raw, { isServer: true, secureContext });
+      // After a PROXY header the raw stream has been read in JS, and bytes past the header (often the ClientHello)
+      // are already out of the kernel: TLS must read from a stream that replays them first.
+      const source = port.proxyProtocol ? replayStream(raw, rest ?? Buffer.alloc(0)) : raw;
+      socket = new tls.TLSSocket(source as net.Socket, { isServer: true, secureContext });
       socket.on('error', () => undefined);
       rest = null;
     }
@@ -108,8 +138,10 @@ export async function startServers(pool: StratumPool, opts: ServerOptions, log: 
         setTimeout(() => socket.destroy(), 2000).unref();
       },
     };
+    let cleaned = false;
     const cleanup = (): void => {
-      if (!perIp.has(ip)) return;
+      if (cleaned) return; // both the TLS socket and the raw socket report close
+      cleaned = true;
       closed = true;
       const left = (perIp.get(ip) ?? 1) - 1;
       if (left <= 0) perIp.delete(ip);
@@ -132,6 +164,7 @@ export async function startServers(pool: StratumPool, opts: ServerOptions, log: 
       if (line.startsWith('GET ') || line.startsWith('HEAD ')) {
         socket.end('HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nmining server online\n');
         closed = true;
+        setTimeout(() => socket.destroy(), 2000).unref();
         return;
       }
       let msg: unknown;

@@ -134,7 +134,7 @@ function lambdaEnv(fn: 'api' | 'unlocker' | 'payments' | 'stats', storageKind: '
     coin,
     poolServer: { poolAddress, ports: [{ port: 3333, difficulty: 1000 }] },
     blockUnlocker: { depth: 3, poolFee: 1 },
-    payments: { minPayment: '100000000000', denomination: '1000000000', lockTtl: 60 },
+    payments: { minPayment: '100000000000', denomination: '1000000000', lockTtl: 60, requireAof: false }, // as the deploy sets it (infra/lib/settings.ts)
     logging: { console: { level: 'warn' } },
   };
   return {

@@ -39,6 +39,7 @@ describe('stratum protocol: bad inputs, trust, bans, vardiff, TLS, PROXY v2', ()
   let plain: number;
   let proxied: number;
   let secure: number;
+  let secureProxied: number;
   let trustPort: number;
   let certDir: string;
 
@@ -47,12 +48,13 @@ describe('stratum protocol: bad inputs, trust, bans, vardiff, TLS, PROXY v2', ()
     certDir = mkdtempSync(join(tmpdir(), 'pool-cert-'));
     execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
       '-keyout', join(certDir, 'key.pem'), '-out', join(certDir, 'cert.pem')], { stdio: 'ignore' });
-    [plain, proxied, secure, trustPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+    [plain, proxied, secure, trustPort, secureProxied] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
     const config = await poolConfig(chain, {
       ports: [
         { port: plain, difficulty: 5, desc: 'plain' },
         { port: proxied, difficulty: 5, desc: 'behind a load balancer', proxyProtocol: true },
         { port: secure, difficulty: 5, desc: 'TLS', tls: true },
+        { port: secureProxied, difficulty: 5, desc: 'TLS behind a load balancer', tls: true, proxyProtocol: true },
       ],
       tls: { cert: join(certDir, 'cert.pem'), key: join(certDir, 'key.pem') },
       maxLineBytes: 10240,
@@ -127,7 +129,11 @@ describe('stratum protocol: bad inputs, trust, bans, vardiff, TLS, PROXY v2', ()
     const upper = s2.nonce.toUpperCase() === s2.nonce ? s2.nonce : s2.nonce.toUpperCase();
     expect((await c.submit(job, upper, s2.result)).error?.message).toBe('Duplicate share');
     const gj = await c.request('getjob', { id: c.sessionId });
-    expect((gj.result as { job_id: string }).job_id).not.toBe(job.job_id);
+    const fresh = gj.result as { job_id: string; blob: string; seed_hash: string; target: string };
+    expect(fresh.job_id).not.toBe(job.job_id);
+    // every job has its own extra nonce: the accepted share cannot be credited again under the new job id
+    expect(fresh.blob).not.toBe(job.blob);
+    expect((await c.submit(fresh, s2.nonce, s2.result)).error?.message).toBe('Invalid share');
     c.close();
     other.close();
   }, 120_000);
@@ -205,10 +211,27 @@ describe('stratum protocol: bad inputs, trust, bans, vardiff, TLS, PROXY v2', ()
     const extra = await StratumClient.connect({ port: plain, localAddress: '127.0.0.8' });
     await extra.waitClosed();
     expect(JSON.stringify(extra.lines)).toContain('Too many connections from your IP');
+    // closing two of the held sockets frees exactly two slots
+    held[1]!.close();
+    held[2]!.close();
+    await Promise.all([held[1]!.waitClosed(), held[2]!.waitClosed()]);
+    await new Promise((r) => setTimeout(r, 200));
+    const again = [await StratumClient.connect({ port: plain, localAddress: '127.0.0.8' }), await StratumClient.connect({ port: plain, localAddress: '127.0.0.8' })];
+    const over = await StratumClient.connect({ port: plain, localAddress: '127.0.0.8' });
+    await over.waitClosed();
+    expect(JSON.stringify(over.lines)).toContain('Too many connections from your IP');
+    for (const a of again) expect(a.closed).toBe(false);
+    held.push(...again);
     const elsewhere = await StratumClient.connect({ port: plain, localAddress: '127.0.0.9' });
     expect((await elsewhere.login(MINER_ADDRESS)).error).toBeNull();
     expect((await held[0]!.request('keepalived', { id: held[0]!.sessionId })).result).toEqual({ status: 'KEEPALIVED' }); // existing sockets untouched
     for (const c of [...held, elsewhere]) c.close();
+  }, 30_000);
+
+  it('serves TLS behind PROXY v2 when the header and the ClientHello arrive together', async () => {
+    const c = await StratumClient.connect({ port: secureProxied, tls: true, preamble: buildProxyV2('198.51.100.20', 41000) });
+    expect((await c.login(`${MINER_ADDRESS}+5`)).error).toBeNull();
+    c.close();
   }, 30_000);
 
   it('serves a TLS port end to end', async () => {

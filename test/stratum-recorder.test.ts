@@ -9,6 +9,7 @@ import { startRedis, type RedisService } from '../shared/services/index.js';
 import { keySchema } from '../shared/redis/keys.js';
 import { silentLogger } from '../shared/log.js';
 import { ShareRecorder, type RecorderOptions } from '../stratum-node/recorder.js';
+import { FLUSH_SHARES } from '../stratum-node/scripts.js';
 
 const keys = keySchema('monero');
 const A = 'addrA';
@@ -112,6 +113,18 @@ describe('share recorder', () => {
     expect(total).toBeGreaterThanOrEqual(150);
     expect(total).toBeLessThan(170);
     expect(await redis.llen(keys.shareLog)).toBe(total / 10);
+  });
+
+  it('applies a batch once however often it is retried (a lost reply never double-counts)', async () => {
+    const payload = JSON.stringify({
+      id: 'test-batch-1', nowSec: 1000, nowMs: 1_000_000, bucket: 990, bucketTtl: 4800, slushWeight: 0, pplnsKeep: 0,
+      slushLatestMs: 1_000_000, shares: 1, invalid: 0,
+      miners: [{ l: A, d: 10, rd: 10, s: [], rigs: [['r1', 10]], ips: [['10.0.0.1', 1_000_000]] }],
+    });
+    expect(await redis.eval(FLUSH_SHARES, 0, keys.prefix, payload)).toBe(1);
+    expect(await redis.eval(FLUSH_SHARES, 0, keys.prefix, payload)).toBe(0);
+    expect(await redis.hget(keys.roundCurrent, A)).toBe('10');
+    expect(await redis.hget(keys.worker(A), 'hashes')).toBe('10');
   });
 
   it('SOLO: the finder alone, and the pool round is untouched', async () => {

@@ -5,10 +5,11 @@
  *    Redis down nothing reaches the wallet.
  * 2. Take the single-payer lock with a fresh fencing token (another payer running -> hold).
  * 3. Preflight (preflight.ts): daemon synchronized, wallet at the daemon's height; else hold with the reason.
- * 4. Recover every open batch, oldest first (pay-batch.ts recoverBatch); one that cannot be settled stops the run.
+ * 4. Recover every open batch, oldest first (pay-batch.ts recoverBatch); one that cannot be settled stops the run;
+ *    a sent batch still below CONFIRMATIONS is left open ("waiting") and the run goes on.
  * 5. Select due payees (select.ts), cut them into batches of at most 15, and pay each batch in turn
  *    (pay-batch.ts payNewBatch); the first batch that does not end final stops the run.
- * Result statuses: "paid" (at least one batch, recovered or new, final), "idle" (nothing due), "held" (reason), "failstop" (reason),
+ * Result statuses: "paid" (at least one batch, recovered or new, settled (sent) or final), "idle" (nothing due), "held" (reason), "failstop" (reason),
  * "dry-run". A dry run takes no lock and writes nothing: it runs the preflight and reports open batches and plan.
  *
  * Data model: see batch.ts (payBatch), scripts.ts (ledger moves), shared/redis/keys.ts (payLock, payFence,
@@ -87,7 +88,7 @@ async function runLocked(p: ledger.Payer, result: PaymentsResult): Promise<void>
       outcome = await failStopOutcome(p, id, errorMessage(e));
     }
     result.recovered.push(outcome);
-    if (outcome.result === 'final') result.status = 'paid';
+    if (outcome.result === 'final' || outcome.result === 'sent') result.status = 'paid';
     if (outcome.result === 'held' || outcome.result === 'failstop') return stopWith(result, outcome.result, `batch ${id}: ${outcome.reason}`);
   }
 
@@ -96,7 +97,7 @@ async function runLocked(p: ledger.Payer, result: PaymentsResult): Promise<void>
   for (const batch of toBatches(payees, p.deps.config)) {
     const outcome = await payNewBatch(p, batch);
     result.batches.push(outcome);
-    if (outcome.result === 'final') result.status = 'paid';
+    if (outcome.result === 'final' || outcome.result === 'sent') result.status = 'paid';
     else if (outcome.result === 'failstop') return stopWith(result, 'failstop', `batch ${outcome.id}: ${outcome.reason}`);
     else if (outcome.result !== 'skipped') return stopWith(result, 'held', `batch ${outcome.id}: ${outcome.reason}`);
   }

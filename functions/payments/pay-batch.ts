@@ -2,7 +2,7 @@
  * One batch through the payout state machine (batch.ts), for a new batch and for an open one found at start-up.
  *
  * New batch: reserve (Lua) -> transfer {do_not_relay, get_tx_metadata, get_tx_key} -> persist signed (Lua) ->
- * relay -> confirm -> settle (Lua) -> store -> finalize (Lua).
+ * WAITAOF -> relay -> confirm -> settle (Lua) -> [CONFIRMATIONS blocks later] store -> finalize (Lua).
  *
  * Safety argument, per status a crash can leave behind:
  * - reserved: the only wallet call that can have happened is a transfer with do_not_relay, which broadcasts nothing
@@ -12,9 +12,16 @@
  *   never rebuilt: the daemon is asked whether the tx is known (pool or chain); if not, the SAME stored metadata is
  *   relayed again, which cannot pay twice (same key images). After MAX_RELAY_ATTEMPTS failures, or any answer that
  *   does not fit (another tx hash, a wallet reply that does not match the batch), the payer fail-stops.
- * - sent: the ledger already moved; only store + finalize remain.
- * The payer builds a new transaction only when no batch is open, so no two unresolved transactions ever compete
- * for the same inputs.
+ * - sent: the ledger already moved (pending -> paid); the batch stays open until its tx has CONFIRMATIONS
+ *   confirmations, then store + finalize. A sent tx that the daemon no longer knows (dropped, double-spent, reorged
+ *   out) or that it marks double_spend_seen fail-stops: its payees are recorded as paid but may not be.
+ * Durability: a signed tx is relayed only after WAITAOF confirmed that its record (and submitStarted) reached the
+ * AOF (preflight.ts requires appendonly yes unless payments.requireAof is false); else the run holds without relaying.
+ * The payer builds a new transaction only when no batch is reserved, signed or relayed (recovery resolves those or
+ * stops the run), so no two unsettled transactions ever compete for the same inputs. Sent batches waiting for
+ * confirmations do not block new batches: their balances are already paid, and their inputs are spent in the pool
+ * from the wallet's view (the change stays locked for 10 blocks, so a new transfer may fail for lack of unlocked
+ * funds: released, nothing sent).
  */
 import { ERRORS, PoolError, errorMessage } from '../../shared/errors.js';
 import { split } from '../../shared/money.js';
@@ -25,9 +32,17 @@ import * as ledger from './ledger.js';
 import type { Payer } from './ledger.js';
 
 export const MAX_RELAY_ATTEMPTS = 3;
+/** A sent batch is finalized once its tx has this many confirmations (Monero's spendable age). */
+export const CONFIRMATIONS = 10;
+/** Consecutive runs held by a too-small payments.transferFee before the payer fail-stops. */
+export const FEE_HOLDS_FAILSTOP = 3;
 
 export type BatchOutcome =
   | { id: string; result: 'final'; txHash: string; fee: string; total: string; payees: number }
+  /** Settled in this run (balances moved to paid); open until CONFIRMATIONS. */
+  | { id: string; result: 'sent'; txHash: string; fee: string; total: string; payees: number; confirmations: number }
+  /** A sent batch found open, still below CONFIRMATIONS; nothing changed. */
+  | { id: string; result: 'waiting'; txHash: string; confirmations: number; reason: string }
   | { id: string; result: 'released'; reason: string }
   | { id: string; result: 'held'; reason: string }
   | { id: string; result: 'failstop'; reason: string }
@@ -38,9 +53,10 @@ export async function payNewBatch(p: Payer, payees: readonly Destination[]): Pro
   const id = String(await p.deps.storage.command(['INCR', p.keys.payBatchSeq]));
   const code = await ledger.reserve(p, id, payees);
   if (code !== 1) return { id, result: 'skipped', reason: `reserve refused (code ${code}): balances changed since selection` };
-  await waitAof(p);
-  crashPoint('reserved');
   const batch = await mustLoad(p, id);
+  const notDurable = await waitAof(p);
+  if (notDurable) return releaseWith(p, batch, `the reservation is not durable in Redis (${notDurable}); nothing was built`);
+  crashPoint('reserved');
 
   await ledger.extendLock(p);
   let tx: TransferResult;
@@ -64,7 +80,8 @@ export async function payNewBatch(p: Payer, payees: readonly Destination[]): Pro
     return failStop(p, batch.id, `wallet transfer reply did not match the batch (${mismatch}); tx was not relayed`);
   }
   const priced = priceDestinations(payees, tx.fee);
-  if (typeof priced === 'string') return releaseWith(p, batch, priced);
+  if (typeof priced === 'string') return feeTooSmall(p, batch, priced);
+  if (batch.feePayer === 'payees') await p.deps.storage.command(['DEL', p.keys.payFeeHolds]);
 
   const persisted = await ledger.persistSigned(
     p,
@@ -73,7 +90,6 @@ export async function payNewBatch(p: Payer, payees: readonly Destination[]): Pro
     priced,
   );
   if (persisted !== 1) return failStop(p, id, `could not persist the signed tx (code ${persisted}); it was not relayed`);
-  await waitAof(p);
   crashPoint('signed');
   return relayAndConfirm(p, await mustLoad(p, id));
 }
@@ -87,7 +103,7 @@ export async function recoverBatch(p: Payer, b: PayBatch): Promise<BatchOutcome>
     case 'relayed':
       return relayAndConfirm(p, b);
     case 'sent':
-      return finish(p, b);
+      return checkSent(p, b);
     default:
       return failStop(p, b.id, `open batch in status ${b.status}`);
   }
@@ -96,13 +112,21 @@ export async function recoverBatch(p: Payer, b: PayBatch): Promise<BatchOutcome>
 /** signed/relayed: confirm if the daemon knows the tx, else relay the stored metadata (again) and confirm. */
 async function relayAndConfirm(p: Payer, b: PayBatch): Promise<BatchOutcome> {
   const txHash = b.txHash ?? '';
-  if ((await txState(p, txHash)) !== 'missing') return settleAndFinish(p, b);
+  const known = await txSeen(p, txHash);
+  if (known.state !== 'missing') return settleAndWait(p, b, known);
   if (b.relayAttempts >= MAX_RELAY_ATTEMPTS) {
     return failStop(p, b.id, `tx ${txHash} still unknown to the daemon after ${b.relayAttempts} relay attempts`);
   }
   await ledger.extendLock(p);
   const attempt = await ledger.markSubmit(p, b.id);
   if (attempt < 0) return failStop(p, b.id, `could not mark the relay start (code ${attempt})`);
+  // WAITAOF after markSubmit: the AOF is sequential, so this also covers the signed record (written by this or an
+  // earlier run). Not durable -> do not relay; the batch stays signed (open) and the next run tries again.
+  const notDurable = await waitAof(p);
+  if (notDurable) {
+    await ledger.noteError(p, b.id, `relay attempt ${attempt} not made: ${notDurable}`);
+    return { id: b.id, result: 'held', reason: `tx ${txHash} not relayed: its record is not durable in Redis yet (${notDurable})` };
+  }
   let relayError: string | null = null;
   try {
     const r = await p.deps.wallet.relayTx(b.txMetadata ?? '');
@@ -114,19 +138,46 @@ async function relayAndConfirm(p: Payer, b: PayBatch): Promise<BatchOutcome> {
     await ledger.noteError(p, b.id, `relay attempt ${attempt}: ${relayError}`);
     p.deps.log.warn({ batchId: b.id, txHash, error: relayError }, 'payments: relay_tx failed or its reply was lost; checking the daemon');
   }
-  if ((await txState(p, txHash)) !== 'missing') return settleAndFinish(p, b);
+  const seen = await txSeen(p, txHash);
+  if (seen.state !== 'missing') return settleAndWait(p, b, seen);
   if (attempt >= MAX_RELAY_ATTEMPTS) {
     return failStop(p, b.id, `tx ${txHash} still unknown to the daemon after ${attempt} relay attempts (last: ${relayError ?? 'no error'})`);
   }
   return { id: b.id, result: 'held', reason: `tx ${txHash} not seen by the daemon yet (${relayError ?? 'relay answered OK'}); will relay the same tx again` };
 }
 
-async function settleAndFinish(p: Payer, b: PayBatch): Promise<BatchOutcome> {
+/** The daemon knows the tx: settle (pending -> paid, status sent), then finalize once it has CONFIRMATIONS. */
+async function settleAndWait(p: Payer, b: PayBatch, seen: TxSeen): Promise<BatchOutcome> {
+  const txHash = b.txHash ?? '';
+  if (seen.doubleSpendSeen) return failStop(p, b.id, `tx ${txHash} is marked double_spend_seen by the daemon; not settled`);
   const code = await ledger.settle(p, b);
   if (code !== 1) return failStop(p, b.id, `ledger settle refused (code ${code})`);
+  // Best effort: a settle lost in a Redis crash leaves the batch signed/relayed, and it is settled again.
   await waitAof(p);
   crashPoint('confirmed');
-  return finish(p, await mustLoad(p, b.id));
+  const sent = await mustLoad(p, b.id);
+  if (seen.confirmations >= CONFIRMATIONS) return finish(p, sent);
+  return {
+    id: b.id,
+    result: 'sent',
+    txHash,
+    fee: (sent.fee ?? 0n).toString(),
+    total: sent.total.toString(),
+    payees: sent.destinations.length,
+    confirmations: seen.confirmations,
+  };
+}
+
+/** An open sent batch: finalize at CONFIRMATIONS; a tx gone from pool and chain, or double-spent, fail-stops. */
+async function checkSent(p: Payer, b: PayBatch): Promise<BatchOutcome> {
+  const txHash = b.txHash ?? '';
+  const seen = await txSeen(p, txHash);
+  if (seen.state === 'missing') {
+    return failStop(p, b.id, `tx ${txHash} of sent batch is in neither the pool nor the chain (dropped, double-spent or reorged out); its payees are recorded as paid but may not be`);
+  }
+  if (seen.doubleSpendSeen) return failStop(p, b.id, `tx ${txHash} of sent batch is marked double_spend_seen by the daemon`);
+  if (seen.confirmations >= CONFIRMATIONS) return finish(p, b);
+  return { id: b.id, result: 'waiting', txHash, confirmations: seen.confirmations, reason: `${seen.confirmations}/${CONFIRMATIONS} confirmations` };
 }
 
 async function finish(p: Payer, b: PayBatch): Promise<BatchOutcome> {
@@ -150,10 +201,23 @@ async function finish(p: Payer, b: PayBatch): Promise<BatchOutcome> {
 
 /** 'pool' | 'block' when the daemon knows the tx, 'missing' when it does not. Daemon errors propagate (hold). */
 export async function txState(p: Pick<Payer, 'deps'>, txHash: string): Promise<'pool' | 'block' | 'missing'> {
+  return (await txSeen(p, txHash)).state;
+}
+
+export interface TxSeen {
+  state: 'pool' | 'block' | 'missing';
+  doubleSpendSeen: boolean;
+  /** daemon height - block height (0 in the pool). */
+  confirmations: number;
+}
+
+export async function txSeen(p: Pick<Payer, 'deps'>, txHash: string): Promise<TxSeen> {
   const r = await p.deps.daemon.getTransactions([txHash]);
   const tx = r.txs.find((t) => t.txHash === txHash);
-  if (!tx) return 'missing';
-  return tx.inPool ? 'pool' : 'block';
+  if (!tx) return { state: 'missing', doubleSpendSeen: false, confirmations: 0 };
+  if (tx.inPool || tx.blockHeight === undefined) return { state: 'pool', doubleSpendSeen: tx.doubleSpendSeen, confirmations: 0 };
+  const { height } = await p.deps.daemon.getInfo();
+  return { state: 'block', doubleSpendSeen: tx.doubleSpendSeen, confirmations: Math.max(0, height - tx.blockHeight) };
 }
 
 /**
@@ -191,6 +255,17 @@ async function releaseWith(p: Payer, b: PayBatch, reason: string): Promise<Batch
   return { id: b.id, result: 'released', reason };
 }
 
+/** feePayer "payees", a fee share above the allowance: release; the FEE_HOLDS_FAILSTOP-th run in a row fail-stops. */
+async function feeTooSmall(p: Payer, b: PayBatch, reason: string): Promise<BatchOutcome> {
+  const released = await releaseWith(p, b, reason);
+  if (released.result !== 'released') return released;
+  const holds = Number(await p.deps.storage.command(['INCR', p.keys.payFeeHolds]));
+  if (holds >= FEE_HOLDS_FAILSTOP) {
+    return failStop(p, b.id, `${reason}; ${holds} runs in a row held by payments.transferFee: raise payments.transferFee, then resume`);
+  }
+  return released;
+}
+
 async function failStop(p: Payer, id: string, reason: string): Promise<BatchOutcome> {
   await ledger.setFailStop(p.deps, p.keys, reason, id);
   return { id, result: 'failstop', reason };
@@ -202,11 +277,22 @@ async function mustLoad(p: Payer, id: string): Promise<PayBatch> {
   return b;
 }
 
-/** WAITAOF 1 0 (Redis >= 7.2): wait until the intent is fsynced locally. Older servers lack it; ignored then. */
-async function waitAof(p: Payer): Promise<void> {
+/**
+ * WAITAOF 1 0 1000 (Redis >= 7.2): waits until this connection's writes are fsynced to the local AOF. Returns null
+ * when durable enough, else why not. "unknown command" (Redis < 7.2): AOF is on (preflight), so accepted, with
+ * appendfsync's window (everysec: up to ~1 s of writes lost in a host crash; a process crash loses nothing). Any
+ * other error, or local < 1 (fsync timed out): not durable. payments.requireAof false (a managed store durable
+ * without AOF): not asked, since WAITAOF says nothing about that store's durability.
+ */
+export async function waitAof(p: Pick<Payer, 'deps'>): Promise<string | null> {
+  if (!p.deps.config.payments.requireAof) return null;
+  let reply: unknown;
   try {
-    await p.deps.storage.command(['WAITAOF', '1', '0', '1000']);
-  } catch {
-    // unknown command on Redis < 7.2, or appendonly off: durability is whatever the server is configured for
+    reply = await p.deps.storage.command(['WAITAOF', '1', '0', '1000']);
+  } catch (e) {
+    const msg = errorMessage(e);
+    return /unknown command/i.test(msg) ? null : `WAITAOF failed: ${msg}`;
   }
+  const local = Array.isArray(reply) ? Number(reply[0]) : NaN;
+  return local >= 1 ? null : `WAITAOF answered ${JSON.stringify(reply)}: not fsynced to the AOF within 1 s`;
 }

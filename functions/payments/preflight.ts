@@ -1,5 +1,6 @@
 /**
- * Preflight before any payout work: the daemon is synchronized (synchronized, not busy syncing, height >=
+ * Preflight before any payout work: Redis persists with AOF (INFO persistence aof_enabled:1, unless
+ * payments.requireAof is false for a managed store durable without it), the daemon is synchronized (synchronized, not busy syncing, height >=
  * target_height) and the wallet is at exactly the daemon's height. Anything else holds the run with the reason.
  */
 import { errorMessage } from '../../shared/errors.js';
@@ -15,7 +16,15 @@ export interface PreflightHold {
   reason: string;
 }
 
-export async function preflight(deps: Pick<PaymentsDeps, 'daemon' | 'wallet'>): Promise<PreflightOk | PreflightHold> {
+export const AOF_REQUIRED = 'Redis persistence: appendonly must be yes for payouts';
+
+export async function preflight(deps: Pick<PaymentsDeps, 'daemon' | 'wallet' | 'storage' | 'config'>): Promise<PreflightOk | PreflightHold> {
+  // Redis first (before any RPC): a signed tx must never be relayed unless its record survives a Redis crash; with
+  // RDB snapshots only, a restore could bring the batch back to `reserved` (or lose it) and recovery would release it.
+  if (deps.config.payments.requireAof) {
+    const info = String(await deps.storage.command(['INFO', 'persistence']));
+    if (!/^aof_enabled:1\s*$/m.test(info)) return { ok: false, reason: `${AOF_REQUIRED} (INFO persistence shows no aof_enabled:1; or set payments.requireAof false for a store durable without AOF)` };
+  }
   let info: DaemonInfo;
   try {
     info = await deps.daemon.getInfo();

@@ -141,6 +141,12 @@ export function settingsFrom(raw: Record<string, unknown>): DeploySettings {
   if (!existsSync(poolConfigPath)) throw new Error(`context poolConfig: no file at ${poolConfigPath}`);
   const obj = parseConfigText(readFileSync(poolConfigPath, 'utf8'), poolConfigPath);
   if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) throw new Error(`${poolConfigPath}: expected a JSON object`);
+  // Both cloud stores (ElastiCache Serverless, Upstash) persist without AOF visible through INFO, so the payer's
+  // AOF check (payments.requireAof, functions/payments/preflight.ts) is off unless the file sets it.
+  const filePayments = (obj as Record<string, unknown>)['payments'];
+  if (filePayments === undefined || (typeof filePayments === 'object' && filePayments !== null && !Array.isArray(filePayments) && !('requireAof' in filePayments))) {
+    (obj as Record<string, unknown>)['payments'] = { ...(filePayments as Record<string, unknown> | undefined), requireAof: false };
+  }
   const pool = configFromObject(obj, undefined, `pool config ${poolConfigPath}`);
   const secretsInFile = [
     ['api.password', pool.api.password],

@@ -135,6 +135,8 @@ const paymentsSchema = section({
   denomination: money(true).default('100000000'),
   feePayer: oneOf(['pool', 'payees']).default('pool'),
   lockTtl: posInt().default(300),
+  /** Hold payouts unless Redis reports aof_enabled:1 (INFO persistence). false only for stores durable without AOF. */
+  requireAof: bool().default(true),
 }).default({});
 
 const donationSchema = section({ address: str(), percent: percent() });

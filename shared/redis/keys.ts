@@ -29,6 +29,7 @@
  * | payBatch(id)                 | hash   | payments              | PaymentBatch record; forever |
  * | payBatchesOpen               | zset   | payments              | score = created ms, member = batch id; batches not yet finalized |
  * | payBatchSeq                  | string | payments (INCR)       | batch id counter |
+ * | payFeeHolds                  | string | payments (INCR/DEL)   | consecutive runs held because payments.transferFee was too small (feePayer "payees"); fail-stop at 3 |
  * | statsSnapshot                | string | stats function        | JSON PoolStatsSnapshot for the API; TTL 1 h |
  * | chart(name)                  | zset   | stats function        | score = unix s, member "<unix s>:<value>"; trimmed to chart retention |
  * | minerChart(addr)             | zset   | stats function        | same shape, per miner hashrate; TTL = retention |
@@ -64,6 +65,7 @@ export interface KeySchema {
   payBatch(id: string): string;
   readonly payBatchesOpen: string;
   readonly payBatchSeq: string;
+  readonly payFeeHolds: string;
   readonly statsSnapshot: string;
   chart(name: string): string;
   minerChart(address: string): string;
@@ -98,6 +100,7 @@ export function keySchema(coin: string): KeySchema {
     payBatch: (id: string) => `${p}pay:batch:${id}`,
     payBatchesOpen: `${p}pay:batches:open`,
     payBatchSeq: `${p}pay:batch:seq`,
+    payFeeHolds: `${p}pay:feeholds`,
     statsSnapshot: `${p}stats:snapshot`,
     chart: (n: string) => `${p}charts:${n}`,
     minerChart: (a: string) => `${p}charts:miner:${a}`,

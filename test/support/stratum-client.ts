@@ -65,7 +65,12 @@ export class StratumClient {
       const raw = net.connect({ port: opts.port, host, ...(opts.localAddress ? { localAddress: opts.localAddress } : {}) });
       raw.once('error', reject);
       raw.once('connect', () => {
-        if (opts.preamble) raw.write(opts.preamble);
+        // cork: the PROXY header and the TLS ClientHello leave in one segment, as a load balancer often sends them
+        if (opts.preamble) {
+          raw.cork();
+          raw.write(opts.preamble);
+          setTimeout(() => raw.uncork(), 5);
+        }
         if (!opts.tls) return resolve(new StratumClient(raw));
         const s = tls.connect({ socket: raw, rejectUnauthorized: false });
         s.once('error', reject);
@@ -81,7 +86,13 @@ export class StratumClient {
       const line = this.buf.slice(0, nl);
       this.buf = this.buf.slice(nl + 1);
       if (!line.trim()) continue;
-      const msg = JSON.parse(line) as Record<string, unknown>;
+      let msg: Record<string, unknown>;
+      try {
+        msg = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        this.lines.push(line); // not JSON (e.g. an HTTP reply): keep it for the test to inspect
+        continue;
+      }
       this.lines.push(msg);
       if (msg.method === 'job') {
         const job = msg.params as Job;
@@ -103,8 +114,13 @@ export class StratumClient {
   request(method: string, params: Record<string, unknown>, id?: number): Promise<Reply> {
     const rid = id ?? this.nextId++;
     return new Promise((resolve, reject) => {
-      this.waiters.set(rid, resolve);
-      this.closeWaiters.push(() => reject(new Error(`socket closed before reply to ${method}`)));
+      const onClose = (): void => reject(new Error(`socket closed before reply to ${method}`));
+      this.closeWaiters.push(onClose);
+      this.waiters.set(rid, (r) => {
+        const i = this.closeWaiters.indexOf(onClose);
+        if (i >= 0) this.closeWaiters.splice(i, 1);
+        resolve(r);
+      });
       this.socket.write(JSON.stringify({ id: rid, jsonrpc: '2.0', method, params }) + '\n');
     });
   }
