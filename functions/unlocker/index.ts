@@ -5,7 +5,8 @@
  * 1. look up the main-chain header at its height; an RPC error changes nothing for that block;
  * 2. while that header is shallower than `blockUnlocker.depth`, wait (report its confirmations). As in the seed,
  *    nothing is decided before maturity, so a short reorg that later resolves back never loses a block;
- * 3. at depth: a different hash is an orphan (prop/slush rounds go back into the current round; scripts.ts ORPHAN);
+ * 3. at depth: a different hash is an orphan (prop rounds go back into the current round, as the seed does;
+ *    slush rounds do not: their scores are on the old round's time scale; scripts.ts ORPHAN);
  *    the same hash unlocks: the header's reward is split exactly (split.ts) and credited in one Lua step (CREDIT).
  * A dry run computes and reports the same decisions and splits without writing anything.
  *
@@ -15,7 +16,7 @@
  *   creditedAddresses += addr, block(hash) {status "unlocked", reward, fee, credited "1", settledAt, split JSON},
  *   blocksMatured += hash, round(hash) deleted, stats {totalRevenue += fee, totalMined += reward,
  *   totalCredited += reward - fee, blocksUnlocked += 1};
- * - on orphan: roundCurrent/roundTotal += the round (prop/slush), block(hash) {status "orphaned", settledAt},
+ * - on orphan: roundCurrent/roundTotal += the round (prop only), block(hash) {status "orphaned", settledAt},
  *   blocksMatured += hash, round(hash) deleted, stats.blocksOrphaned += 1;
  * - heartbeat('unlocker') = unix ms after each run that was not a dry run.
  */
@@ -174,7 +175,9 @@ async function orphan(
 ): Promise<BlockReport> {
   const report: BlockReport = { hash, height, action: 'orphaned' };
   if (dryRun) return report;
-  const giveBack = scheme === 'prop' || scheme === 'slush' ? '1' : '0';
+  // Slush scores grow with time from their round's start; added to the next round unchanged they would be on the
+  // wrong scale (by exp(elapsed/weight)) and take most of the next block, so an orphaned slush round is not given back.
+  const giveBack = scheme === 'prop' ? '1' : '0';
   const reply = await deps.storage.evalScript(
     ORPHAN_BLOCK,
     [keys.blocksCandidates, keys.blocksMatured, keys.block(hash), keys.round(hash), keys.roundCurrent, keys.roundTotal, keys.stats],

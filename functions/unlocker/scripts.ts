@@ -37,7 +37,7 @@ return 1
 
 /**
  * ORPHAN. KEYS: 1 blocksCandidates, 2 blocksMatured, 3 block(hash), 4 round(hash), 5 roundCurrent, 6 roundTotal,
- * 7 stats. ARGV: 1 hash, 2 height, 3 "1" to add the round back into the current round (prop/slush), 4 now ms.
+ * 7 stats. ARGV: 1 hash, 2 height, 3 "1" to add the round back into the current round (prop), 4 now ms.
  */
 export const ORPHAN_BLOCK = `
 if redis.call('ZSCORE', KEYS[1], ARGV[1]) == false then return 0 end
