@@ -116,6 +116,7 @@ export async function startStratumNode(deps: StratumNodeDeps): Promise<StratumNo
       maxLineBytes: ps.maxLineBytes,
       loginTimeoutSec: ps.loginTimeout,
       maxConnectionsPerIp: ps.maxConnectionsPerIp,
+      proxyProtocolFrom: ps.proxyProtocolFrom,
     },
     log.child({ part: 'server' }),
     metrics,

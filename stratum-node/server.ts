@@ -24,6 +24,8 @@ export interface ServerOptions {
   readonly maxLineBytes: number;
   readonly loginTimeoutSec: number;
   readonly maxConnectionsPerIp: number;
+  /** Who may send a PROXY header (IPs/CIDRs); empty = anyone. */
+  readonly proxyProtocolFrom: readonly string[];
 }
 
 export interface StratumServers {
@@ -35,6 +37,18 @@ export interface StratumServers {
 const PROXY_HEADER_TIMEOUT_MS = 5000;
 const MAX_WRITE_BUFFER = 1 << 20;
 const MAX_IN_FLIGHT = 64;
+
+/** The allowed PROXY peers as a net.BlockList (used as an allow list). */
+function blockList(entries: readonly string[]): net.BlockList {
+  const list = new net.BlockList();
+  for (const e of entries) {
+    const [addr, bits] = e.split('/');
+    const type = net.isIPv6(addr!) ? 'ipv6' : 'ipv4';
+    if (bits === undefined) list.addAddress(addr!, type);
+    else list.addSubnet(addr!, Number(bits), type);
+  }
+  return list;
+}
 
 /** A duplex over `raw` that first yields `head` (bytes already read from it), then everything `raw` reads. */
 function replayStream(raw: net.Socket, head: Buffer): Duplex {
@@ -65,6 +79,7 @@ function replayStream(raw: net.Socket, head: Buffer): Duplex {
 
 export async function startServers(pool: StratumPool, opts: ServerOptions, log: Logger, metrics: Metrics): Promise<StratumServers> {
   const perIp = new Map<string, number>();
+  const proxyPeers = opts.proxyProtocolFrom.length > 0 ? blockList(opts.proxyProtocolFrom) : null;
   let secureContext: tls.SecureContext | null = null;
   if (opts.ports.some((p) => p.tls)) {
     if (!opts.tls) throw new Error('a TLS port is configured but poolServer.tls.cert/key are not set');
@@ -81,6 +96,11 @@ export async function startServers(pool: StratumPool, opts: ServerOptions, log: 
     raw.setNoDelay(true);
     raw.setKeepAlive(true, 60_000);
     if (!port.proxyProtocol) return open(raw, normalizeIp(raw.remoteAddress), port, null);
+    if (proxyPeers && !proxyPeers.check(normalizeIp(raw.remoteAddress), net.isIPv6(normalizeIp(raw.remoteAddress)) ? 'ipv6' : 'ipv4')) {
+      log.warn({ peer: raw.remoteAddress }, 'PROXY header from a peer not in poolServer.proxyProtocolFrom: closed');
+      raw.destroy();
+      return;
+    }
     let head = Buffer.alloc(0);
     const timer = setTimeout(() => raw.destroy(), PROXY_HEADER_TIMEOUT_MS);
     const onData = (chunk: Buffer): void => {

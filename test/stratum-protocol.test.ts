@@ -59,6 +59,7 @@ describe('stratum protocol: bad inputs, trust, bans, vardiff, TLS, PROXY v2', ()
       tls: { cert: join(certDir, 'cert.pem'), key: join(certDir, 'key.pem') },
       maxLineBytes: 10240,
       maxConnectionsPerIp: 50,
+      proxyProtocolFrom: ['127.0.0.1', '127.0.1.0/24'],
       loginTimeout: 2,
       shareBatchInterval: 200,
       varDiff: { minDiff: 1, maxDiff: 10000, targetTime: 60, retargetTime: 1, variancePercent: 30, maxJump: 100 },
@@ -226,6 +227,14 @@ describe('stratum protocol: bad inputs, trust, bans, vardiff, TLS, PROXY v2', ()
     expect((await elsewhere.login(MINER_ADDRESS)).error).toBeNull();
     expect((await held[0]!.request('keepalived', { id: held[0]!.sessionId })).result).toEqual({ status: 'KEEPALIVED' }); // existing sockets untouched
     for (const c of [...held, elsewhere]) c.close();
+  }, 30_000);
+
+  it('accepts PROXY headers only from the configured load balancer addresses', async () => {
+    const spoofer = await StratumClient.connect({ port: proxied, localAddress: '127.0.0.66', preamble: buildProxyV2('203.0.113.99', 40100) });
+    await spoofer.waitClosed();
+    const lb = await StratumClient.connect({ port: proxied, localAddress: '127.0.1.7', preamble: buildProxyV2('203.0.113.98', 40101) });
+    expect((await lb.login(MINER_ADDRESS)).error).toBeNull();
+    lb.close();
   }, 30_000);
 
   it('serves TLS behind PROXY v2 when the header and the ClientHello arrive together', async () => {

@@ -69,6 +69,10 @@ const poolServerSchema = section({
   loginTimeout: posInt().default(10),
   maxLineBytes: int(512, 1048576).default(10240),
   maxConnectionsPerIp: posInt().default(256),
+  /** Peers allowed to send a PROXY header on proxyProtocol ports (IPs or IPv4/IPv6 CIDRs); empty = any peer. */
+  proxyProtocolFrom: z
+    .array(z.string(expect('an IP address or CIDR such as "10.0.0.0/16"')).regex(/^[0-9a-fA-F:.]+(\/\d{1,3})?$/), expect('an array of IPs or CIDRs'))
+    .default([]),
   shareBatchInterval: posInt().default(1000),
   ports: z.array(portSchema, expect('an array of port objects')).default([]),
   tls: section({ cert: str(), key: str() }).nullable().default(null),
