@@ -132,7 +132,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
 
   const root = websiteRoot(deps);
   if (root !== null) {
-    void app.register(fastifyStatic, { root, prefix: '/', index: ['index.html'], cacheControl: true, maxAge: 60_000 });
+    void app.register(fastifyStatic, { root, prefix: '/', index: ['index.html'], cacheControl: true, maxAge: 60_000, dotfiles: 'deny', serveDotFiles: false });
   }
   return app;
 }

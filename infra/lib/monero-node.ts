@@ -107,7 +107,7 @@ function bootScript(walletSecretArn: string, region: string): string[] {
     'Wants=network-online.target',
     '[Service]',
     'User=monero',
-    'ExecStart=/usr/bin/monerod --non-interactive --data-dir /data/bitmonero --prune-blockchain --rpc-bind-ip 0.0.0.0 --rpc-bind-port 18081 --confirm-external-bind --no-igd --out-peers 32 --in-peers 0',
+    'ExecStart=/usr/bin/monerod --non-interactive --data-dir /data/bitmonero --prune-blockchain --rpc-bind-ip 0.0.0.0 --rpc-bind-port 18081 --restricted-rpc --confirm-external-bind --no-igd --out-peers 32 --in-peers 0',
     'Restart=always',
     'RestartSec=10',
     'TimeoutStopSec=120',

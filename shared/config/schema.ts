@@ -276,6 +276,9 @@ function checkAddress(
 
 function crossChecks(c: BaseConfig, ctx: Ctx): void {
   const ps = c.poolServer;
+  if (c.api.password !== null && /^change-?me/i.test(c.api.password)) {
+    problem(ctx, ['api', 'password'], 'expected your own admin token (a long random string), got an example value');
+  }
   if (ps.enabled && ps.ports.length === 0) {
     problem(ctx, ['poolServer', 'ports'], 'expected at least one port while poolServer.enabled is true, got none');
   }

@@ -72,12 +72,12 @@ export function registerStatsRoutes(app: FastifyInstance, ctx: ApiContext): void
   });
 
   app.get('/live_stats', async (_req, reply) => {
+    // the response's 'close' before we answered = the client went away (the request's own 'close' fires as
+    // soon as its body was read); listen before the first await so an early disconnect is not missed
+    const gone = new AbortController();
+    if (ctx.deps.longPoll) reply.raw.once('close', () => gone.abort());
     let raw = await ctx.snapshots.read();
     if (ctx.deps.longPoll) {
-      const gone = new AbortController();
-      // the response's 'close' before we answered = the client went away (the request's own 'close' fires as
-      // soon as its body was read)
-      reply.raw.once('close', () => gone.abort());
       raw = await ctx.snapshots.waitForChange(raw, ctx.longPollTimeoutMs, gone.signal);
     }
     return sendJson(reply, bodyFor(raw), cache.noCache);
