@@ -9,7 +9,8 @@ import { run as unlock } from '../functions/unlocker/index.js';
 import { asHash } from '../functions/unlocker/replies.js';
 import { configFromObject } from '../shared/config/load.js';
 import { silentLogger } from '../shared/log.js';
-import { createIoredisStorage } from '../shared/storage/ioredis.js';
+import { createIoredisStorage, type IoredisStorage } from '../shared/storage/ioredis.js';
+import type { Storage } from '../shared/storage/port.js';
 import { writeCandidate } from './backoffice/candidates.js';
 import { checkInvariants, ledgerOf, outgoingTxids } from './backoffice/ledger-check.js';
 import {
@@ -25,7 +26,7 @@ import {
   syncPoolWallet,
   type PayEnv,
 } from './backoffice/payments-env.js';
-import { freePort, mature, useFixture } from './harness/index.js';
+import { freePort, mature, startRedis, useFixture } from './harness/index.js';
 
 const env = useFixture(startPayEnv, 600_000);
 const XMR = 1_000_000_000_000n;
@@ -107,7 +108,7 @@ describe('payments', () => {
     });
     const r = await payIn(e, input);
     expect(r.status).toBe('paid');
-    const fee = BigInt(r.batches[0]?.result === 'final' ? r.batches[0].fee : '0');
+    const fee = BigInt(r.batches[0]?.result === 'sent' ? r.batches[0].fee : '0');
     const { ledgers } = await check();
     const charged = [...ledgers.values()].reduce((s, l) => s + l.feePaid, 0n);
     expect(charged).toBe(fee);
@@ -123,7 +124,8 @@ describe('payments', () => {
     const { e, input, check } = await begin('twenty', Array.from({ length: 20 }, () => XMR / 5n));
     const r = await payIn(e, input);
     expect(r.status).toBe('paid');
-    expect(r.batches.map((b) => (b.result === 'final' ? b.payees : -1))).toEqual([15, 5]);
+    // the second tx is built while the first waits for its confirmations (its balances are already paid)
+    expect(r.batches.map((b) => (b.result === 'sent' ? b.payees : -1))).toEqual([15, 5]);
     const { txs } = await check();
     expect(txs).toHaveLength(2);
   }, LONG);
@@ -149,7 +151,7 @@ describe('payments', () => {
     expect(r.status).toBe('paid');
     expect(e.walletProxy.count('relay_tx')).toBe(relays + 1);
     const b = asHash(await e.storage.command(['HGETALL', keys.payBatch('1')]));
-    expect(b).toMatchObject({ status: 'final', relayAttempts: '1' });
+    expect(b).toMatchObject({ status: 'sent', relayAttempts: '1' });
     expect(b.lastError).toMatch(/relay attempt 1/);
     expect((await check()).txs).toHaveLength(1);
   }, LONG);
@@ -174,9 +176,9 @@ describe('payments', () => {
       expect(crashed.signal, crashed.stderr).toBe('SIGKILL');
       await sleep(2_100); // the dead payer's lock expires
       const r = await payIn(e, input);
-      expect(r.status, r.reason).toBe('paid');
+      expect(r.status, r.reason).toBe(phase === 'confirmed' ? 'idle' : 'paid');
       const recovered = r.recovered[0]?.result;
-      expect(recovered).toBe(phase === 'reserved' || phase === 'built' ? 'released' : 'final');
+      expect(recovered).toBe({ reserved: 'released', built: 'released', signed: 'sent', relayed: 'sent', confirmed: 'waiting' }[phase]);
       expect(r.batches).toHaveLength(phase === 'reserved' || phase === 'built' ? 1 : 0);
       expect((await check()).txs).toHaveLength(1);
       expect((await payIn(e, input)).status).toBe('idle');
@@ -251,7 +253,116 @@ describe('payments', () => {
     }
     const resumed = await payIn(e, input);
     expect(resumed.status, resumed.reason).toBe('paid');
-    expect(resumed.recovered[0]?.result).toBe('final');
+    expect(resumed.recovered[0]?.result).toBe('sent');
     expect((await check()).txs).toEqual([realTx]);
+  }, LONG);
+
+  it('Redis without AOF: held before any wallet call, unless payments.requireAof is false', async () => {
+    const e = env();
+    const plain = await startRedis();
+    const storage = createIoredisStorage(plain.config);
+    try {
+      const transfers = e.walletProxy.count('transfer');
+      await syncPoolWallet(e);
+      const base = configInput(e, 'noaof');
+      const input = { ...base, redis: plain.config };
+      const r = await payIn(e, input, storage);
+      expect(r.status).toBe('held');
+      expect(r.reason).toMatch(/^Redis persistence: appendonly must be yes for payouts/);
+      expect(e.walletProxy.count('transfer')).toBe(transfers);
+      const optOut = { ...input, payments: { ...(base.payments as object), requireAof: false } };
+      const dry = await payIn(e, optOut, storage, true);
+      expect(dry).toMatchObject({ status: 'dry-run' });
+      expect(dry.reason).toBeUndefined();
+    } finally {
+      await storage.close();
+      await plain.stop();
+    }
+  }, LONG);
+
+  it('WAITAOF times out before the relay: nothing relayed, the batch stays signed; the next run relays it once', async () => {
+    const { e, keys, input, check } = await begin('aoftimeout', [XMR / 2n]);
+    let waits = 0;
+    const slowFsync: Storage = {
+      command: (args) => (args[0] === 'WAITAOF' ? Promise.resolve(++waits === 1 ? [1, 0] : [0, 0]) : e.storage.command(args)),
+      pipeline: (c) => e.storage.pipeline(c),
+      multi: (c) => e.storage.multi(c),
+      evalScript: (sc, k, a) => e.storage.evalScript(sc, k, a),
+      close: () => Promise.resolve(),
+    };
+    const relays = e.walletProxy.count('relay_tx');
+    const first = await payIn(e, input, slowFsync as IoredisStorage);
+    expect(first.status).toBe('held');
+    expect(first.reason).toMatch(/not relayed: its record is not durable/);
+    expect(e.walletProxy.count('relay_tx')).toBe(relays);
+    expect(asHash(await e.storage.command(['HGETALL', keys.payBatch('1')])).status).toBe('signed');
+    const second = await payIn(e, input);
+    expect(second.recovered[0]?.result).toBe('sent');
+    expect(e.walletProxy.count('relay_tx')).toBe(relays + 1);
+    expect((await check()).txs).toHaveLength(1);
+  }, LONG);
+
+  it('a sent batch stays open until 10 confirmations; a tx gone from pool and chain, or double-spent, fail-stops', async () => {
+    const { e, keys, input, check } = await begin('confirms', [XMR / 2n]);
+    expect((await payIn(e, input)).batches[0]?.result).toBe('sent');
+    expect(await e.storage.command(['ZRANGE', keys.payBatchesOpen, '0', '-1'])).toEqual(['1']);
+    await check(); // one block: 1 confirmation
+    expect((await payIn(e, input)).recovered[0]).toMatchObject({ result: 'waiting', confirmations: 1 });
+
+    // the daemon forgets the tx (dropped / reorged out): fail-stop naming the batch
+    e.daemonProxy.rewrite('/get_transactions', (r) => ({ ...r, txs: [], missed_tx: [] }));
+    try {
+      const r = await payIn(e, input);
+      expect(r.status).toBe('failstop');
+      expect(r.reason).toMatch(/neither the pool nor the chain/);
+    } finally {
+      e.daemonProxy.rewrite('/get_transactions', null);
+    }
+    const { deps, close } = depsFor(e, input);
+    try {
+      expect((await resumePayments(deps)).cleared?.batchId).toBe('1');
+    } finally {
+      await close();
+    }
+    await mature(e.chain.daemon, 9);
+    await syncPoolWallet(e);
+    const done = await payIn(e, input);
+    expect(done.status, done.reason).toBe('paid');
+    expect(done.recovered[0]?.result).toBe('final');
+    expect(await e.storage.command(['ZRANGE', keys.payBatchesOpen, '0', '-1'])).toEqual([]);
+    expect((await check()).txs).toHaveLength(1);
+  }, LONG);
+
+  it('double_spend_seen before settling: fail-stop, the ledger does not move', async () => {
+    const { e, keys, addresses, input } = await begin('dblspend', [XMR / 2n]);
+    e.daemonProxy.rewrite('/get_transactions', (r) => ({ ...r, txs: ((r.txs as Record<string, unknown>[] | undefined) ?? []).map((t) => ({ ...t, double_spend_seen: true })) }));
+    try {
+      const r = await payIn(e, input);
+      expect(r.status).toBe('failstop');
+      expect(r.reason).toMatch(/double_spend_seen/);
+    } finally {
+      e.daemonProxy.rewrite('/get_transactions', null);
+    }
+    expect(await ledgerOf(e.storage, keys, addresses[0] ?? '')).toMatchObject({ pending: XMR / 2n, paid: 0n });
+    expect(asHash(await e.storage.command(['HGETALL', keys.payBatch('1')])).status).toBe('relayed');
+    // leave the regtest world clean for later tests: the tx is real, settle it as the operator would
+    const { deps, close } = depsFor(e, input);
+    try {
+      await resumePayments(deps);
+      expect((await resolveBatch(deps, '1', 'sent')).after).toBe('final');
+    } finally {
+      await close();
+    }
+    await confirm(e);
+  }, LONG);
+
+  it('feePayer "payees" with a too-small transferFee: held twice, then fail-stop naming payments.transferFee', async () => {
+    const { e, keys, addresses, input, check } = await begin('feesmall', [XMR / 2n], { feePayer: 'payees', transferFee: '1' });
+    const runs = [await payIn(e, input), await payIn(e, input), await payIn(e, input)];
+    expect(runs.map((r) => r.status)).toEqual(['held', 'held', 'failstop']);
+    expect(runs[2]?.reason).toMatch(/raise payments\.transferFee/);
+    expect(await e.storage.command(['GET', keys.payFeeHolds])).toBe('3');
+    expect(await ledgerOf(e.storage, keys, addresses[0] ?? '')).toMatchObject({ balance: XMR / 2n, pending: 0n });
+    expect((await check()).txs).toHaveLength(0);
   }, LONG);
 });
