@@ -104,8 +104,9 @@ describe('pool start -config=FILE -module=pool', () => {
     const c = await StratumClient.connect({ port });
     expect((await c.login(`${MINER_ADDRESS}.cli`)).error).toBeNull();
     const before = await chain.daemon.getLastBlockHeader();
-    const share = await mineShare(hasher, c.job, { wantBlock: NETWORK_DIFFICULTY });
-    expect((await c.submit(c.job, share.nonce, share.result)).error).toBeNull();
+    const job = c.job;
+    const share = await mineShare(hasher, job, { wantBlock: NETWORK_DIFFICULTY });
+    expect((await c.submit(job, share.nonce, share.result)).error).toBeNull();
     const after = await chain.daemon.getLastBlockHeader();
     expect(after.height).toBe(before.height + 1);
     expect(await chain.redis.zscore(keys.blocksCandidates, after.hash)).toBe(String(after.height));

@@ -50,9 +50,10 @@ describe('stratum node mining on a regtest chain', () => {
     let accepted = 0;
     let nonceStart = 1;
     while (accepted < 3) {
-      const share = await mineShare(minerHasher, c.job, { startNonce: nonceStart });
+      const job = c.job; // submit against the job the share was mined for (each job has its own blob)
+      const share = await mineShare(minerHasher, job, { startNonce: nonceStart });
       nonceStart = parseInt(share.nonce.match(/../g)!.reverse().join(''), 16) + 1;
-      const r = await c.submit(c.job, share.nonce, share.result);
+      const r = await c.submit(job, share.nonce, share.result);
       if (r.error?.message === 'Block expired') continue; // a block was found meanwhile: mine on the new job
       expect(r.error).toBeNull();
       expect(r.result).toEqual({ status: 'OK' });

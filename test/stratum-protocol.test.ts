@@ -143,8 +143,9 @@ describe('stratum protocol: bad inputs, trust, bans, vardiff, TLS, PROXY v2', ()
     const c = await StratumClient.connect({ port: plain, localAddress: '127.0.0.3' });
     expect((await c.login(`${MINER_ADDRESS}.trust+5`)).error).toBeNull();
     for (let i = 0; i < 2; i++) {
-      const s = await mineShare(minerHasher, c.job, { startNonce: 20_000 + i * 1000 });
-      expect((await c.submit(c.job, s.nonce, s.result)).error).toBeNull();
+      const job = c.job;
+      const s = await mineShare(minerHasher, job, { startNonce: 20_000 + i * 1000 });
+      expect((await c.submit(job, s.nonce, s.result)).error).toBeNull();
     }
     const before = poolHasher.calls;
     // trusted now: a share that meets the target but is not a block is accepted without hashing
@@ -246,8 +247,9 @@ describe('stratum protocol: bad inputs, trust, bans, vardiff, TLS, PROXY v2', ()
   it('serves a TLS port end to end', async () => {
     const c = await StratumClient.connect({ port: secure, tls: true, localAddress: '127.0.0.5' });
     expect((await c.login(`${MINER_ADDRESS}+5`)).error).toBeNull();
-    const s = await mineShare(minerHasher, c.job, { startNonce: 90_000 });
-    expect((await c.submit(c.job, s.nonce, s.result)).error).toBeNull();
+    const job = c.job;
+    const s = await mineShare(minerHasher, job, { startNonce: 90_000 });
+    expect((await c.submit(job, s.nonce, s.result)).error).toBeNull();
     c.close();
   }, 60_000);
 });
