@@ -4,7 +4,7 @@
   "targets": [
     {
       "target_name": "randomx",
-      "sources": ["native/src/addon.cc", "native/src/engine.cc"],
+      "sources": ["native/src/addon.cc", "native/src/engine.cc", "native/src/seed.cc"],
       "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
       "defines": ["NAPI_VERSION=8"],
       "cflags_cc!": ["-std=gnu++17"],
