@@ -4,8 +4,9 @@
  * State: sessions (Map sessionId -> Miner), the job manager's templates, the ban list, the share recorder buffer.
  * Order of checks for `submit` (cheapest first, before any hashing): session -> job -> nonce/result format ->
  * duplicate (canonical lowercase nonce, recorded before hashing so concurrent copies are caught) -> stale template ->
- * all-zero result -> the share-trust lottery (one draw; never for a share claiming block difficulty) -> RandomX hash
- * off the event loop -> compare with the claimed result -> job target -> credit at the job's difficulty ->
+ * all-zero result -> the claimed result against the job target -> the share-trust lottery (one draw; never for a
+ * share claiming block difficulty) -> RandomX hash off the event loop -> equal to the claimed result (so it meets
+ * the target too) -> credit at the job's difficulty ->
  * submit_block when the hash meets network difficulty.
  */
 import type { Logger } from 'pino';
@@ -216,7 +217,10 @@ export class StratumPool {
     const claimed = hexToBytes(params.result);
     if (claimed.every((b) => b === 0)) return this.invalid(conn, id, MSG.invalidShare, 'zero_result');
     // a claimed result that does not even meet the target is rejected before we spend a hash on it
-    if (!hashMeetsTarget64(claimed, job.target.t64)) return this.invalid(conn, id, MSG.lowDifficulty, 'low_difficulty');
+    if (!hashMeetsTarget64(claimed, job.target.t64)) {
+      miner.trust.onInvalid();
+      return this.invalid(conn, id, MSG.lowDifficulty, 'low_difficulty');
+    }
     const nonceBytes = hexToBytes(nonce);
     const blob = Uint8Array.from(job.blob);
     blob.set(nonceBytes, template.template.nonceOffset);
@@ -240,10 +244,6 @@ export class StratumPool {
         miner.trust.onInvalid();
         return this.invalid(conn, id, MSG.invalidShare, 'bad_hash');
       }
-    }
-    if (!hashMeetsTarget64(hash, job.target.t64)) {
-      miner.trust.onInvalid();
-      return this.invalid(conn, id, MSG.lowDifficulty, 'low_difficulty');
     }
     if (!skip) miner.trust.onVerifiedValid();
     miner.validShares += 1;

@@ -3,8 +3,8 @@
  * started on free ports in temp folders, the node started in-process on free ports, everything stopped by stop().
  */
 import { Redis } from 'ioredis';
-import { startRedis, startMonerod, freePort } from '../../shared/services/index.js';
-import { createDaemonClient, type DaemonClient } from '../../shared/rpc/daemon.js';
+import { startRedis, freePort, startChain } from '../harness/index.js';
+import type { DaemonClient } from '../../shared/rpc/daemon.js';
 import { configFromObject, type ConfigOverrides } from '../../shared/config/load.js';
 import type { PoolConfig } from '../../shared/config/schema.js';
 import { silentLogger } from '../../shared/log.js';
@@ -26,8 +26,8 @@ export interface ChainFixture {
 
 export async function startChainFixture(fixedDifficulty: number): Promise<ChainFixture> {
   const redisSvc = await startRedis();
-  const monerod = await startMonerod({ fixedDifficulty });
-  const daemon = createDaemonClient({ host: '127.0.0.1', port: monerod.port, timeout: 20_000, retries: 2 });
+  const chain = await startChain({ fixedDifficulty });
+  const { daemon, monerod } = chain;
   const redis = new Redis({ host: '127.0.0.1', port: redisSvc.port, lazyConnect: false, maxRetriesPerRequest: 2 });
   return {
     redisPort: redisSvc.port,
@@ -36,8 +36,7 @@ export async function startChainFixture(fixedDifficulty: number): Promise<ChainF
     redis,
     async stop() {
       redis.disconnect();
-      await daemon.close();
-      await monerod.stop();
+      await chain.stop();
       await redisSvc.stop();
     },
   };
