@@ -1,5 +1,5 @@
 /**
- * Adapts the daemon RPC client to the job manager's ChainSource (tip, template, submit).
+ * Adapts the daemon RPC client to the job manager's ChainSource (tip and template; blocks are submitted by block-found.ts).
  * The tip is read with get_last_block_header, the cheapest call that names the top block.
  */
 import type { DaemonClient } from '../shared/rpc/daemon.js';
@@ -23,9 +23,6 @@ export function chainFromDaemon(daemon: DaemonClient): ChainSource {
         prevHash: t.prevHash,
         expectedReward: t.expectedReward,
       };
-    },
-    async submitBlock(blobHex) {
-      await daemon.submitBlock(blobHex);
     },
   };
 }

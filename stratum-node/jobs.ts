@@ -38,7 +38,6 @@ export interface RawTemplate {
 export interface ChainSource {
   tip(): Promise<{ hash: string; height: number }>;
   template(walletAddress: string, reserveSize: number): Promise<RawTemplate>;
-  submitBlock(blobHex: string): Promise<void>;
 }
 
 export interface ActiveTemplate {

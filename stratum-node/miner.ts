@@ -41,6 +41,23 @@ export interface StratumJob {
   readonly id: string;
 }
 
+/** What a login decides about a miner. */
+export interface MinerOptions {
+  readonly ip: string;
+  /** The stratum port it connected to. */
+  readonly port: number;
+  /** Payout address. */
+  readonly login: string;
+  readonly rig: string;
+  readonly solo: boolean;
+  /** Starting difficulty (the fixed one when `fixedDiff`). */
+  readonly difficulty: number;
+  /** Set by `ADDRESS+DIFF`: vardiff leaves this miner alone. */
+  readonly fixedDiff: boolean;
+  readonly varDiff: VarDiffConfig;
+  readonly trust: TrustConfig;
+}
+
 let jobSeq = 0;
 const jobSalt = randomBytes(3).toString('hex');
 
@@ -54,20 +71,23 @@ export class Miner {
   readonly vardiff: VarDiff;
   readonly trust: ShareTrust;
 
-  constructor(
-    readonly ip: string,
-    readonly port: number,
-    readonly login: string,
-    readonly rig: string,
-    readonly solo: boolean,
-    startDifficulty: number,
-    readonly fixedDiff: boolean,
-    varDiff: VarDiffConfig,
-    trust: TrustConfig,
-  ) {
-    this.difficulty = startDifficulty;
-    this.vardiff = new VarDiff(varDiff, Date.now() / 1000);
-    this.trust = new ShareTrust(trust);
+  readonly ip: string;
+  readonly port: number;
+  readonly login: string;
+  readonly rig: string;
+  readonly solo: boolean;
+  readonly fixedDiff: boolean;
+
+  constructor(o: MinerOptions) {
+    this.ip = o.ip;
+    this.port = o.port;
+    this.login = o.login;
+    this.rig = o.rig;
+    this.solo = o.solo;
+    this.fixedDiff = o.fixedDiff;
+    this.difficulty = o.difficulty;
+    this.vardiff = new VarDiff(o.varDiff, Date.now() / 1000);
+    this.trust = new ShareTrust(o.trust);
   }
 
   /**

@@ -1,24 +1,25 @@
 /**
- * The stratum protocol and share validation, independent of sockets (server.ts feeds it parsed lines).
+ * The stratum pool: the session table and what happens to a miner between its lines. Sockets feed it parsed lines
+ * (server.ts); the protocol dispatcher (dispatcher.ts) routes each to a handler here; share checks live in
+ * share-validation.ts, a found block in block-found.ts, job pushes for a new template in broadcast.ts.
  *
- * State: sessions (Map sessionId -> Miner), the job manager's templates, the ban list, the share recorder buffer.
- * Order of checks for `submit` (cheapest first, before any hashing): session -> job -> nonce/result format ->
- * duplicate (canonical lowercase nonce, recorded before hashing so concurrent copies are caught) -> stale template ->
- * all-zero result -> the claimed result against the job target -> the share-trust lottery (one draw; never for a
- * share claiming block difficulty) -> RandomX hash off the event loop -> equal to the claimed result (so it meets
- * the target too) -> credit at the job's difficulty ->
- * submit_block when the hash meets network difficulty.
+ * State: connections (every attached socket), sessions (Map sessionId -> Connection with a logged-in Miner), the
+ * housekeeping timer (miner timeouts, vardiff retargets for idle miners, ban sweeps).
+ * A valid share is credited at the job's difficulty (never the miner's claim); every reject reason but the harmless
+ * ones (rejects.ts) counts toward the IP's ban score.
  */
 import type { Logger } from 'pino';
 import type { Hasher } from '../native/index.js';
-import { hexToBytes, bytesToHex, bytesEqual } from '../shared/hex.js';
-import { hashMeetsDifficulty, hashMeetsTarget64 } from '../shared/monero/difficulty.js';
-import { blockBlob, blockId } from '../shared/monero/template.js';
 import { validateMinerAddress, type AddressPolicy, type Network } from '../shared/monero/address.js';
 import { errorMessage } from '../shared/errors.js';
 import { parseLogin, LoginError } from './login.js';
-import { Miner, MAX_SUBMISSIONS_PER_JOB } from './miner.js';
+import { Miner } from './miner.js';
 import { MSG, ok, fail, type StratumReply } from './messages.js';
+import { REJECTS, HARMLESS_REJECTS, type RejectReason } from './rejects.js';
+import { dispatch, type MethodHandlers, type Params, type RequestId } from './dispatcher.js';
+import { validateShare } from './share-validation.js';
+import { onBlockFound } from './block-found.js';
+import { broadcastJobs } from './broadcast.js';
 import type { JobManager, ActiveTemplate } from './jobs.js';
 import type { ShareRecorder } from './recorder.js';
 import type { BanList } from './bans.js';
@@ -66,19 +67,17 @@ export interface PoolDeps {
   readonly onBan?: (ip: string, untilMs: number) => void;
 }
 
-const NONCE_RE = /^[0-9a-fA-F]{8}$/;
-const RESULT_RE = /^[0-9a-fA-F]{64}$/;
 const EXTENSIONS = ['algo', 'keepalive'];
 
-type Params = Record<string, unknown>;
-
-export class StratumPool {
+export class StratumPool implements MethodHandlers<Connection> {
   readonly connections = new Set<Connection>();
   private readonly sessions = new Map<string, Connection>();
   private retargetTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly deps: PoolDeps) {
-    deps.jobs.on('template', (t) => void this.broadcast(t));
+    deps.jobs.on('template', (t) => {
+      this.onTemplate(t).catch((err: unknown) => deps.log.error({ err }, 'job broadcast failed'));
+    });
   }
 
   start(): void {
@@ -106,42 +105,19 @@ export class StratumPool {
   }
 
   /** Handles one parsed JSON message from a connection. */
-  async handle(conn: Connection, msg: unknown): Promise<void> {
-    if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) {
-      conn.send(fail(null, MSG.invalidRequest));
-      return;
-    }
-    const m = msg as Record<string, unknown>;
-    const id = typeof m.id === 'number' || typeof m.id === 'string' ? m.id : null;
-    const method = m.method;
-    const params: Params = typeof m.params === 'object' && m.params !== null && !Array.isArray(m.params) ? (m.params as Params) : {};
-    if (typeof method !== 'string') {
-      conn.send(fail(id, MSG.invalidRequest));
-      return;
-    }
+  handle(conn: Connection, msg: unknown): Promise<void> {
+    return dispatch(this, conn, msg);
+  }
+
+  touch(conn: Connection): void {
     if (conn.miner) conn.miner.lastActivity = Date.now();
-    switch (method) {
-      case 'login':
-        return this.login(conn, id, params);
-      case 'getjob':
-        return this.getjob(conn, id, params);
-      case 'submit':
-        conn.send(await this.submit(conn, id, params));
-        return;
-      case 'keepalived':
-      case 'keepalive':
-        conn.send(this.authed(conn, params) ? ok(id, { status: 'KEEPALIVED' }) : fail(id, MSG.unauthenticated));
-        return;
-      default:
-        conn.send(fail(id, MSG.invalidMethod));
-    }
   }
 
   private authed(conn: Connection, params: Params): conn is Connection & { miner: Miner } {
     return conn.miner !== null && params.id === conn.miner.sessionId;
   }
 
-  private login(conn: Connection, id: number | string | null, params: Params): void {
+  login(conn: Connection, id: RequestId, params: Params): void {
     const s = this.deps.settings;
     if (this.deps.bans.isBanned(conn.ip)) return this.rejectLogin(conn, id, MSG.banned);
     let parsed;
@@ -157,17 +133,17 @@ export class StratumPool {
     // a fixed difficulty may go above the vardiff range but never below its floor (each share costs us a hash)
     const difficulty = parsed.fixedDiff === null ? clamp(conn.port.difficulty, v.minDiff, v.maxDiff) : Math.max(v.minDiff, parsed.fixedDiff);
     if (conn.miner) this.sessions.delete(conn.miner.sessionId);
-    const miner = new Miner(
-      conn.ip,
-      conn.port.port,
-      parsed.address,
-      parsed.worker,
-      parsed.solo || conn.port.solo,
+    const miner = new Miner({
+      ip: conn.ip,
+      port: conn.port.port,
+      login: parsed.address,
+      rig: parsed.worker,
+      solo: parsed.solo || conn.port.solo,
       difficulty,
-      parsed.fixedDiff !== null,
-      s.varDiff,
-      s.shareTrust,
-    );
+      fixedDiff: parsed.fixedDiff !== null,
+      varDiff: s.varDiff,
+      trust: s.shareTrust,
+    });
     conn.miner = miner;
     this.sessions.set(miner.sessionId, conn);
     const job = this.jobFor(miner, this.deps.jobs.current);
@@ -182,13 +158,13 @@ export class StratumPool {
     return miner.newJob(t, extraNonce, this.deps.jobs.blobFor(t, extraNonce));
   }
 
-  private rejectLogin(conn: Connection, id: number | string | null, message: string): void {
+  private rejectLogin(conn: Connection, id: RequestId, message: string): void {
     this.deps.metrics.loginFailures.inc();
     conn.send(fail(id, message));
     conn.close(`login rejected: ${message}`);
   }
 
-  private getjob(conn: Connection, id: number | string | null, params: Params): void {
+  getjob(conn: Connection, id: RequestId, params: Params): void {
     if (!this.authed(conn, params)) {
       conn.send(fail(id, MSG.unauthenticated));
       return;
@@ -196,106 +172,30 @@ export class StratumPool {
     conn.send(ok(id, this.jobFor(conn.miner, this.deps.jobs.current)));
   }
 
-  private async submit(conn: Connection, id: number | string | null, params: Params): Promise<StratumReply> {
+  keepalived(conn: Connection, id: RequestId, params: Params): StratumReply {
+    return this.authed(conn, params) ? ok(id, { status: 'KEEPALIVED' }) : fail(id, MSG.unauthenticated);
+  }
+
+  async submit(conn: Connection, id: RequestId, params: Params): Promise<StratumReply> {
     if (!this.authed(conn, params)) return fail(id, MSG.unauthenticated);
     const miner = conn.miner;
     const { metrics } = this.deps;
-    const job = typeof params.job_id === 'string' ? miner.findJob(params.job_id) : undefined;
-    if (!job) return this.invalid(conn, id, MSG.invalidJobId, 'unknown_job');
-    if (typeof params.nonce !== 'string' || !NONCE_RE.test(params.nonce)) return this.invalid(conn, id, MSG.invalidNonce, 'bad_nonce');
-    if (typeof params.result !== 'string' || !RESULT_RE.test(params.result)) return this.invalid(conn, id, MSG.invalidResult, 'bad_result');
-    const nonce = params.nonce.toLowerCase();
-    if (job.submissions.has(nonce)) return this.invalid(conn, id, MSG.duplicate, 'duplicate');
-    if (job.submissions.size >= MAX_SUBMISSIONS_PER_JOB) return this.invalid(conn, id, MSG.blockExpired, 'job_full');
-    job.submissions.add(nonce);
-    const template = this.deps.jobs.find(job.templateId);
-    const current = this.deps.jobs.current;
-    if (!template || template.height < current.height || template.prevHash !== current.prevHash) {
-      metrics.shares.inc({ result: 'stale' });
-      return fail(id, MSG.blockExpired);
-    }
-    const claimed = hexToBytes(params.result);
-    if (claimed.every((b) => b === 0)) return this.invalid(conn, id, MSG.invalidShare, 'zero_result');
-    // a claimed result that does not even meet the target is rejected before we spend a hash on it
-    if (!hashMeetsTarget64(claimed, job.target.t64)) {
-      miner.trust.onInvalid();
-      return this.invalid(conn, id, MSG.lowDifficulty, 'low_difficulty');
-    }
-    const nonceBytes = hexToBytes(nonce);
-    const blob = Uint8Array.from(job.blob);
-    blob.set(nonceBytes, template.template.nonceOffset);
-    const claimsBlock = hashMeetsDifficulty(claimed, template.difficulty);
-    let hash = claimed;
-    const skip = !claimsBlock && miner.trust.maySkipHashing();
-    if (skip) {
-      metrics.trustedShares.inc();
-    } else {
-      const end = metrics.hashSeconds.startTimer();
-      try {
-        hash = await this.deps.hasher.hash(job.seedHash, blob);
-      } catch (e) {
-        this.deps.log.error({ err: errorMessage(e) }, 'hashing failed');
-        job.submissions.delete(nonce);
-        return fail(id, MSG.busy);
-      } finally {
-        end();
-      }
-      if (!bytesEqual(hash, claimed)) {
-        miner.trust.onInvalid();
-        return this.invalid(conn, id, MSG.invalidShare, 'bad_hash');
-      }
-    }
-    if (!skip) miner.trust.onVerifiedValid();
+    const outcome = await validateShare(this.deps, miner, params);
+    if (outcome.kind === 'rejected') return this.reject(conn, id, outcome.reason);
+    const { job, template } = outcome;
     miner.validShares += 1;
     this.deps.bans.record(conn.ip, true);
     metrics.shares.inc({ result: 'valid' });
     metrics.hashes.inc(job.difficulty);
     const now = Date.now();
     const share = { login: miner.login, rig: miner.rig, ip: conn.ip, diff: job.difficulty, solo: miner.solo, atMs: now };
-    if (!skip && hashMeetsDifficulty(hash, template.difficulty)) {
-      await this.foundBlock(template, miner, job.extraNonce, nonceBytes, blob, share);
+    if (outcome.isBlock) {
+      await onBlockFound(this.deps, { template, miner, extraNonce: job.extraNonce, nonce: outcome.nonce, hashingBlob: outcome.blob, share });
     } else {
       this.deps.recorder.add(share);
     }
     this.afterValidShare(conn, miner, now);
     return ok(id, { status: 'OK' });
-  }
-
-  private async foundBlock(
-    t: ActiveTemplate,
-    miner: Miner,
-    extraNonce: Uint8Array,
-    nonce: Uint8Array,
-    hashingBlob: Uint8Array,
-    share: Parameters<ShareRecorder['add']>[0],
-  ): Promise<void> {
-    const hash = bytesToHex(blockId(hashingBlob));
-    const blob = bytesToHex(blockBlob(t.template, extraNonce, nonce));
-    const log = this.deps.log.child({ height: t.height, hash, finder: miner.login });
-    try {
-      await this.deps.submitBlock(blob);
-    } catch (e) {
-      this.deps.metrics.blocks.inc({ result: 'rejected' });
-      log.error({ err: errorMessage(e) }, 'block rejected by the daemon');
-      this.deps.recorder.add(share);
-      return;
-    }
-    this.deps.metrics.blocks.inc({ result: 'accepted' });
-    log.info('block found and accepted by the daemon');
-    this.deps.recorder.add(share);
-    try {
-      await this.deps.recorder.recordBlock({
-        hash,
-        height: t.height,
-        timeMs: Date.now(),
-        difficulty: t.difficulty,
-        finder: miner.login,
-        solo: miner.solo,
-      });
-    } catch (e) {
-      log.error({ err: errorMessage(e) }, 'CRITICAL: block accepted but not recorded in Redis; record it by hand');
-    }
-    void this.deps.jobs.refresh('tip').catch((e: unknown) => log.warn({ err: errorMessage(e) }, 'template refresh after block failed'));
   }
 
   private afterValidShare(conn: Connection, miner: Miner, nowMs: number): void {
@@ -313,8 +213,10 @@ export class StratumPool {
     setImmediate(() => conn.send({ jsonrpc: '2.0', method: 'job', params: this.jobFor(miner, t) }));
   }
 
-  private invalid(conn: Connection, id: number | string | null, message: string, reason: string): StratumReply {
+  /** Answers a refused share; every reason but the harmless ones counts as invalid and toward a ban. */
+  private reject(conn: Connection, id: RequestId, reason: RejectReason): StratumReply {
     this.deps.metrics.shares.inc({ result: reason });
+    if (HARMLESS_REJECTS.has(reason)) return fail(id, REJECTS[reason]);
     this.deps.recorder.addInvalid();
     if (conn.miner) conn.miner.invalidShares += 1;
     if (this.deps.bans.record(conn.ip, false)) {
@@ -324,7 +226,7 @@ export class StratumPool {
       this.dropIp(conn.ip);
       return fail(id, MSG.banned);
     }
-    return fail(id, message);
+    return fail(id, REJECTS[reason]);
   }
 
   /** Closes every connection from an IP (after the current reply is written). */
@@ -332,19 +234,13 @@ export class StratumPool {
     for (const c of this.connections) if (c.ip === ip) setImmediate(() => c.close('banned'));
   }
 
-  private async broadcast(t: ActiveTemplate): Promise<void> {
+  private async onTemplate(t: ActiveTemplate): Promise<void> {
     this.deps.recorder.setNetworkDifficulty(t.difficulty);
     if (t.nextSeedHash) {
       // build the next epoch's RandomX cache before miners switch to it
-      this.deps.hasher.prepareSeed(t.nextSeedHash).catch((e: unknown) => this.deps.log.warn({ err: errorMessage(e) }, 'preparing the next seed failed'));
+      this.deps.hasher.prepareSeed(t.nextSeedHash).catch((err: unknown) => this.deps.log.warn({ err }, 'preparing the next seed failed'));
     }
-    let n = 0;
-    for (const conn of [...this.sessions.values()]) {
-      const miner = conn.miner;
-      if (!miner) continue;
-      conn.send({ jsonrpc: '2.0', method: 'job', params: this.jobFor(miner, t) });
-      if (++n % 500 === 0) await new Promise((r) => setImmediate(r));
-    }
+    await broadcastJobs(t, this.sessions.values(), (miner, tpl) => this.jobFor(miner, tpl));
   }
 
   private housekeeping(): void {
