@@ -12,11 +12,12 @@ import { blockBlob, blockId } from '../shared/monero/template.js';
 import type { ActiveTemplate, JobManager } from './jobs.js';
 import type { Metrics } from './metrics.js';
 import type { Miner } from './miner.js';
-import type { AcceptedShare, ShareRecorder } from './recorder.js';
+import type { AcceptedShare } from './recorder.js';
+import type { ShareSink } from './share-sink.js';
 
 export interface BlockFoundDeps {
   readonly jobs: JobManager;
-  readonly recorder: ShareRecorder;
+  readonly recorder: ShareSink;
   readonly metrics: Metrics;
   readonly log: Logger;
   readonly submitBlock: (blobHex: string) => Promise<void>;

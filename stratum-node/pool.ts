@@ -21,7 +21,7 @@ import { validateShare } from './share-validation.js';
 import { onBlockFound } from './block-found.js';
 import { broadcastJobs } from './broadcast.js';
 import type { JobManager, ActiveTemplate } from './jobs.js';
-import type { ShareRecorder } from './recorder.js';
+import type { ShareSink } from './share-sink.js';
 import type { BanList } from './bans.js';
 import type { VarDiffConfig } from './vardiff.js';
 import type { TrustConfig } from './trust.js';
@@ -58,7 +58,7 @@ export interface PoolDeps {
   readonly settings: StratumSettings;
   readonly jobs: JobManager;
   readonly hasher: Hasher;
-  readonly recorder: ShareRecorder;
+  readonly recorder: ShareSink;
   readonly bans: BanList;
   readonly metrics: Metrics;
   readonly log: Logger;
