@@ -11,7 +11,7 @@ import type { Storage } from '../../shared/storage/port.js';
 export interface PaymentsDeps {
   storage: Storage;
   daemon: Pick<DaemonClient, 'getInfo' | 'getTransactions' | 'isKeyImageSpent'>;
-  wallet: Pick<WalletClient, 'getHeight' | 'transfer' | 'relayTx' | 'store'>;
+  wallet: Pick<WalletClient, 'getHeight' | 'refresh' | 'transfer' | 'relayTx' | 'store'>;
   config: PoolConfig;
   log: Logger;
   /** Unix ms. */

@@ -2,6 +2,11 @@
  * Preflight before any payout work: Redis persists with AOF (INFO persistence aof_enabled:1, unless
  * payments.requireAof is false for a managed store durable without it), the daemon is synchronized (synchronized, not busy syncing, height >=
  * target_height) and the wallet is at exactly the daemon's height. Anything else holds the run with the reason.
+ * The wallet is first asked to `refresh` (bounded by payments.walletRefreshTimeout, client side), so a run right
+ * after a new block does not hold because monero-wallet-rpc's own 20 s auto-refresh has not caught up yet; it holds
+ * only if the wallet is still not at the daemon's height after that (a failed or timed-out refresh is reported in
+ * the hold reason). A wallet one block AHEAD of the first get_info (a block arrived meanwhile) is compared again
+ * with a fresh get_info.
  */
 import { errorMessage } from '../../shared/errors.js';
 import type { DaemonInfo } from '../../shared/rpc/daemon.js';
@@ -36,14 +41,34 @@ export async function preflight(deps: Pick<PaymentsDeps, 'daemon' | 'wallet' | '
   if (info.targetHeight > info.height) {
     return { ok: false, reason: `daemon is syncing: height ${info.height} < target height ${info.targetHeight}` };
   }
+  const refreshed = await refreshWallet(deps);
   let walletHeight: number;
   try {
     walletHeight = await deps.wallet.getHeight();
   } catch (e) {
     return { ok: false, reason: `wallet get_height failed: ${errorMessage(e)}` };
   }
-  if (walletHeight !== info.height) {
-    return { ok: false, reason: `wallet height ${walletHeight} differs from daemon height ${info.height}` };
+  let daemonHeight = info.height;
+  if (walletHeight > daemonHeight) {
+    try {
+      daemonHeight = (await deps.daemon.getInfo()).height;
+    } catch (e) {
+      return { ok: false, reason: `daemon get_info failed: ${errorMessage(e)}` };
+    }
   }
-  return { ok: true, height: info.height };
+  if (walletHeight !== daemonHeight) {
+    return { ok: false, reason: `wallet height ${walletHeight} differs from daemon height ${daemonHeight} (${refreshed})` };
+  }
+  return { ok: true, height: daemonHeight };
+}
+
+/** wallet `refresh` within payments.walletRefreshTimeout; never throws: returns what happened, for a hold reason. */
+async function refreshWallet(deps: Pick<PaymentsDeps, 'wallet' | 'config'>): Promise<string> {
+  const seconds = deps.config.payments.walletRefreshTimeout;
+  try {
+    const r = await deps.wallet.refresh(undefined, { timeoutMs: seconds * 1000 });
+    return `after a refresh that fetched ${r.blocksFetched} block(s)`;
+  } catch (e) {
+    return `the refresh before the check failed (limit ${seconds} s): ${errorMessage(e)}`;
+  }
 }

@@ -141,6 +141,8 @@ const paymentsSchema = section({
   lockTtl: posInt().default(300),
   /** Hold payouts unless Redis reports aof_enabled:1 (INFO persistence). false only for stores durable without AOF. */
   requireAof: bool().default(true),
+  /** Seconds the wallet `refresh` before the preflight's height check may take (client-side timeout). */
+  walletRefreshTimeout: int(1, 3600).default(30),
 }).default({});
 
 const donationSchema = section({ address: str(), percent: percent() });

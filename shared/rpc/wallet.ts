@@ -1,5 +1,5 @@
 /**
- * monero-wallet-rpc client (PROTOCOL.md section 7) for the payment path. NEVER retried automatically: a timeout on
+ * monero-wallet-rpc client for the payment path and the API's signature checks. NEVER retried automatically: a timeout on
  * `transfer` or `relay_tx` is ambiguous and must be reconciled by the caller, not repeated here. HTTP Digest auth is
  * used when `user` is set (monero-wallet-rpc `--rpc-login user:password`).
  *
@@ -146,6 +146,17 @@ const refreshSchema = z
   .object({ blocks_fetched: int.nonnegative(), received_money: z.boolean().default(false) })
   .transform((r) => ({ blocksFetched: r.blocks_fetched, receivedMoney: r.received_money }));
 const versionSchema = z.object({ version: int.nonnegative(), release: z.boolean().optional() });
+const signSchema = z.object({ signature: z.string().min(1) }).transform((r) => r.signature);
+const verifySchema = z
+  .object({
+    good: z.boolean(),
+    version: int.nonnegative().default(0),
+    old: z.boolean().default(false),
+    signature_type: z.string().default(''),
+  })
+  .transform((r) => ({ good: r.good, version: r.version, old: r.old, signatureType: r.signature_type }));
+/** verify's reply: `signatureType` "spend" | "view" (which key signed; "" from wallets before 0.18). */
+export type VerifyResult = z.output<typeof verifySchema>;
 
 export interface TransferDestination {
   address: string;
@@ -188,7 +199,7 @@ export interface WalletClient {
   getAddress(opts?: { accountIndex?: number }): Promise<WalletAddress>;
   getBalance(opts?: { accountIndex?: number }): Promise<WalletBalance>;
   transfer(p: TransferParams, call?: CallOptions): Promise<TransferResult>;
-  /** relay_tx {hex: tx_metadata}. Relaying the same metadata twice yields the same tx (PROTOCOL.md section 7). */
+  /** relay_tx {hex: tx_metadata}. Relaying the same metadata twice yields the same tx (the wallet relays the one it signed). */
   relayTx(txMetadataHex: string, call?: CallOptions): Promise<{ txHash: string }>;
   getTransfers(p: GetTransfersParams): Promise<WalletTransfers>;
   /** RPC_ERROR code -8 when the wallet does not know the txid. */
@@ -198,6 +209,10 @@ export interface WalletClient {
   openWallet(p: { filename: string; password?: string }): Promise<void>;
   closeWallet(): Promise<void>;
   refresh(opts?: { startHeight?: number }, call?: CallOptions): Promise<{ blocksFetched: number; receivedMoney: boolean }>;
+  /** sign {data}: a message signature ("SigV2...") with the open wallet's spend key (primary address). */
+  sign(data: string, call?: CallOptions): Promise<string>;
+  /** verify {data, address, signature}: needs an open wallet but none of its keys (any wallet can check). */
+  verify(p: { data: string; address: string; signature: string }, call?: CallOptions): Promise<VerifyResult>;
   close(): Promise<void>;
 }
 
@@ -263,6 +278,8 @@ export function createWalletClient(config: WalletClientConfig): WalletClient {
     openWallet: (p) => call('open_wallet', { filename: p.filename, password: p.password ?? '' }, emptySchema).then(() => undefined),
     closeWallet: () => call('close_wallet', undefined, emptySchema).then(() => undefined),
     refresh: (opts, c) => call('refresh', { start_height: opts?.startHeight }, refreshSchema, c),
+    sign: (data, c) => call('sign', { data }, signSchema, c),
+    verify: (p, c) => call('verify', { data: p.data, address: p.address, signature: p.signature }, verifySchema, c),
     close: () => transport.close(),
   };
 }
