@@ -4,7 +4,8 @@
  * Sends are batched: after every BROADCAST_SLICE miners the loop yields to the event loop so submits and logins
  * keep flowing during a broadcast to many thousands of miners.
  *
- * Data model: none of its own; walks the pool's session table and asks `jobFor` for each miner's job.
+ * Data model: none of its own; walks the pool's session table and asks `jobFor` for each miner's job. A template
+ * with a lower network difficulty thus lowers every job above it to the new cap (Miner.newJob).
  */
 import type { ActiveTemplate } from './jobs.js';
 import type { Miner } from './miner.js';

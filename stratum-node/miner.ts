@@ -3,6 +3,12 @@
  *
  * Data model (in memory): Miner {sessionId, ip, login (payout address), rig, solo, difficulty, fixedDiff, vardiff,
  * trust, jobs (the last MAX_JOBS, newest last), lastActivity}.
+ * `difficulty` is what the miner asked for (`+DIFF`, fixedDiff) or what vardiff chose; a job is never harder than
+ * the block it is for: job difficulty = min(difficulty, the template's network difficulty). A share that meets the
+ * network difficulty is a block, so a harder job would only make the miner throw blocks away (xmrig drops a result
+ * that misses the job target even when it meets the block's). A vardiff miner's own `difficulty` is lowered to the cap
+ * too (whenever a job is made or vardiff retargets), so vardiff measures share times at the difficulty the miner really
+ * mines at; a fixed `+DIFF` is kept as asked and applies again once the network is harder than it.
  * MinerJob {id (unique per push), templateId, height, difficulty, target, extraNonce (8 bytes, unique per job), blob (hashing blob with a
  * zero nonce), seedHash, submissions (canonical lowercase nonces already accepted or rejected for this job)}.
  */
@@ -58,6 +64,11 @@ export interface MinerOptions {
   readonly trust: TrustConfig;
 }
 
+/** The template's network difficulty as a job difficulty bound (beyond 2^53 no miner difficulty comes near it). */
+function networkCap(t: ActiveTemplate): number {
+  return t.difficulty > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(t.difficulty);
+}
+
 let jobSeq = 0;
 const jobSalt = randomBytes(3).toString('hex');
 
@@ -90,17 +101,36 @@ export class Miner {
     this.trust = new ShareTrust(o.trust);
   }
 
+  /** The difficulty of a job for template `t`: the miner's, capped at the block's (see the header). */
+  jobDifficulty(t: ActiveTemplate): number {
+    return Math.min(this.difficulty, networkCap(t));
+  }
+
   /**
-   * Makes a new job (always a new id) for the given template at the miner's current difficulty. Every job carries
-   * its own extra nonce, hence its own blob: a nonce found for one job can never be resubmitted under another job id.
+   * Sets the vardiff difficulty to `next`, capped at the template's network difficulty. Returns false when that
+   * changes nothing (e.g. vardiff wants more but the miner is already at the cap): no new job is needed.
+   */
+  retarget(next: number, t: ActiveTemplate): boolean {
+    const capped = Math.min(next, networkCap(t));
+    if (capped === this.difficulty) return false;
+    this.difficulty = capped;
+    return true;
+  }
+
+  /**
+   * Makes a new job (always a new id) for the given template at the miner's difficulty capped at the template's
+   * network difficulty. Every job carries its own extra nonce, hence its own blob: a nonce found for one job can
+   * never be resubmitted under another job id.
    */
   newJob(t: ActiveTemplate, extraNonce: Uint8Array, blob: Uint8Array): StratumJob {
+    if (!this.fixedDiff) this.difficulty = this.jobDifficulty(t);
+    const difficulty = this.jobDifficulty(t);
     const job: MinerJob = {
       id: `${jobSalt}${(++jobSeq).toString(36)}`,
       templateId: t.id,
       height: t.height,
-      difficulty: this.difficulty,
-      target: targetForDifficulty(this.difficulty),
+      difficulty,
+      target: targetForDifficulty(difficulty),
       extraNonce,
       blob,
       seedHash: t.seedHash,

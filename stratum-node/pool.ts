@@ -6,7 +6,8 @@
  * State: connections (every attached socket), sessions (Map sessionId -> Connection with a logged-in Miner), the
  * housekeeping timer (miner timeouts, vardiff retargets for idle miners, ban sweeps).
  * A valid share is credited at the job's difficulty (never the miner's claim); every reject reason but the harmless
- * ones (rejects.ts) counts toward the IP's ban score.
+ * ones (rejects.ts) counts toward the IP's ban score. No job is harder than its block: port difficulty, `+DIFF` and
+ * vardiff are all capped at the template's network difficulty when the job is made (miner.ts).
  */
 import type { Logger } from 'pino';
 import type { Hasher } from '../native/index.js';
@@ -146,13 +147,17 @@ export class StratumPool implements MethodHandlers<Connection> {
     });
     conn.miner = miner;
     this.sessions.set(miner.sessionId, conn);
-    const job = this.jobFor(miner, this.deps.jobs.current);
+    const t = this.deps.jobs.current;
+    const job = this.jobFor(miner, t);
     this.deps.metrics.logins.inc();
-    this.deps.log.info({ ip: conn.ip, login: parsed.address, rig: parsed.worker, diff: difficulty, solo: miner.solo }, 'miner logged in');
+    this.deps.log.info({ ip: conn.ip, login: parsed.address, rig: parsed.worker, diff: difficulty, jobDiff: miner.jobDifficulty(t), solo: miner.solo }, 'miner logged in');
     conn.send(ok(id, { id: miner.sessionId, job, extensions: EXTENSIONS, status: 'OK' }));
   }
 
-  /** A new job with a fresh extra nonce (node id + counter), so its blob is unique to this job. */
+  /**
+   * A new job with a fresh extra nonce (node id + counter), so its blob is unique to this job. Every job (login,
+   * getjob, retarget, broadcast) is made here, and Miner.newJob caps its difficulty at the template's network difficulty.
+   */
   private jobFor(miner: Miner, t: ActiveTemplate) {
     const extraNonce = this.deps.jobs.nextExtraNonce();
     return miner.newJob(t, extraNonce, this.deps.jobs.blobFor(t, extraNonce));
@@ -204,11 +209,13 @@ export class StratumPool implements MethodHandlers<Connection> {
     if (next !== null) this.retarget(conn, miner, next);
   }
 
+  /** Applies a vardiff decision, capped at the network difficulty; nothing is pushed when the cap leaves it unchanged. */
   private retarget(conn: Connection, miner: Miner, next: number): void {
-    this.deps.log.debug({ login: miner.login, from: miner.difficulty, to: next }, 'vardiff retarget');
-    miner.difficulty = next;
-    this.deps.metrics.retargets.inc();
     const t = this.deps.jobs.current;
+    const from = miner.difficulty;
+    if (!miner.retarget(next, t)) return;
+    this.deps.log.debug({ login: miner.login, from, to: miner.difficulty, wanted: next }, 'vardiff retarget');
+    this.deps.metrics.retargets.inc();
     // The reply to the share goes out first; the new job follows on the next tick.
     setImmediate(() => conn.send({ jsonrpc: '2.0', method: 'job', params: this.jobFor(miner, t) }));
   }

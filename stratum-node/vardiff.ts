@@ -5,6 +5,8 @@
  * accepted share and of the last retarget. Every `retargetTime` seconds the average interval is compared with
  * targetTime ± variancePercent; outside that band the difficulty moves by target/avg, clamped to ±maxJump % and to
  * [minDiff, maxDiff]. An empty buffer (no shares yet) contributes only the time since the last share, never NaN.
+ * The result is a wish: the caller (Miner.retarget) caps it at the current template's network difficulty, so a miner
+ * at the cap whose shares still come fast stays there without a new job.
  */
 export interface VarDiffConfig {
   readonly minDiff: number;
