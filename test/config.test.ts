@@ -133,7 +133,8 @@ describe('defaults', () => {
     expect(c.stats).toEqual({ interval: 60, chartInterval: 300, chartRetention: 172800 });
     expect(c.daemon).toEqual({ host: '127.0.0.1', port: 18081, timeout: 10000, retries: 3 });
     expect(c.wallet.timeout).toBe(60000);
-    expect(c.redis).toEqual({ host: '127.0.0.1', port: 6379, auth: null, db: 0, tls: false });
+    expect(c.redis).toEqual({ host: '127.0.0.1', port: 6379, auth: null, username: null, db: 0, tls: false, cluster: false });
+    expect([c.payments.minReplicas, c.payments.replicaTimeout]).toEqual(['auto', 2000]);
     expect(c.devnet.dataDir).toBe('.data/devnet');
     expect(c.devnet.fixedDifficulty).toBe(50);
     expect(c.logging.files).toEqual({ level: 'info', directory: 'logs', flushInterval: 5 });
@@ -290,6 +291,15 @@ describe('cross-field checks', () => {
   it('rejects fees plus donations of 100 % or more', () => {
     const [p] = problemsOf(() => configFromObject(minimal({ blockUnlocker: { poolFee: 60, donations: [{ address: ADDR, percent: 40 }] } })));
     expect(p).toBe('blockUnlocker.donations: poolFee plus donations (and finder reward) must stay below 100 %, got 100 %');
+  });
+
+  it('redis.cluster needs db 0; payments.minReplicas is "auto" or 0..16', () => {
+    expect(problemsOf(() => configFromObject(minimal({ redis: { cluster: true, db: 2 } })))).toEqual([
+      'redis.db: expected 0 with redis.cluster (a Redis Cluster has only database 0), got 2',
+    ]);
+    const c = configFromObject(minimal({ redis: { cluster: true, tls: true, username: 'pool' }, payments: { minReplicas: 1 } }));
+    expect([c.redis.cluster, c.redis.username, c.payments.minReplicas]).toEqual([true, 'pool', 1]);
+    expect(problemsOf(() => configFromObject(minimal({ payments: { minReplicas: 'all' } })))[0]).toMatch(/^payments\.minReplicas: expected "auto" or an integer from 0 to 16/);
   });
 
   it('rejects slush mining with a non-prop scheme', () => {

@@ -127,6 +127,8 @@ const rewardsSchema = section({
   finderReward: percent().default(0),
 }).default({});
 
+const REPLICAS = '"auto" or an integer from 0 to 16';
+
 const paymentsSchema = section({
   enabled: bool().default(true),
   interval: posInt().default(600),
@@ -143,6 +145,15 @@ const paymentsSchema = section({
   requireAof: bool().default(true),
   /** Seconds the wallet `refresh` before the preflight's height check may take (client-side timeout). */
   walletRefreshTimeout: int(1, 3600).default(30),
+  /**
+   * Replicas that must acknowledge a batch's record (WAIT, on the node owning the pool's slot) before its tx is
+   * relayed: "auto" = 1 when the primary shows an online replica, else none; a number = that many, held otherwise.
+   */
+  minReplicas: z
+    .union([z.literal('auto', expect(REPLICAS)), int(0, 16, REPLICAS)], expect(REPLICAS))
+    .default('auto'),
+  /** ms the WAIT for replicas may take before the run holds. */
+  replicaTimeout: int(10, 60_000).default(2000),
 }).default({});
 
 const donationSchema = section({ address: str(), percent: percent() });
@@ -213,8 +224,12 @@ const redisSchema = section({
   host: str().default('127.0.0.1'),
   port: port().default(6379),
   auth: nullableStr(),
+  /** ACL user sent with AUTH (null: the default user). */
+  username: nullableStr(),
   db: nonNegInt().default(0),
   tls: bool().default(false),
+  /** A Redis Cluster (or cluster-mode endpoint such as ElastiCache Serverless) seeded from host:port. */
+  cluster: bool().default(false),
 }).default({});
 
 const devnetSchema = section({
@@ -305,6 +320,9 @@ function crossChecks(c: BaseConfig, ctx: Ctx): void {
   }
   if (ps.slushMining.enabled && c.rewards.scheme !== 'prop') {
     problem(ctx, ['poolServer', 'slushMining', 'enabled'], `slush mining weights a proportional round; it cannot be combined with rewards.scheme "${c.rewards.scheme}"`);
+  }
+  if (c.redis.cluster && c.redis.db !== 0) {
+    problem(ctx, ['redis', 'db'], `expected 0 with redis.cluster (a Redis Cluster has only database 0), got ${c.redis.db}`);
   }
   const u = c.blockUnlocker;
   const donated = u.donations.reduce((s, d) => s + d.percent, 0);
