@@ -1,8 +1,7 @@
 /** Pure parts of the payer: payee selection, batching, fee pricing, batch parsing. No services. */
 import { describe, expect, it } from 'vitest';
 import { parseBatch, destinationsJson, type Destination } from '../functions/payments/batch.js';
-import { priceDestinations, waitAof } from '../functions/payments/pay-batch.js';
-import type { PaymentsDeps } from '../functions/payments/deps.js';
+import { priceDestinations } from '../functions/payments/pay-batch.js';
 import { selectPayees, toBatches } from '../functions/payments/select.js';
 import { configFromObject } from '../shared/config/load.js';
 import { encodeAddress } from '../shared/monero/address.js';
@@ -74,26 +73,5 @@ describe('parseBatch', () => {
     expect(() => parseBatch('7', { status: 'signed', feePayer: 'pool', destinations: dests })).toThrow(/without a signed tx/);
     const unbalanced = destinationsJson([{ address: addr(1), amount: 100n, reserve: 111n, share: 4n, refund: 6n }]);
     expect(() => parseBatch('7', { status: 'reserved', feePayer: 'pool', destinations: unbalanced })).toThrow(/does not balance/);
-  });
-});
-
-describe('waitAof', () => {
-  const payer = (reply: () => unknown, requireAof = true) => {
-    const calls: string[][] = [];
-    const storage = { command: (args: string[]) => (calls.push(args), Promise.resolve().then(reply)) };
-    return { calls, p: { deps: { storage, config: config({ requireAof }) } as unknown as PaymentsDeps } };
-  };
-  it('durable on local >= 1, or "unknown command" (Redis < 7.2, AOF checked by preflight)', async () => {
-    expect(await waitAof(payer(() => [1, 0]).p)).toBeNull();
-    expect(await waitAof(payer(() => { throw new Error("ERR unknown command 'WAITAOF'"); }).p)).toBeNull();
-  });
-  it('not durable on a timeout (local 0) or any other error', async () => {
-    expect(await waitAof(payer(() => [0, 0]).p)).toMatch(/not fsynced/);
-    expect(await waitAof(payer(() => { throw new Error('ERR WAITAOF cannot be used when numlocal is set but appendonly is disabled'); }).p)).toMatch(/WAITAOF failed/);
-  });
-  it('payments.requireAof false: not asked', async () => {
-    const { p, calls } = payer(() => [0, 0], false);
-    expect(await waitAof(p)).toBeNull();
-    expect(calls).toEqual([]);
   });
 });

@@ -2,7 +2,8 @@
  * One batch through the payout state machine (batch.ts), for a new batch and for an open one found at start-up.
  *
  * New batch: reserve (Lua) -> transfer {do_not_relay, get_tx_metadata, get_tx_key} -> persist signed (Lua) ->
- * WAITAOF -> relay -> confirm -> settle (Lua) -> [CONFIRMATIONS blocks later] store -> finalize (Lua).
+ * WAITAOF + WAIT replicas (durable.ts) -> relay -> confirm -> settle (Lua) -> [CONFIRMATIONS blocks later] store ->
+ * finalize (Lua).
  *
  * Safety argument, per status a crash can leave behind:
  * - reserved: the only wallet call that can have happened is a transfer with do_not_relay, which broadcasts nothing
@@ -15,8 +16,11 @@
  * - sent: the ledger already moved (pending -> paid); the batch stays open until its tx has CONFIRMATIONS
  *   confirmations, then store + finalize. A sent tx that the daemon no longer knows (dropped, double-spent, reorged
  *   out) or that it marks double_spend_seen fail-stops: its payees are recorded as paid but may not be.
- * Durability: a signed tx is relayed only after WAITAOF confirmed that its record (and submitStarted) reached the
- * AOF (preflight.ts requires appendonly yes unless payments.requireAof is false); else the run holds without relaying.
+ * Durability (durable.ts): a signed tx is relayed only after WAITAOF confirmed that its record (and submitStarted)
+ * reached the AOF (preflight.ts requires appendonly yes unless payments.requireAof is false) and, on a store with
+ * replicas (payments.minReplicas), after WAIT confirmed it reached a replica, so a failover cannot forget a broadcast
+ * batch; else the run holds without relaying. A reservation and a settle need no replica: a reservation lost in a
+ * failover loses its balance move with it (nothing was broadcast), and a lost settle is redone by recovery.
  * The payer builds a new transaction only when no batch is reserved, signed or relayed (recovery resolves those or
  * stops the run), so no two unsettled transactions ever compete for the same inputs. Sent batches waiting for
  * confirmations do not block new batches: their balances are already paid, and their inputs are spent in the pool
@@ -28,6 +32,7 @@ import { split } from '../../shared/money.js';
 import type { TransferResult } from '../../shared/rpc/wallet.js';
 import type { PayBatch, Destination } from './batch.js';
 import { crashPoint } from './crash.js';
+import { confirmDurable, settleDurable } from './durable.js';
 import * as ledger from './ledger.js';
 import type { Payer } from './ledger.js';
 
@@ -54,7 +59,7 @@ export async function payNewBatch(p: Payer, payees: readonly Destination[]): Pro
   const code = await ledger.reserve(p, id, payees);
   if (code !== 1) return { id, result: 'skipped', reason: `reserve refused (code ${code}): balances changed since selection` };
   const batch = await mustLoad(p, id);
-  const notDurable = await waitAof(p);
+  const notDurable = await confirmDurable(p, id, { replicas: false, txHash: '' });
   if (notDurable) return releaseWith(p, batch, `the reservation is not durable in Redis (${notDurable}); nothing was built`);
   crashPoint('reserved');
 
@@ -120,9 +125,10 @@ async function relayAndConfirm(p: Payer, b: PayBatch): Promise<BatchOutcome> {
   await ledger.extendLock(p);
   const attempt = await ledger.markSubmit(p, b.id);
   if (attempt < 0) return failStop(p, b.id, `could not mark the relay start (code ${attempt})`);
-  // WAITAOF after markSubmit: the AOF is sequential, so this also covers the signed record (written by this or an
-  // earlier run). Not durable -> do not relay; the batch stays signed (open) and the next run tries again.
-  const notDurable = await waitAof(p);
+  // WAITAOF/WAIT after markSubmit, behind a touch that finds the batch with this tx on the primary: the AOF and the
+  // replication stream are sequential, so this also covers the signed record (written by this or an earlier run).
+  // Not durable -> do not relay; the batch stays signed (open) and the next run tries again.
+  const notDurable = await confirmDurable(p, b.id, { replicas: true, txHash });
   if (notDurable) {
     await ledger.noteError(p, b.id, `relay attempt ${attempt} not made: ${notDurable}`);
     return { id: b.id, result: 'held', reason: `tx ${txHash} not relayed: its record is not durable in Redis yet (${notDurable})` };
@@ -153,7 +159,7 @@ async function settleAndWait(p: Payer, b: PayBatch, seen: TxSeen): Promise<Batch
   const code = await ledger.settle(p, b);
   if (code !== 1) return failStop(p, b.id, `ledger settle refused (code ${code})`);
   // Best effort: a settle lost in a Redis crash leaves the batch signed/relayed, and it is settled again.
-  await waitAof(p);
+  await settleDurable(p, b.id);
   crashPoint('confirmed');
   const sent = await mustLoad(p, b.id);
   if (seen.confirmations >= CONFIRMATIONS) return finish(p, sent);
@@ -275,24 +281,4 @@ async function mustLoad(p: Payer, id: string): Promise<PayBatch> {
   const b = await ledger.loadBatch(p.deps.storage, p.keys, id);
   if (!b) throw new PoolError(ERRORS.STORAGE, `batch ${id} vanished from Redis`, { batchId: id });
   return b;
-}
-
-/**
- * WAITAOF 1 0 1000 (Redis >= 7.2): waits until this connection's writes are fsynced to the local AOF. Returns null
- * when durable enough, else why not. "unknown command" (Redis < 7.2): AOF is on (preflight), so accepted, with
- * appendfsync's window (everysec: up to ~1 s of writes lost in a host crash; a process crash loses nothing). Any
- * other error, or local < 1 (fsync timed out): not durable. payments.requireAof false (a managed store durable
- * without AOF): not asked, since WAITAOF says nothing about that store's durability.
- */
-export async function waitAof(p: Pick<Payer, 'deps'>): Promise<string | null> {
-  if (!p.deps.config.payments.requireAof) return null;
-  let reply: unknown;
-  try {
-    reply = await p.deps.storage.command(['WAITAOF', '1', '0', '1000']);
-  } catch (e) {
-    const msg = errorMessage(e);
-    return /unknown command/i.test(msg) ? null : `WAITAOF failed: ${msg}`;
-  }
-  const local = Array.isArray(reply) ? Number(reply[0]) : NaN;
-  return local >= 1 ? null : `WAITAOF answered ${JSON.stringify(reply)}: not fsynced to the AOF within 1 s`;
 }

@@ -1,6 +1,7 @@
 /**
  * Preflight before any payout work: Redis persists with AOF (INFO persistence aof_enabled:1, unless
- * payments.requireAof is false for a managed store durable without it), the daemon is synchronized (synchronized, not busy syncing, height >=
+ * payments.requireAof is false for a managed store durable without it), a numeric payments.minReplicas finds that
+ * many online replicas (durable.ts), the daemon is synchronized (synchronized, not busy syncing, height >=
  * target_height) and the wallet is at exactly the daemon's height. Anything else holds the run with the reason.
  * The wallet is first asked to `refresh` (bounded by payments.walletRefreshTimeout, client side), so a run right
  * after a new block does not hold because monero-wallet-rpc's own 20 s auto-refresh has not caught up yet; it holds
@@ -9,7 +10,10 @@
  * with a fresh get_info.
  */
 import { errorMessage } from '../../shared/errors.js';
+import { keySchema } from '../../shared/redis/keys.js';
+import { commandOnSlot } from '../../shared/redis/routed.js';
 import type { DaemonInfo } from '../../shared/rpc/daemon.js';
+import { replicasShort } from './durable.js';
 import type { PaymentsDeps } from './deps.js';
 
 export interface PreflightOk {
@@ -26,10 +30,14 @@ export const AOF_REQUIRED = 'Redis persistence: appendonly must be yes for payou
 export async function preflight(deps: Pick<PaymentsDeps, 'daemon' | 'wallet' | 'storage' | 'config'>): Promise<PreflightOk | PreflightHold> {
   // Redis first (before any RPC): a signed tx must never be relayed unless its record survives a Redis crash; with
   // RDB snapshots only, a restore could bring the batch back to `reserved` (or lose it) and recovery would release it.
+  // Asked of the primary that owns the pool's slot (on a Redis Cluster a keyless INFO goes to an arbitrary node).
+  const keys = keySchema(deps.config.coin);
   if (deps.config.payments.requireAof) {
-    const info = String(await deps.storage.command(['INFO', 'persistence']));
+    const info = String(await commandOnSlot(deps.storage, keys.payLock, ['INFO', 'persistence']));
     if (!/^aof_enabled:1\s*$/m.test(info)) return { ok: false, reason: `${AOF_REQUIRED} (INFO persistence shows no aof_enabled:1; or set payments.requireAof false for a store durable without AOF)` };
   }
+  const short = await replicasShort(deps, keys);
+  if (short) return { ok: false, reason: short };
   let info: DaemonInfo;
   try {
     info = await deps.daemon.getInfo();

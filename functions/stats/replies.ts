@@ -4,6 +4,7 @@
  */
 import { ERRORS, PoolError } from '../../shared/errors.js';
 import type { Storage, StorageReply } from '../../shared/storage/port.js';
+import { commandOnSlot } from '../../shared/redis/routed.js';
 
 function unexpected(what: string, r: StorageReply): never {
   throw new PoolError(ERRORS.STORAGE, `unexpected storage reply for ${what}`, { reply: JSON.stringify(r).slice(0, 200) });
@@ -72,13 +73,15 @@ export async function chunkedPipeline(
 /**
  * All keys matching `pattern` through SCAN (never KEYS). Used only on admin routes and by the periodic stats run.
  * A pattern's `{`/`}` are literal for Redis globbing; `*`, `?`, `[` and `\` in the fixed part are escaped.
+ * `prefix` starts with the pool's `{coin}` hash tag: the scan runs on the node owning that slot (shared/redis/routed.ts).
  */
 export async function scanKeys(storage: Storage, prefix: string, count = 1000): Promise<string[]> {
   const pattern = `${prefix.replace(/[*?[\]\\]/g, (c) => `\\${c}`)}*`;
   const keys = new Set<string>();
   let cursor = '0';
   do {
-    const r = await storage.command(['SCAN', cursor, 'MATCH', pattern, 'COUNT', String(count)]);
+    // on the node that owns the prefix's slot (a Redis Cluster node scans only its own keys)
+    const r = await commandOnSlot(storage, prefix, ['SCAN', cursor, 'MATCH', pattern, 'COUNT', String(count)]);
     if (!Array.isArray(r) || r.length !== 2) unexpected('SCAN', r);
     cursor = optString(r[0], 'SCAN cursor') ?? '0';
     for (const k of stringList(r[1], 'SCAN keys')) keys.add(k);
