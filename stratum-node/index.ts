@@ -18,7 +18,7 @@ import { ShareRecorder } from './recorder.js';
 import { BanList } from './bans.js';
 import { StratumPool, type PortSettings } from './pool.js';
 import { startServers } from './server.js';
-import { startHealthServer } from './health.js';
+import { startNodeHealth } from './health-state.js';
 import { createMetrics, type Metrics } from './metrics.js';
 
 export interface StratumNodeDeps {
@@ -121,53 +121,29 @@ export async function startStratumNode(deps: StratumNodeDeps): Promise<StratumNo
     log.child({ part: 'server' }),
     metrics,
   );
-  const startedAt = Date.now();
-  const health = ps.health.enabled
-    ? await startHealthServer(
-        ps.health.host,
-        ps.health.port,
-        {
-          health() {
-            const age = jobs.hasTemplate ? (Date.now() - jobs.current.createdAt) / 1000 : Infinity;
-            const fresh = age <= ps.templateRefreshInterval * 10 && jobs.lastError === null;
-            metrics.miners.set(pool.minerCount);
-            metrics.bannedIps.set(bans.size);
-            return {
-              ok: fresh,
-              body: {
-                status: fresh ? 'ok' : 'degraded',
-                ...(jobs.lastError ? { reason: jobs.lastError } : {}),
-                nodeId,
-                height: jobs.hasTemplate ? jobs.current.height : null,
-                templateAgeSec: Number.isFinite(age) ? Math.round(age) : null,
-                miners: pool.minerCount,
-                connections: pool.connections.size,
-                pendingShares: recorder.pending,
-                uptimeSec: Math.round((Date.now() - startedAt) / 1000),
-              },
-            };
-          },
-        },
-        metrics,
-      )
-    : null;
-  log.info({ nodeId, ports: servers.boundPorts, health: health?.port ?? null }, 'stratum node ready');
+  const health = await startNodeHealth(
+    ps.health,
+    { nodeId, jobs, pool, bans, recorder, metrics, configuredPorts: ps.ports.length, boundPorts: servers.boundPorts },
+    log.child({ part: 'health' }),
+  );
+  log.info({ nodeId, ports: servers.boundPorts, health: health.port }, 'stratum node ready');
 
   return {
     nodeId,
     ports: servers.boundPorts,
-    healthPort: health?.port ?? null,
+    healthPort: health.port,
     pool,
     jobs,
     bans,
     recorder,
     metrics,
     async stop() {
+      health.stopping();
       jobs.stop();
       pool.stop();
       await servers.close();
       await recorder.stop();
-      await health?.close();
+      await health.close();
       if (ownsHasher) await hasher.close();
     },
   };

@@ -71,6 +71,7 @@ export class JobManager extends EventEmitter {
   private nonceCounter = 0;
   private lastTipHash = '';
   private lastTemplateAt = 0;
+  private lastPollOkAt = 0;
   private timer: NodeJS.Timeout | null = null;
   private polling = false;
   private stopped = false;
@@ -96,6 +97,11 @@ export class JobManager extends EventEmitter {
     const t = this.history[0];
     if (!t) throw new Error('no block template yet');
     return t;
+  }
+
+  /** ms timestamp of the last time monerod confirmed the current template (a successful poll or fetch); 0 = never. */
+  get confirmedAt(): number {
+    return Math.max(this.lastTemplateAt, this.lastPollOkAt);
   }
 
   get hasTemplate(): boolean {
@@ -135,6 +141,7 @@ export class JobManager extends EventEmitter {
       if (tip.hash !== this.lastTipHash) await this.refresh('tip');
       else if (Date.now() - this.lastTemplateAt >= this.opts.templateRefreshMs) await this.refresh('refresh');
       this.lastError = null;
+      this.lastPollOkAt = Date.now();
     } catch (e) {
       this.lastError = errorMessage(e);
       this.opts.log.warn({ err: this.lastError }, 'block template poll failed');

@@ -2,7 +2,10 @@
  * Prometheus metrics of one stratum process (prom-client, its own registry so tests can run several nodes).
  * Names: pool_shares_total{result}, pool_hashes_total (credited difficulty), pool_blocks_total{result},
  * pool_logins_total, pool_login_failures_total, pool_trusted_shares_total, pool_vardiff_retargets_total,
- * pool_connections (gauge), pool_miners (gauge), pool_share_hash_seconds (histogram), pool_banned_ips (gauge).
+ * pool_connections (gauge), pool_miners (gauge), pool_share_hash_seconds (histogram), pool_banned_ips (gauge),
+ * pool_ready (gauge: 1 while monerod confirmed the block template within poolServer.health.maxTemplateAge, else 0)
+ * and pool_template_age_seconds (gauge: seconds since monerod last confirmed it); both are set on every health
+ * evaluation (each /metrics scrape, /live, /ready and the CloudWatch publisher's tick).
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
@@ -18,6 +21,8 @@ export interface Metrics {
   readonly connections: Gauge;
   readonly miners: Gauge;
   readonly bannedIps: Gauge;
+  readonly ready: Gauge;
+  readonly templateAge: Gauge;
   readonly hashSeconds: Histogram;
 }
 
@@ -37,6 +42,8 @@ export function createMetrics(defaults = true): Metrics {
     connections: new Gauge({ name: 'pool_connections', help: 'Open miner sockets', registers }),
     miners: new Gauge({ name: 'pool_miners', help: 'Logged-in miners', registers }),
     bannedIps: new Gauge({ name: 'pool_banned_ips', help: 'IPs currently banned', registers }),
+    ready: new Gauge({ name: 'pool_ready', help: '1 while monerod confirmed the block template recently (readiness), else 0', registers }),
+    templateAge: new Gauge({ name: 'pool_template_age_seconds', help: 'Seconds since monerod last confirmed the block template', registers }),
     hashSeconds: new Histogram({
       name: 'pool_share_hash_seconds',
       help: 'Time to verify one share (queue + RandomX)',

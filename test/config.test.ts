@@ -89,7 +89,7 @@ describe('config.example.json', () => {
   it('loads, validates and is deep-frozen', () => {
     const c = loadConfig(EXAMPLE);
     expect(c.poolServer.ports.map((p) => p.port)).toEqual([3333, 5555, 7777]);
-    expect(c.daemon).toEqual({ host: '127.0.0.1', port: 18081, timeout: 10000, retries: 3 });
+    expect(c.daemon).toEqual({ host: '127.0.0.1', port: 18081, timeout: 10000, retries: 3, zmq: null });
     expect(c.wallet.port).toBe(18082);
     expect(c.payments.minPayment).toBe(100000000000n);
     expect(c.coinUnits).toBe(1000000000000n);
@@ -116,7 +116,7 @@ describe('defaults', () => {
     expect(c.poolServer.fixedDiffSeparator).toBe('+');
     expect(c.poolServer.clusterForks).toBe('auto');
     expect(c.poolServer.addressPolicy).toEqual({ integrated: 'reject', subaddress: 'allow' });
-    expect(c.poolServer.health).toEqual({ enabled: true, host: '127.0.0.1', port: 9101 });
+    expect(c.poolServer.health).toEqual({ enabled: true, host: '127.0.0.1', port: 9101, maxTemplateAge: 120, cloudwatchNamespace: null });
     expect(c.poolServer.ports[0]).toEqual({
       port: 3333, difficulty: 1000, desc: '', tls: false, proxyProtocol: false, hidden: false, solo: false,
     });
@@ -131,7 +131,7 @@ describe('defaults', () => {
     expect(c.api.trustProxy).toBe(false);
     expect(c.api.password).toBeNull();
     expect(c.stats).toEqual({ interval: 60, chartInterval: 300, chartRetention: 172800 });
-    expect(c.daemon).toEqual({ host: '127.0.0.1', port: 18081, timeout: 10000, retries: 3 });
+    expect(c.daemon).toEqual({ host: '127.0.0.1', port: 18081, timeout: 10000, retries: 3, zmq: null });
     expect(c.wallet.timeout).toBe(60000);
     expect(c.redis).toEqual({ host: '127.0.0.1', port: 6379, auth: null, username: null, db: 0, tls: false, cluster: false });
     expect([c.payments.minReplicas, c.payments.replicaTimeout]).toEqual(['auto', 2000]);
