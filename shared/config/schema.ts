@@ -117,6 +117,10 @@ const poolServerSchema = section({
     enabled: bool().default(true),
     host: str().default('127.0.0.1'),
     port: port(true).default(9101),
+    /** Seconds without monerod confirming the block template before readiness turns degraded (/ready 503). */
+    maxTemplateAge: posInt().default(120),
+    /** CloudWatch namespace the node publishes StratumReady/StratumTemplateAge to every minute (null: none). */
+    cloudwatchNamespace: nullableStr(),
   }).default({}),
 });
 
@@ -210,6 +214,12 @@ const daemonSchema = section({
   port: port().default(18081),
   timeout: posInt().default(10000),
   retries: int(0, 20).default(3),
+  /** ZMQ publisher of monerod (`--zmq-pub`), e.g. "tcp://127.0.0.1:18083": new blocks pushed; polling stays as fallback. */
+  zmq: z
+    .string(expect('a ZMQ address such as "tcp://127.0.0.1:18083"'))
+    .regex(/^tcp:\/\/(\[[0-9a-fA-F:.]+\]|[^\s:/[\]]+):\d{1,5}$/)
+    .nullable()
+    .default(null),
 }).default({});
 
 const walletSchema = section({
@@ -306,6 +316,13 @@ function crossChecks(c: BaseConfig, ctx: Ctx): void {
     else seen.set(p.port, i);
     if (p.tls && ps.tls === null) {
       problem(ctx, ['poolServer', 'ports', i, 'tls'], 'a TLS port needs poolServer.tls {cert, key}, which is not set');
+    }
+    if (p.proxyProtocol && ps.proxyProtocolFrom.length === 0) {
+      problem(
+        ctx,
+        ['poolServer', 'ports', i, 'proxyProtocol'],
+        'a PROXY protocol port needs poolServer.proxyProtocolFrom (the load balancer\'s IPs or subnets, e.g. ["10.0.0.0/16"]): otherwise any client could claim any IP',
+      );
     }
   });
   for (const [name, svc] of [['api', c.api], ['health', ps.health]] as const) {
