@@ -1,5 +1,5 @@
 /**
- * What the unlocker needs from the outside. The daemon is narrowed to the one method it calls, so the real client
+ * What the unlocker needs from the outside. The daemon is narrowed to the two methods it calls, so the real client
  * (shared/rpc/daemon.ts) or a stand-in fits.
  */
 import type { PoolConfig } from '../../shared/config/schema.js';
@@ -9,7 +9,7 @@ import type { Storage } from '../../shared/storage/port.js';
 
 export interface UnlockerDeps {
   storage: Storage;
-  daemon: Pick<DaemonClient, 'getBlockHeaderByHeight'>;
+  daemon: Pick<DaemonClient, 'getBlockHeaderByHeight' | 'getBlockHeaderByHash'>;
   config: PoolConfig;
   log: Logger;
   /** Unix ms. */

@@ -8,10 +8,16 @@
  * 3. at depth: a different hash is an orphan (prop rounds go back into the current round, as the seed does;
  *    slush rounds do not: their scores are on the old round's time scale; scripts.ts ORPHAN);
  *    the same hash unlocks: the header's reward is split exactly (split.ts) and credited in one Lua step (CREDIT).
+ * A candidate recorded with submit "unconfirmed" (the stratum node's submit_block got no verdict: a timeout, a reset
+ * after sending, a 5xx) is looked up by hash first (`get_block_header_by_hash`): if the daemon has it, the record
+ * becomes submit "accepted"; if not (or the lookup fails), it stays unconfirmed. Either way steps 1-3 decide it, so an
+ * unconfirmed candidate the chain never had is orphaned at depth (another block holds its height) with its round
+ * treated like any orphan's, and one the chain has is credited once it matures.
  * A dry run computes and reports the same decisions and splits without writing anything.
  *
  * Data model (Redis, keys from shared/redis/keys.ts):
- * - reads blocksCandidates, block(hash) {height, scheme, finder, shares}, round(hash) {login -> integer weight};
+ * - reads blocksCandidates, block(hash) {height, scheme, finder, shares, submit}, round(hash) {login -> integer weight};
+ * - an unconfirmed candidate the daemon has: block(hash) {submit "accepted"};
  * - on unlock: worker(addr) `balance` += credit and `credited` += credit (the lifetime total, for ledger checks),
  *   creditedAddresses += addr, block(hash) {status "unlocked", reward, fee, credited "1", settledAt, split JSON},
  *   blocksMatured += hash, round(hash) deleted, stats {totalRevenue += fee, totalMined += reward,
@@ -41,6 +47,8 @@ export interface BlockReport {
   confirmations?: number;
   /** Set while waiting when the main chain holds another block at this height (orphan at maturity unless it changes back). */
   mainChainHashDiffers?: boolean;
+  /** Only for a candidate recorded with submit "unconfirmed": what the lookup by hash found this run. */
+  submit?: 'accepted' | 'unconfirmed';
   reward?: string;
   fee?: string;
   credits?: Record<string, string>;
@@ -107,7 +115,36 @@ async function settleOne(
   if (isSettled(block)) return { hash, height, action: 'already-settled' };
   const scheme = block.scheme as RewardScheme;
   if (!SCHEMES.includes(scheme)) return { hash, height, action: 'error', error: `unknown scheme ${block.scheme}` };
+  const submit = block.submit === 'unconfirmed' ? await confirmSubmit(deps, keys, hash, dryRun) : undefined;
+  const report = await settleByChain(deps, keys, block, hash, height, scheme, dryRun);
+  return submit ? { ...report, submit } : report;
+}
 
+/**
+ * An unconfirmed candidate (its submit_block got no verdict) that the daemon knows by hash, on the main chain or a
+ * side chain, was delivered after all: its record becomes submit "accepted". A daemon that does not know it (or no
+ * answer) leaves it unconfirmed; the main chain at depth decides it either way.
+ */
+async function confirmSubmit(deps: UnlockerDeps, keys: KeySchema, hash: string, dryRun: boolean): Promise<'accepted' | 'unconfirmed'> {
+  try {
+    await deps.daemon.getBlockHeaderByHash(hash);
+  } catch (err) {
+    deps.log.info({ hash, err }, 'unlocker: unconfirmed candidate not (yet) known to the daemon');
+    return 'unconfirmed';
+  }
+  if (!dryRun) await deps.storage.command(['HSET', keys.block(hash), 'submit', 'accepted']);
+  return 'accepted';
+}
+
+async function settleByChain(
+  deps: UnlockerDeps,
+  keys: KeySchema,
+  block: Record<string, string>,
+  hash: string,
+  height: number,
+  scheme: RewardScheme,
+  dryRun: boolean,
+): Promise<BlockReport> {
   let header: BlockHeader;
   try {
     header = await deps.daemon.getBlockHeaderByHeight(height);

@@ -4,6 +4,16 @@
  * failures and "core busy" (-9); nothing else is retried. `submitBlock` is retried only when the connection could not
  * be made at all (the block certainly never reached the daemon); `generateBlocks` and `popBlocks` are never retried.
  *
+ * A failed `submitBlock` is one of three things (`classifySubmitFailure`):
+ * - "rejected": monerod answered and refused the block (a JSON-RPC error such as -7 "Block not accepted" or -6
+ *   "Wrong block blob", a status other than OK, core busy) or the HTTP server refused the request (4xx): it did not
+ *   take the block;
+ * - "undelivered": the request never left (connection refused, host unreachable, connect timeout, client closed),
+ *   after the connect retries: the daemon cannot have the block;
+ * - "ambiguous": the request may have reached the daemon but no verdict came back (a timeout, a connection reset or
+ *   closed after sending, a 5xx, an unreadable reply): the daemon may have added the block, so the caller keeps it
+ *   as an unconfirmed candidate and looks its hash up later.
+ *
  * Data model: see the exported interfaces (DaemonInfo, BlockHeader, BlockTemplateReply, DaemonTx, KeyImageStatus).
  * Errors: PoolError RPC_TIMEOUT | RPC_HTTP | RPC_ERROR {method, code, message} | RPC_BAD_REPLY {method, field}.
  */
@@ -195,6 +205,21 @@ export interface SubmitBlockResult {
   blockId?: string;
 }
 
+/** What a failed submit_block means for the block; see the module header. */
+export type SubmitFailure = 'rejected' | 'undelivered' | 'ambiguous';
+
+/** Classifies an error thrown by `submitBlock`. Anything not recognised is ambiguous (never drop a block on a guess). */
+export function classifySubmitFailure(e: unknown): SubmitFailure {
+  if (isPoolError(e, ERRORS.RPC_ERROR)) return 'rejected';
+  if (isPoolError(e, ERRORS.RPC_HTTP)) {
+    const status = e.details?.['status'];
+    if (typeof status === 'number') return status >= 500 ? 'ambiguous' : 'rejected';
+    // connectFailed true: no connection was made; absent: the client was closed before sending
+    return e.details?.['connectFailed'] === false ? 'ambiguous' : 'undelivered';
+  }
+  return 'ambiguous';
+}
+
 export interface DaemonClient {
   readonly url: string;
   getInfo(): Promise<DaemonInfo>;
@@ -204,7 +229,10 @@ export interface DaemonClient {
   getBlockHeaderByHeight(height: number, opts?: { fillPowHash?: boolean }): Promise<BlockHeader>;
   getBlockHeaderByHash(hash: string, opts?: { fillPowHash?: boolean }): Promise<BlockHeader>;
   getBlockTemplate(p: { walletAddress: string; reserveSize: number }): Promise<BlockTemplateReply>;
-  /** Never retried unless the connection failed outright. Rejections (-7 etc.) are RPC_ERROR. */
+  /**
+   * Never retried unless the connection failed outright. Rejections (-7 etc.) are RPC_ERROR; classify any failure
+   * with `classifySubmitFailure` (a timeout or reset after sending may still have delivered the block).
+   */
   submitBlock(blobHex: string): Promise<SubmitBlockResult>;
   /**
    * regtest only; default timeout 30 s + 3 s per block (a block at --fixed-difficulty D costs about D light-mode

@@ -3,7 +3,10 @@
  * JSON-RPC `method`, or the path for plain endpoints like /get_transactions), and can
  * - drop the reply to a method: the request IS forwarded and executed upstream, then the client's socket is
  *   destroyed instead of answering (a reply lost after the server acted);
- * - rewrite a method's JSON reply (e.g. get_info synchronized:false).
+ * - rewrite a method's JSON reply (e.g. get_info synchronized:false);
+ * - hold the reply to a method for some ms after the upstream answered (a client with a shorter timeout gives up
+ *   although the server acted), or answer it with an HTTP error status instead (a 5xx after the server acted);
+ * - swallow a request: it is NOT forwarded and the client's socket is destroyed (a reset, the server never saw it).
  */
 import { createServer, request, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -19,6 +22,12 @@ export interface RpcProxy {
   dropReply(method: string, times?: number): void;
   /** Rewrite replies to `method` (null to stop). */
   rewrite(method: string, fn: ((reply: JsonObject) => JsonObject) | null): void;
+  /** Hold the next `times` replies to `method` for `ms` after the upstream answered, then send them. */
+  delayReply(method: string, ms: number, times?: number): void;
+  /** Answer the next `times` calls to `method` with HTTP `status` after the upstream answered. */
+  failReply(method: string, status: number, times?: number): void;
+  /** Do not forward the next `times` calls to `method`: destroy the client's socket instead. */
+  swallow(method: string, times?: number): void;
   stop(): Promise<void>;
 }
 
@@ -45,11 +54,27 @@ export async function startRpcProxy(targetPort: number, targetHost = '127.0.0.1'
   const calls = new Map<string, number>();
   const drops = new Map<string, number>();
   const rewrites = new Map<string, (reply: JsonObject) => JsonObject>();
+  const delays = new Map<string, { ms: number; times: number }>();
+  const failures = new Map<string, { status: number; times: number }>();
+  const swallows = new Map<string, number>();
+  /** Takes one use of a per-method fault; returns it, or undefined when none is left. */
+  const take = <T extends { times: number }>(m: Map<string, T>, method: string): T | undefined => {
+    const f = m.get(method);
+    if (!f || f.times <= 0) return undefined;
+    f.times -= 1;
+    return f;
+  };
   const server: Server = createServer((req, res) => {
     void (async () => {
       const body = await readBody(req);
       const method = methodOf(req.url ?? '/', body);
       calls.set(method, (calls.get(method) ?? 0) + 1);
+      const swallowLeft = swallows.get(method) ?? 0;
+      if (swallowLeft > 0) {
+        swallows.set(method, swallowLeft - 1);
+        req.socket.destroy();
+        return;
+      }
       const headers = { ...req.headers, host: `${targetHost}:${targetPort}`, 'content-length': String(body.length) };
       const up = request({ host: targetHost, port: targetPort, path: req.url, method: req.method, headers }, (upRes) => {
         void (async () => {
@@ -60,6 +85,15 @@ export async function startRpcProxy(targetPort: number, targetHost = '127.0.0.1'
             req.socket.destroy();
             return;
           }
+          const failure = take(failures, method);
+          if (failure) {
+            res.writeHead(failure.status, { 'content-type': 'text/plain' });
+            res.end('injected failure');
+            return;
+          }
+          const delay = take(delays, method);
+          if (delay) await new Promise((r) => setTimeout(r, delay.ms));
+          if (req.socket.destroyed) return;
           const fn = rewrites.get(method);
           if (fn && upRes.statusCode === 200) {
             const json = JSON.parse(out.toString('utf8')) as JsonObject;
@@ -83,6 +117,9 @@ export async function startRpcProxy(targetPort: number, targetHost = '127.0.0.1'
     count: (method) => (method ? (calls.get(method) ?? 0) : [...calls.values()].reduce((a, b) => a + b, 0)),
     dropReply: (method, times = 1) => drops.set(method, times),
     rewrite: (method, fn) => (fn ? rewrites.set(method, fn) : rewrites.delete(method)),
+    delayReply: (method, ms, times = 1) => delays.set(method, { ms, times }),
+    failReply: (method, status, times = 1) => failures.set(method, { status, times }),
+    swallow: (method, times = 1) => swallows.set(method, times),
     stop: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
