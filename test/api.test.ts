@@ -472,10 +472,12 @@ describe('long polls', () => {
 describe('POST /set_payout_threshold', () => {
   const post = (app: FastifyInstance, body: unknown, remoteAddress: string, headers: Record<string, string> = {}) =>
     app.inject({ method: 'POST', url: '/set_payout_threshold', payload: JSON.stringify(body), headers: { 'content-type': 'application/json', ...headers }, remoteAddress });
+  // the IP proof is opt-in (api.thresholdIpProof); signed changes: test/threshold-signature.test.ts
+  const ipProofApi = () => api({ config: cfg({ api: { password: PASSWORD, thresholdIpProof: true } }) });
 
   it('is refused from an IP that has not mined to the address, accepted from one that has', async () => {
     const e = env();
-    const app = api();
+    const app = ipProofApi();
     const unseen = await post(app, { address: MINER_A, threshold: '200000000000' }, '10.9.9.9');
     expect(unseen.statusCode).toBe(403);
     expect(json(unseen).error).toMatch(/has not mined to that address in the last 24 hours/);
@@ -499,7 +501,7 @@ describe('POST /set_payout_threshold', () => {
 
   it('rejects a stale IP, thresholds below minPayment and malformed input with 400/403 and a message', async () => {
     const e = env();
-    const app = api();
+    const app = ipProofApi();
     await e.storage.command(['ZADD', e.keys.minerIps(MINER_B), String(Date.now() - 25 * 3600 * 1000), '10.0.0.99']);
     const stale = await post(app, { address: MINER_B, threshold: '200000000000' }, '10.0.0.99');
     expect(stale.statusCode).toBe(403);
@@ -527,7 +529,7 @@ describe('POST /set_payout_threshold', () => {
     const headers = { 'x-forwarded-for': IP_A };
     const direct = await post(api(), body, '127.0.0.1', headers);
     expect(direct.statusCode).toBe(403);
-    const proxied = await post(api({ config: cfg({ api: { password: PASSWORD, trustProxy: true } }) }), body, '127.0.0.1', headers);
+    const proxied = await post(api({ config: cfg({ api: { password: PASSWORD, trustProxy: true, thresholdIpProof: true } }) }), body, '127.0.0.1', headers);
     expect(proxied.statusCode).toBe(200);
   });
 });

@@ -136,6 +136,7 @@ function lambdaEnv(fn: 'api' | 'unlocker' | 'payments' | 'stats', storageKind: '
     blockUnlocker: { depth: 3, poolFee: 1 },
     payments: { minPayment: '100000000000', denomination: '1000000000', lockTtl: 60, requireAof: false }, // as the deploy sets it (infra/lib/settings.ts)
     logging: { console: { level: 'warn' } },
+    api: { thresholdIpProof: true }, // the CloudFront-Viewer-Address test below is about the (opt-in) IP proof
   };
   return {
     POOL_CONFIG_JSON: JSON.stringify(config),

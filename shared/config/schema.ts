@@ -149,6 +149,8 @@ const paymentsSchema = section({
   requireAof: bool().default(true),
   /** Seconds the wallet `refresh` before the preflight's height check may take (client-side timeout). */
   walletRefreshTimeout: int(1, 3600).default(30),
+  /** The highest payout threshold a miner may set (atomic units). */
+  maxThreshold: money(true).default('10000000000000'),
   /**
    * Replicas that must acknowledge a batch's record (WAIT, on the node owning the pool's slot) before its tx is
    * relayed: "auto" = 1 when the primary shows an online replica, else none; a number = that many, held otherwise.
@@ -201,6 +203,22 @@ const apiSchema = section({
     )
     .default(false),
   website: nullableStr(),
+  /** The pool's name in the message a miner signs to change a payout threshold (null: the `coin` name). */
+  poolName: nullableStr(),
+  /** Seconds a threshold message stays valid after the API issued it. */
+  thresholdMessageTtl: int(60, 7 * 86400).default(3600),
+  /** Also accept a threshold change from an IP that mined to the address in the last 24 h (no signature). */
+  thresholdIpProof: bool().default(false),
+  /** monero-wallet-rpc that verifies threshold signatures (`verify` needs no keys); null: the `wallet` section. */
+  signatureWallet: section({
+    host: str().default('127.0.0.1'),
+    port: port().default(18083),
+    user: nullableStr(),
+    password: nullableStr(),
+    timeout: posInt().default(10000),
+  })
+    .nullable()
+    .default(null),
 }).default({});
 
 const statsSchema = section({
@@ -340,6 +358,9 @@ function crossChecks(c: BaseConfig, ctx: Ctx): void {
   }
   if (c.redis.cluster && c.redis.db !== 0) {
     problem(ctx, ['redis', 'db'], `expected 0 with redis.cluster (a Redis Cluster has only database 0), got ${c.redis.db}`);
+  }
+  if (c.payments.maxThreshold < c.payments.minPayment) {
+    problem(ctx, ['payments', 'maxThreshold'], `expected at least payments.minPayment (${c.payments.minPayment}), got ${c.payments.maxThreshold}`);
   }
   const u = c.blockUnlocker;
   const donated = u.donations.reduce((s, d) => s + d.percent, 0);

@@ -3,7 +3,7 @@
  * pages turn into words: `network` (API unreachable: the stale marker), `http` (the API answered with an error,
  * its message shown as is), `parse` (not JSON).
  *
- * Data model: ApiError {kind, status, message}. JSON bodies are returned unparsed into the site's model
+ * Data model: ApiError {kind, status, message, code}. JSON bodies are returned unparsed into the site's model
  * (see model.ts); this module knows nothing about their shapes.
  */
 export type ApiErrorKind = 'network' | 'timeout' | 'http' | 'parse';
@@ -14,6 +14,8 @@ export class ApiError extends Error {
     readonly kind: ApiErrorKind,
     message: string,
     readonly status = 0,
+    /** The API's stable error code (`{error, code}` bodies, e.g. "E_THRESHOLD_BAD_SIGNATURE"); "" when none. */
+    readonly code = '',
   ) {
     super(message);
   }
@@ -93,7 +95,7 @@ export class ApiClient {
         body = text;
       }
     }
-    if (!res.ok) throw new ApiError('http', errorText(body, res), res.status);
+    if (!res.ok) throw new ApiError('http', errorText(body, res), res.status, errorCode(body));
     return body;
   }
 }
@@ -118,6 +120,13 @@ export function parseJson(text: string): unknown {
     }
     return value;
   } as (this: unknown, key: string, value: unknown) => unknown);
+}
+
+/** The `code` of an API error body ({error, code}); "" when there is none. */
+function errorCode(body: unknown): string {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return '';
+  const code = (body as Record<string, unknown>)['code'];
+  return typeof code === 'string' ? code : '';
 }
 
 /** The message of an API error body: {error}, {message}, {error:{message}} or plain text. */

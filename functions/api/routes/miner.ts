@@ -11,17 +11,36 @@
  * GET /workers?address=  ->  {address, workers: [{name, hashrate (H/s), lastShare (unix s)}]} sorted by name.
  * GET /get_payments?time=&address=  ->  flat [member, time, ...] older than `time` (unix s; all when absent),
  *   newest first, at most api.payments; address absent = the pool's paymentsAll.
- * POST /set_payout_threshold {address, threshold}  ->  {status: "OK", address, threshold: "<atomic units>"}.
- *   `threshold` is atomic units (a decimal string, or a JSON integer up to 2^53); at least payments.minPayment.
- *   Allowed only when the caller's IP mined to the address within THRESHOLD_IP_WINDOW_MS (minerIps(address),
- *   written by the stratum node; dvandal's minerSeenWithIPForAddress). 403 otherwise.
+ * POST /set_payout_threshold: a payout threshold only the address's owner can change (../threshold-proof.ts).
+ *   `threshold` is atomic units (a decimal string, or a JSON integer up to 2^53), from payments.minPayment to
+ *   payments.maxThreshold. Two steps:
+ *   1. {address, threshold, prepare: true}  ->  {status: "SIGN", address, threshold, toSign: "<message>", issuedAt,
+ *      expiresAt (unix ms), maxThreshold, ipProof (api.thresholdIpProof)}: the message to sign with the wallet of
+ *      `address` (404 E_NOT_FOUND when the pool has no shares from it).
+ *   2. {address, threshold, message, signature}  ->  {status: "OK", address, threshold}: the signature is checked
+ *      with monero-wallet-rpc `verify`, then threshold is set (once per message).
+ *   With api.thresholdIpProof (off by default), {address, threshold} alone is also accepted when the caller's IP
+ *   mined to the address within THRESHOLD_IP_WINDOW_MS (minerIps(address), written by the stratum node; dvandal's
+ *   minerSeenWithIPForAddress): the seed-era proof, weak because anyone can mine one share to any address.
+ *   Refusals are {error, code} with a code from shared/errors.ts: E_THRESHOLD_UNDER_MIN / E_THRESHOLD_OVER_MAX (400),
+ *   E_THRESHOLD_MESSAGE_MISMATCH / E_THRESHOLD_STALE (400), E_THRESHOLD_UNSIGNED / E_THRESHOLD_BAD_SIGNATURE /
+ *   E_THRESHOLD_IP_UNPROVEN (403), E_NOT_FOUND (404, no shares from the address), E_THRESHOLD_REPLAYED (409),
+ *   E_SIGNATURE_WALLET_UNREACHABLE (503).
  */
 import type { FastifyInstance } from 'fastify';
 import { bucketWindow, hashrateOf, readableHashrate } from '../../stats/index.js';
 import { hashReply, optString, stringList, toBigInt } from '../../stats/replies.js';
+import { ERRORS } from '../../../shared/errors.js';
 import type { ApiContext } from '../context.js';
 import { ApiError, cache, minerAddress, sendJson } from '../http.js';
 import type { Json } from '../json.js';
+import {
+  ThresholdProofError,
+  applySignedChange,
+  checkThresholdRange,
+  createSignatureVerifier,
+  issueThresholdMessage,
+} from '../threshold-proof.js';
 
 /** How recently the caller's IP must have mined to the address to change its payout threshold. */
 export const THRESHOLD_IP_WINDOW_MS = 24 * 3600 * 1000;
@@ -55,6 +74,9 @@ const thresholdSchema = {
     properties: {
       address: addressProp,
       threshold: { type: 'string', pattern: '^[0-9]{1,19}$' },
+      prepare: { type: 'boolean' },
+      message: { type: 'string', maxLength: 1000 },
+      signature: { type: 'string', maxLength: 400 },
     },
   },
 } as const;
@@ -73,6 +95,9 @@ interface PaymentsQuery {
 interface ThresholdBody {
   address: string;
   threshold: string;
+  prepare?: boolean;
+  message?: string;
+  signature?: string;
 }
 
 /** The forms an IP may have been stored in (plain IPv4 or IPv4-mapped IPv6). */
@@ -88,6 +113,8 @@ export function registerMinerRoutes(app: FastifyInstance, ctx: ApiContext): void
   const { deps, keys } = ctx;
   const { config, storage } = deps;
   const maxAge = cache.stats(config.api.updateInterval);
+  const verifier = createSignatureVerifier(config);
+  app.addHook('onClose', () => verifier.close());
 
   async function addressStats(address: string): Promise<Json> {
     const win = bucketWindow(Math.floor(deps.now() / 1000), config.api.hashrateWindow);
@@ -171,21 +198,54 @@ export function registerMinerRoutes(app: FastifyInstance, ctx: ApiContext): void
   app.post<{ Body: ThresholdBody }>('/set_payout_threshold', { schema: thresholdSchema }, async (req, reply) => {
     const { address } = minerAddress(config, req.body.address);
     const threshold = BigInt(req.body.threshold);
-    const min = config.payments.minPayment;
-    if (threshold < min) {
-      throw new ApiError(400, `threshold must be at least payments.minPayment = ${min} atomic units, got ${threshold}`);
+    let proof: 'signature' | 'ip';
+    try {
+      checkThresholdRange(config, threshold);
+      if (req.body.prepare === true) {
+        if ((await storage.command(['EXISTS', keys.worker(address)])) !== 1) {
+          throw new ThresholdProofError(404, ERRORS.NOT_FOUND, 'the pool has no shares from this address');
+        }
+        const m = issueThresholdMessage(config, address, threshold, deps.now());
+        const body = {
+          status: 'SIGN', address, threshold: threshold.toString(), toSign: m.text, issuedAt: m.issuedMs, expiresAt: m.expiresMs,
+          maxThreshold: config.payments.maxThreshold.toString(), ipProof: config.api.thresholdIpProof,
+        };
+        return sendJson(reply, body, cache.noStore);
+      }
+      if (req.body.message === undefined && req.body.signature === undefined && config.api.thresholdIpProof) {
+        await ipProof(address, req.ip);
+        await storage.command(['HSET', keys.worker(address), 'threshold', threshold.toString()]);
+        proof = 'ip';
+      } else if (req.body.message === undefined && req.body.signature === undefined) {
+        throw new ThresholdProofError(
+          403,
+          ERRORS.THRESHOLD_UNSIGNED,
+          'a wallet signature is required: send {address, threshold, prepare: true} for the message, sign it with the wallet of this address and send {address, threshold, message, signature}',
+        );
+      } else {
+        const c = { address, threshold, message: req.body.message, signature: req.body.signature };
+        await applySignedChange({ config, storage, verifier, workerKey: keys.worker(address), nowMs: deps.now(), log: deps.log }, c);
+        proof = 'signature';
+      }
+    } catch (e) {
+      if (e instanceof ThresholdProofError) return sendJson(reply, { error: e.message, code: e.code }, cache.noStore, e.status);
+      throw e;
     }
-    const forms = ipForms(req.ip);
-    const scores = await storage.pipeline(forms.map((ip) => ['ZSCORE', keys.minerIps(address), ip]));
-    const lastSeen = Math.max(0, ...scores.map((s) => Number(optString(s) ?? '0')));
-    if (lastSeen < deps.now() - THRESHOLD_IP_WINDOW_MS) {
-      throw new ApiError(
-        403,
-        'this IP address has not mined to that address in the last 24 hours; change the threshold from a machine that mines to it',
-      );
-    }
-    await storage.command(['HSET', keys.worker(address), 'threshold', threshold.toString()]);
-    deps.log.info({ address, threshold: threshold.toString() }, 'api: payout threshold set');
+    deps.log.info({ address, threshold: threshold.toString(), proof }, 'api: payout threshold set');
     return sendJson(reply, { status: 'OK', address, threshold: threshold.toString() }, cache.noStore);
   });
+
+  /** The caller's IP mined to `address` within THRESHOLD_IP_WINDOW_MS, else ThresholdProofError 403. */
+  async function ipProof(address: string, ip: string): Promise<void> {
+    const forms = ipForms(ip);
+    const scores = await storage.pipeline(forms.map((f) => ['ZSCORE', keys.minerIps(address), f]));
+    const lastSeen = Math.max(0, ...scores.map((s) => Number(optString(s) ?? '0')));
+    if (lastSeen < deps.now() - THRESHOLD_IP_WINDOW_MS) {
+      throw new ThresholdProofError(
+        403,
+        ERRORS.THRESHOLD_IP_UNPROVEN,
+        'this IP address has not mined to that address in the last 24 hours; change the threshold from a machine that mines to it, or sign the change with your wallet',
+      );
+    }
+  }
 }

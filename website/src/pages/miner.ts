@@ -2,19 +2,20 @@
  * My stats: `#/miner/<address>`. The address is checked in the browser first; then /stats_address (hashrate,
  * balance, paid, last share, payments), /workers (per-worker hashrate) and /charts/miner (hashrate history) are
  * polled while the page is open. Older payments page through /get_payments?time=&address=. The payout-threshold
- * form POSTs /set_payout_threshold {address, threshold}.
+ * form (threshold-form.ts) asks the pool for a message, has the miner sign it with their wallet, then saves.
  * `#/miner` alone opens the address remembered in localStorage, or shows the lookup form.
  */
 import { checkAddress } from '../address.js';
 import { ApiError, bodyError } from '../api.js';
 import { lineChart } from '../chart.js';
 import { h, replace } from '../dom.js';
-import { coinsExact, formatCoins, formatHashrate, formatInt, parseCoins } from '../format.js';
+import { formatHashrate, formatInt } from '../format.js';
 import { Poller } from '../live.js';
 import { parseChart, parseMinerStats, parsePayments, parseWorkers, type MinerStats, type PaymentRow, type WorkerRow } from '../model.js';
 import type { PageContext, PageDef } from '../page.js';
 import { ago, coins, errorBox, notice, olderButton, section, table, tiles, txLink, type Column } from '../ui.js';
 import { addressForm, forgetAddress, rememberAddress, rememberedAddress } from './lookup.js';
+import { thresholdForm } from './threshold-form.js';
 
 const CHART_REFRESH_MS = 60_000;
 
@@ -238,74 +239,4 @@ function minerView(ctx: PageContext, address: string): { el: HTMLElement; destro
       threshold.destroy();
     },
   };
-}
-
-function thresholdForm(ctx: PageContext, address: string, refresh: () => void): { form: HTMLFormElement; destroy(): void } {
-  const c = ctx.config;
-  const input = h('input', {
-    id: 'threshold-input', name: 'threshold', type: 'text', inputmode: 'decimal', autocomplete: 'off',
-    'aria-describedby': 'threshold-help threshold-msg',
-  });
-  const msg = h('p', { id: 'threshold-msg', class: 'form-msg', 'aria-live': 'polite' });
-  const button = h('button', { type: 'submit', class: 'button' }, 'Save threshold');
-  const minText = h('span');
-  const unsub = ctx.stats.subscribe((st) => {
-    const min = st.config.minPaymentThreshold;
-    minText.textContent = min !== null ? `; the pool minimum is ${formatCoins(min, c.coinUnits, c.symbol)}.` : '.';
-    if (min !== null) input.placeholder = coinsExact(min, c.coinUnits);
-  });
-  const form = h(
-    'form',
-    { class: 'threshold-form', id: 'threshold-form', novalidate: true },
-    h('label', { for: 'threshold-input' }, `Pay me when my balance reaches (${c.symbol})`),
-    h('div', { class: 'input-row' }, input, button),
-    h(
-      'p',
-      { id: 'threshold-help', class: 'help' },
-      'To prove the address is yours, the pool only accepts this from an IP address that recently mined to it',
-      minText,
-    ),
-    msg,
-  );
-  form.addEventListener('submit', (ev) => {
-    ev.preventDefault();
-    const atomic = parseCoins(input.value, c.coinUnits);
-    if (atomic === null || atomic <= 0n) {
-      msg.className = 'form-msg error';
-      msg.textContent = `Enter an amount in ${c.symbol}, e.g. 0.25.`;
-      input.setAttribute('aria-invalid', 'true');
-      return;
-    }
-    const poolMin = ctx.stats.value?.config.minPaymentThreshold ?? null;
-    if (poolMin !== null && atomic < poolMin) {
-      msg.className = 'form-msg error';
-      msg.textContent = `The pool's minimum payout is ${formatCoins(poolMin, c.coinUnits, c.symbol)}.`;
-      input.setAttribute('aria-invalid', 'true');
-      return;
-    }
-    input.removeAttribute('aria-invalid');
-    button.disabled = true;
-    msg.className = 'form-msg';
-    msg.textContent = 'Saving…';
-    ctx.api
-      .post('/set_payout_threshold', { address, threshold: atomic.toString() })
-      .then((body) => {
-        const err = bodyError(body);
-        if (err !== null) throw new ApiError('http', err, 400);
-        msg.className = 'form-msg ok';
-        msg.textContent = `Saved: payouts at ${formatCoins(atomic, c.coinUnits, c.symbol)}.`;
-        refresh();
-      })
-      .catch((e: unknown) => {
-        msg.className = 'form-msg error';
-        msg.textContent =
-          e instanceof ApiError && e.kind === 'http'
-            ? `Not saved: ${e.message}`
-            : `Not saved: ${e instanceof Error ? e.message : String(e)}`;
-      })
-      .finally(() => {
-        button.disabled = false;
-      });
-  });
-  return { form, destroy: unsub };
 }
