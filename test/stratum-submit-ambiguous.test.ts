@@ -29,7 +29,7 @@ import { startChainFixture, poolConfig, MINER_ADDRESS, type ChainFixture } from 
 import type { PoolConfig } from '../shared/config/schema.js';
 
 const N = 20;
-const DEPTH = 3;
+const DEPTH = 6;
 /** Monero's general-fund address: a second valid mainnet payout address. */
 const OTHER_ADDRESS = '44AFFq5kSiGBoZ4NMDwYtN18obc8AemS33DBLWs3H7otXft3XjrpDtQGv7SqSsaBYBb98uNbr2VBBEt7f2wfn3RVGQBEP3A';
 const keys = keySchema('monero');
@@ -68,7 +68,7 @@ describe('ambiguous submit_block: the block is kept, confirmed by hash, credited
     poolHasher = createHasher({ mode: 'light', threads: 1 });
     minerHasher = createHasher({ mode: 'light', threads: 1 });
     node = await startStratumNode({ config, redis: chain.redis, daemon: proxied, log: silentLogger(), host: '127.0.0.1', hasher: poolHasher });
-    storage = createIoredisStorage(chain.redis);
+    storage = createIoredisStorage({ host: '127.0.0.1', port: chain.redisPort });
     a = await StratumClient.connect({ port });
     b = await StratumClient.connect({ port });
     expect((await a.login(`${MINER_ADDRESS}.a+4`)).error).toBeNull();
@@ -79,6 +79,7 @@ describe('ambiguous submit_block: the block is kept, confirmed by hash, credited
     a?.close();
     b?.close();
     await node?.stop();
+    await storage?.close();
     await proxied?.close();
     await proxy?.stop();
     await poolHasher?.close();
@@ -91,10 +92,10 @@ describe('ambiguous submit_block: the block is kept, confirmed by hash, credited
   const diffOf = (c: StratumClient) => (c === a ? 4n : 6n);
   const nonceInt = (s: MinedShare) => Number.parseInt(s.nonce.match(/../g)!.reverse().join(''), 16);
 
-  /** The client's newest job once it is for the height the pool is mining on. */
+  /** The client's newest job once it is for the chain's next block (the node may still be taking a new tip). */
   async function currentJob(c: StratumClient): Promise<Job> {
     for (;;) {
-      const height = node.jobs.current.height;
+      const height = await chain.daemon.getBlockCount();
       if (c.job.height === height) return c.job;
       await c.nextJob(30_000);
     }
@@ -116,8 +117,10 @@ describe('ambiguous submit_block: the block is kept, confirmed by hash, credited
   /**
    * Mines a block share for `c`, submits it (its reply is OK whatever the daemon said: the share is valid) and
    * returns the block hash, having checked the candidate record and its round against the test's own count.
+   * `reachesDaemon`: the proxy forwarded the block, so wait until monerod has added it (after a timed-out submit it
+   * may still be verifying it) before mining on.
    */
-  async function block(c: StratumClient, submit: 'accepted' | 'unconfirmed'): Promise<{ hash: string; height: number }> {
+  async function block(c: StratumClient, submit: 'accepted' | 'unconfirmed', reachesDaemon = true): Promise<{ hash: string; height: number }> {
     const job = await currentJob(c);
     const s = await mineShare(minerHasher, job, { startNonce: nonce, parallel: 2, wantBlock: BigInt(N), maxTries: 1_000_000 });
     nonce = nonceInt(s) + 1;
@@ -132,6 +135,9 @@ describe('ambiguous submit_block: the block is kept, confirmed by hash, credited
     expect(record).toMatchObject({ hash, height: String(job.height), status: 'candidate', finder: loginOf(c), scheme: 'prop', submit });
     expect(await chain.redis.zscore(keys.blocksCandidates, hash)).toBe(String(job.height));
     expect(await roundOf(keys.round(hash))).toEqual(rounds.get(hash));
+    while (reachesDaemon && !(await chain.daemon.getBlockHeaderByHash(hash).then(() => true, () => false))) {
+      await new Promise((r) => setTimeout(r, 200));
+    }
     return { hash, height: job.height! };
   }
 
@@ -180,7 +186,7 @@ describe('ambiguous submit_block: the block is kept, confirmed by hash, credited
     // 4. the request is cut before the proxy forwards it: monerod never had this block
     await share(b);
     proxy.swallow('submit_block');
-    const lost = await block(b, 'unconfirmed');
+    const lost = await block(b, 'unconfirmed', false);
     await expect(chain.daemon.getBlockHeaderByHash(lost.hash)).rejects.toThrow();
     // 5. the pool goes on at the same height; this block is submitted normally and takes that height
     await share(a);
