@@ -19,6 +19,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PoolStack } from '../infra/lib/pool-stack.js';
 import { REPO_ROOT, settingsFrom } from '../infra/lib/settings.js';
 import { SOURCE_PATHS } from '../infra/lib/stratum.js';
+import { API_CACHE_QUERY } from '../infra/lib/api-cache.js';
+import { apiQueryParams, cacheKeys, checkStratumOverrides, flat, healthSummary, ofType, originQueryStrings, proxySummary, zmqSummary } from './infra-template.js';
 import { keySchema } from '../shared/redis/keys.js';
 
 const dirs: string[] = [];
@@ -44,31 +46,6 @@ function synth(context: Record<string, unknown>, nag: boolean): Synth {
   app.synth(); // throws "Validation failed" on any unacknowledged finding
   const template = Template.fromStack(stack);
   return { app, stack, template, json: template.toJSON() as Synth['json'], outdir };
-}
-
-function ofType(s: Synth, type: string): [string, Record<string, unknown>][] {
-  return Object.entries(s.json.Resources)
-    .filter(([, r]) => r.Type === type)
-    .map(([id, r]) => [id, r.Properties ?? {}]);
-}
-
-/** Flattens an Fn::Join / Fn::Base64 value into text with `<Ref>` placeholders (for user data and config.js). */
-function flat(v: unknown): string {
-  if (typeof v === 'string') return v;
-  if (typeof v === 'number') return String(v);
-  if (Array.isArray(v)) return v.map(flat).join('');
-  if (typeof v === 'object' && v !== null) {
-    const o = v as Record<string, unknown>;
-    if ('Fn::Base64' in o) return flat(o['Fn::Base64']);
-    if ('Fn::Join' in o) {
-      const [sep, parts] = o['Fn::Join'] as [string, unknown[]];
-      return parts.map(flat).join(sep);
-    }
-    if ('Ref' in o) return `<${String(o['Ref'])}>`;
-    if ('Fn::GetAtt' in o) return `<${(o['Fn::GetAtt'] as string[]).join('.')}>`;
-    return JSON.stringify(o);
-  }
-  return String(v);
 }
 
 /** The secrets (by logical id) each IAM policy may read. */
@@ -144,11 +121,11 @@ describe('infra: default deploy (Valkey, RPC addresses as parameters), through c
     expect(listeners.sort()).toEqual([[3333, 'TCP'], [5555, 'TCP'], [7777, 'TCP']]);
   });
 
-  it('target groups: PROXY protocol v2, no client IP preservation, HTTP health checks on /health:9101', () => {
+  it('target groups: PROXY protocol v2, no client IP preservation, HTTP liveness checks on /live:9101', () => {
     const tgs = ofType(s, 'AWS::ElasticLoadBalancingV2::TargetGroup');
     expect(tgs.map(([, p]) => p['Port']).sort()).toEqual([3333, 5555, 7777]);
     for (const [, p] of tgs) {
-      expect(p).toMatchObject({ Protocol: 'TCP', TargetType: 'instance', HealthCheckProtocol: 'HTTP', HealthCheckPath: '/health', HealthCheckPort: '9101' });
+      expect(p).toMatchObject({ Protocol: 'TCP', TargetType: 'instance', HealthCheckProtocol: 'HTTP', HealthCheckPath: '/live', HealthCheckPort: '9101' });
       expect(p['TargetGroupAttributes']).toEqual(
         expect.arrayContaining([
           { Key: 'proxy_protocol_v2.enabled', Value: 'true' },
@@ -247,7 +224,7 @@ describe('infra: default deploy (Valkey, RPC addresses as parameters), through c
     const configs = ofType(s, 'AWS::Lambda::EventInvokeConfig');
     const pay = configs.find(([, p]) => flat(p['FunctionName']).includes('FunctionsPayments'));
     expect(pay?.[1]).toMatchObject({ MaximumRetryAttempts: 0 });
-    for (const [id] of ofType(s, 'AWS::Lambda::Function').filter(([i]) => /^Functions(Api|Unlocker|Stats)/.test(i))) {
+    for (const [id] of ofType(s, 'AWS::Lambda::Function').filter(([i]) => /^Functions(Unlocker|Stats)/.test(i))) {
       expect(ofType(s, 'AWS::Lambda::Function').find(([i]) => i === id)![1]['ReservedConcurrentExecutions']).toBeUndefined();
     }
   });
@@ -360,6 +337,26 @@ describe('infra: default deploy (Valkey, RPC addresses as parameters), through c
     for (const [, a] of hosts) expect(a).toMatchObject({ Namespace: 'AWS/NetworkELB', ComparisonOperator: 'LessThanThreshold', EvaluationPeriods: 3 });
   });
 
+  it('health: the NLB and Auto Scaling act on liveness only; readiness is a CloudWatch metric with its own alarm', () => {
+    expect(healthSummary(s)).toEqual({ paths: ['/live'], asgCheck: 'ELB', readyAlarm: true, putMetricNamespace: 'XmrPool/XmrPool', envNamespace: true });
+  });
+
+  it('PROXY protocol: the node accepts headers from the load balancer subnets only; the rendered config validates', () => {
+    expect(proxySummary(s)).toEqual({ from: ['10.40.0.0/24', '10.40.1.0/24'], publicSubnets: ['10.40.0.0/24', '10.40.1.0/24'] });
+    checkStratumOverrides();
+  });
+
+  it('api: reserved concurrency apiReservedConcurrency (default 10)', () => {
+    const [, api] = ofType(s, 'AWS::Lambda::Function').find(([id]) => id.startsWith('FunctionsApi'))!;
+    expect(api['ReservedConcurrentExecutions']).toBe(10);
+  });
+
+  it('CloudFront cache key per API route: only the query parameters the route reads, and only those reach the origin', async () => {
+    expect(cacheKeys(s)).toEqual(Object.fromEntries(Object.entries(API_CACHE_QUERY).map(([r, q]) => [r, [...q].sort()])));
+    expect(await apiQueryParams()).toEqual(Object.fromEntries(Object.entries(API_CACHE_QUERY).map(([r, q]) => [r, [...q].sort()])));
+    expect(originQueryStrings(s)).toEqual({ cached: 'none', uncached: 'all' });
+  });
+
   it('outputs: stratum host and ports, website and API URL, function names for `pool invoke --aws`', () => {
     const o = s.json.Outputs;
     for (const k of ['StratumHost', 'StratumPorts', 'StratumTlsPorts', 'WebsiteUrl', 'ApiUrl', 'ApiFunctionName', 'UnlockerFunctionName', 'PaymentsFunctionName', 'StatsFunctionName', 'AlarmTopicArn', 'RedisEndpoint']) {
@@ -431,6 +428,10 @@ describe('infra: everything optional on (Upstash, TLS listener, monero node, cus
     expect(env['POOL_WALLET_PORT']).toBe('18082');
   });
 
+  it('monero node: ZMQ publisher on 18083 for the stratum nodes only; their config gets daemon.zmq', () => {
+    expect(zmqSummary(s)).toEqual({ execStart: true, ingressFrom: ['StratumNodeSg'], stratumEnv: true });
+  });
+
   it('custom domain on the distribution with TLS 1.2; config.js points the site at it', () => {
     const [[, d]] = ofType(s, 'AWS::CloudFront::Distribution') as [[string, { DistributionConfig: Record<string, unknown> }]];
     expect(d.DistributionConfig).toMatchObject({ Aliases: ['pool.example.org'], ViewerCertificate: { MinimumProtocolVersion: 'TLSv1.2_2021', SslSupportMethod: 'sni-only' } });
@@ -473,6 +474,15 @@ describe('infra: settings', () => {
     writeFileSync(file, readFileSync(join(REPO_ROOT, 'infra', 'pool.cloud.example.jsonc'), 'utf8').replace('"api": {', '"api": { "password": "hunter2",'));
     expect(() => settingsFrom({ poolConfig: file })).toThrow(/api.password must not be in the cloud config/);
   });
+
+  it('apiReservedConcurrency and daemonZmq: set by context, bad values named', () => {
+    const s = synth({ apiReservedConcurrency: '25', daemonZmq: 'tcp://10.40.8.10:18083' }, false);
+    const [, api] = ofType(s, 'AWS::Lambda::Function').find(([id]) => id.startsWith('FunctionsApi'))!;
+    expect(api['ReservedConcurrentExecutions']).toBe(25);
+    expect(s.json.Parameters?.['DaemonZmq']).toMatchObject({ Type: 'String', Default: 'tcp://10.40.8.10:18083' });
+    expect(() => settingsFrom({ apiReservedConcurrency: 0 })).toThrow(/context apiReservedConcurrency/);
+    expect(() => settingsFrom({ daemonZmq: 'http://10.0.0.1:18083' })).toThrow(/context daemonZmq/);
+  }, 120_000);
 
   it('payments schedule and timeout follow the pool config', () => {
     const s = settingsFrom({});

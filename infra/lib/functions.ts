@@ -7,7 +7,9 @@
  * cold start. Each function may read only the secrets it needs.
  *
  * - api: Function URL with AWS_IAM auth (only CloudFront, through origin access control, may call it; the website
- *   distribution routes the API paths to it, see website.ts). 512 MB, 29 s (under CloudFront's 30 s origin timeout).
+ *   distribution routes the API paths to it, see website.ts). 512 MB, 29 s (under CloudFront's 30 s origin timeout),
+ *   reserved concurrency `apiReservedConcurrency` (context, default 10): a flood of uncached requests is throttled
+ *   (CloudFront answers 5xx for the excess) instead of using up the account's concurrency or the budget.
  * - unlocker, stats: EventBridge rule every minute (rate(1 minute): Lambda's schedule floor; the unlocker's 30 s
  *   local interval becomes 60 s). No retries: the next minute is the retry.
  * - payments: EventBridge rule every payments.interval (rounded up to whole minutes), target retryAttempts 0,
@@ -54,6 +56,8 @@ export interface PoolFunctionsProps {
   paymentsTimeoutSeconds: number;
   paymentsEnabled: boolean;
   unlockerEnabled: boolean;
+  /** Reserved concurrent executions of the api function. */
+  apiReservedConcurrency: number;
 }
 
 const POOL_VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
@@ -115,7 +119,12 @@ export class PoolFunctions extends Construct {
       return fn;
     };
 
-    this.api = make('api', { memory: 512, timeout: Duration.seconds(29), env: { [CLOUD_ENV.adminSecret]: props.adminSecret.secretArn } });
+    this.api = make('api', {
+      memory: 512,
+      timeout: Duration.seconds(29),
+      reserved: props.apiReservedConcurrency,
+      env: { [CLOUD_ENV.adminSecret]: props.adminSecret.secretArn },
+    });
     props.adminSecret.grantRead(this.api);
     this.unlocker = make('unlocker', { memory: 256, timeout: Duration.seconds(55) });
     this.stats = make('stats', { memory: 256, timeout: Duration.seconds(55) });

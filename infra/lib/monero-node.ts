@@ -4,7 +4,9 @@
  * encrypted gp3 data volume mounted at /data (kept when the instance is replaced: deleteOnTermination false).
  *
  * - monerod: P2P out through the NAT gateway (no inbound P2P: the pool only needs to follow the chain and relay its
- *   blocks); RPC on 18081 reachable from the stratum nodes and the functions only (security group).
+ *   blocks); RPC on 18081 reachable from the stratum nodes and the functions only (security group); ZMQ publisher
+ *   (`--zmq-pub`, new-block pushes) on 18083 reachable from the stratum nodes only. Its ZMQ RPC stays on
+ *   127.0.0.1:18084 (monerod's default 18082 would collide with the wallet RPC).
  * - monero-wallet-rpc: 18082, --rpc-login from the WalletRpc secret (read at each start), --trusted-daemon on the
  *   local monerod. It starts once the wallet file /data/wallet/pool exists: create or restore it once through
  *   Session Manager (docs/cloud.md "Monero node"), with its password in /data/wallet/pool.pass.
@@ -19,6 +21,8 @@ import { acknowledge } from './nag.js';
 
 export const DAEMON_RPC_PORT = 18081;
 export const WALLET_RPC_PORT = 18082;
+export const DAEMON_ZMQ_PUB_PORT = 18083;
+const DAEMON_ZMQ_RPC_PORT = 18084;
 
 export interface MoneroNodeProps {
   vpc: ec2.IVpc;
@@ -77,6 +81,16 @@ export class MoneroNode extends Construct {
     return this.instance.instancePrivateIp;
   }
 
+  /** monerod's ZMQ publisher address for the stratum nodes' daemon.zmq. */
+  get zmqAddress(): string {
+    return `tcp://${this.privateIp}:${DAEMON_ZMQ_PUB_PORT}`;
+  }
+
+  /** Lets `peer` subscribe to monerod's ZMQ publisher (the stratum nodes only). */
+  allowZmqFrom(peer: ec2.IConnectable): void {
+    this.securityGroup.connections.allowFrom(peer, ec2.Port.tcp(DAEMON_ZMQ_PUB_PORT), 'monerod ZMQ publisher');
+  }
+
   /** Lets `peer` call monerod's and the wallet's RPC. */
   allowRpcFrom(peer: ec2.IConnectable): void {
     this.securityGroup.connections.allowFrom(peer, ec2.Port.tcp(DAEMON_RPC_PORT), 'monerod RPC');
@@ -107,7 +121,8 @@ function bootScript(walletSecretArn: string, region: string): string[] {
     'Wants=network-online.target',
     '[Service]',
     'User=monero',
-    'ExecStart=/usr/bin/monerod --non-interactive --data-dir /data/bitmonero --prune-blockchain --rpc-bind-ip 0.0.0.0 --rpc-bind-port 18081 --restricted-rpc --confirm-external-bind --no-igd --out-peers 32 --in-peers 0',
+    'ExecStart=/usr/bin/monerod --non-interactive --data-dir /data/bitmonero --prune-blockchain --rpc-bind-ip 0.0.0.0 --rpc-bind-port 18081 --restricted-rpc --confirm-external-bind --no-igd --out-peers 32 --in-peers 0 ' +
+      `--zmq-rpc-bind-ip 127.0.0.1 --zmq-rpc-bind-port ${DAEMON_ZMQ_RPC_PORT} --zmq-pub tcp://0.0.0.0:${DAEMON_ZMQ_PUB_PORT}`,
     'Restart=always',
     'RestartSec=10',
     'TimeoutStopSec=120',

@@ -5,8 +5,13 @@
  *   Format after a successful run; see shared/cloud/lambda.ts) is missing for the window. Missing data is
  *   breaching, so a function that stopped being invoked pages too;
  * - PayoutsHalted: the payments run reported a fail-stop (payouts stopped for an operator's review);
- * - StratumHealthyHosts: fewer than one healthy stratum instance behind the load balancer for 3 minutes.
- * Metric names: namespace `XmrPool/<stack>`, metrics Heartbeat and PayoutsHalted, dimension Function.
+ * - StratumHealthyHosts: fewer than one healthy (live) stratum instance behind the load balancer for 3 minutes;
+ * - StratumNotReady: a stratum node reported no fresh block template (StratumReady 0, published by each node every
+ *   minute, see stratum-node/health-cloudwatch.ts) in 3 consecutive minutes. Readiness never replaces instances:
+ *   miners keep mining the current job while on-call looks at monerod. Missing data is not breaching (no node
+ *   running is StratumHealthyHosts' alarm).
+ * Metric names: namespace `XmrPool/<stack>`, metrics Heartbeat and PayoutsHalted (dimension Function),
+ * StratumReady and StratumTemplateAge (no dimension: one series for the fleet).
  */
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -99,6 +104,26 @@ export class Operations extends Construct {
         threshold: 1,
         evaluationPeriods: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+    );
+  }
+
+  /** Some stratum node not ready (stale block template) in 3 consecutive minutes. */
+  stratumNotReady(): cloudwatch.Alarm {
+    const metric = new cloudwatch.Metric({
+      namespace: this.namespace,
+      metricName: 'StratumReady',
+      statistic: cloudwatch.Stats.MINIMUM,
+      period: Duration.minutes(1),
+    });
+    return this.wire(
+      metric.createAlarm(this, 'StratumNotReady', {
+        alarmDescription:
+          'A stratum node has no fresh block template from monerod (GET /ready says why): miners keep their current job, blocks found meanwhile may be stale. Check monerod (docs/cloud.md runbook, "Stratum not ready").',
+        threshold: 1,
+        evaluationPeriods: 3,
+        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       }),
     );

@@ -56,6 +56,7 @@ export class PoolStack extends Stack {
 
     // Daemon and wallet RPC: the monero node's private address, or CloudFormation parameters.
     let rpc: RpcEndpoints;
+    let daemonZmq: string;
     if (s.moneroNode) {
       this.moneroNode = new MoneroNode(this, 'MoneroNode', {
         vpc,
@@ -67,6 +68,7 @@ export class PoolStack extends Stack {
       });
       const ip = this.moneroNode.privateIp;
       rpc = { daemonHost: ip, daemonPort: String(DAEMON_RPC_PORT), walletHost: ip, walletPort: String(WALLET_RPC_PORT) };
+      daemonZmq = this.moneroNode.zmqAddress;
     } else {
       const param = (name: string, description: string, value: string | number | undefined, type: 'String' | 'Number'): string =>
         new CfnParameter(this, name, { type, description, ...(value !== undefined ? { default: String(value) } : {}) }).valueAsString;
@@ -76,6 +78,7 @@ export class PoolStack extends Stack {
         walletHost: param('WalletHost', 'monero-wallet-rpc host (private IP or DNS name reachable from the VPC)', s.walletHost, 'String'),
         walletPort: param('WalletPort', 'monero-wallet-rpc port', s.walletPort ?? s.pool.wallet.port, 'Number'),
       };
+      daemonZmq = param('DaemonZmq', 'monerod ZMQ publisher for new-block pushes, tcp://HOST:PORT (monerod --zmq-pub); empty = poll only', s.daemonZmq ?? s.pool.daemon.zmq ?? '', 'String');
     }
 
     this.stratum = new Stratum(this, 'Stratum', {
@@ -98,6 +101,10 @@ export class PoolStack extends Stack {
       },
       configJson,
       topic: this.ops.topic,
+      // the load balancer's nodes sit in the public subnets: only they may send PROXY headers
+      proxyProtocolFrom: vpc.publicSubnets.map((sn) => sn.ipv4CidrBlock),
+      metricsNamespace,
+      daemonZmq,
     });
     this.data.grantAccess(this.stratum.securityGroup, this.stratum.role);
 
@@ -114,8 +121,10 @@ export class PoolStack extends Stack {
       paymentsTimeoutSeconds: s.paymentsTimeoutSeconds,
       paymentsEnabled: s.pool.payments.enabled,
       unlockerEnabled: s.pool.blockUnlocker.enabled,
+      apiReservedConcurrency: s.apiReservedConcurrency,
     });
     this.moneroNode?.allowRpcFrom(this.stratum.securityGroup);
+    this.moneroNode?.allowZmqFrom(this.stratum.securityGroup);
     this.moneroNode?.allowRpcFrom(this.functions.securityGroup);
 
     const poolHost = s.stratumDomainName ?? this.stratum.nlb.loadBalancerDnsName;
@@ -140,6 +149,7 @@ export class PoolStack extends Stack {
       this.ops.payoutsHalted();
     }
     for (const [port, tg] of this.stratum.targetGroups) this.ops.healthyHosts(`StratumHealthyHosts${port}`, tg);
+    this.ops.stratumNotReady();
 
     // Outputs (docs/cloud.md: what each is for).
     const out = (id: string, value: string, description: string): CfnOutput => new CfnOutput(this, id, { value, description });

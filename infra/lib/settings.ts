@@ -10,6 +10,10 @@
  *   storage             "valkey" (ElastiCache Serverless Valkey in the VPC) | "upstash" (REST + TLS Redis, secret)
  *   upstashSecretName   Secrets Manager name of the Upstash secret (storage "upstash"); "<stackName>/upstash"
  *   daemonHost/daemonPort, walletHost/walletPort   defaults of the CloudFormation parameters (ignored with moneroNode)
+ *   daemonZmq           default of the DaemonZmq parameter: monerod's ZMQ publisher "tcp://HOST:PORT" ("" = poll only;
+ *                       ignored with moneroNode, whose publisher the stratum nodes always use)
+ *   apiReservedConcurrency 10: reserved concurrent executions of the api function (caps what a flood of uncached
+ *                       requests can cost and keeps account concurrency for the back office)
  *   moneroNode          true: an EC2 host running monerod + monero-wallet-rpc with a data volume
  *   moneroNodeInstanceType "t3.large", moneroNodeVolumeGiB 200
  *   stratumInstanceType "t3.medium", stratumMinInstances 1, stratumMaxInstances 2
@@ -60,6 +64,8 @@ const contextSchema = z
     daemonPort: intLike(1, 65535).optional(),
     walletHost: optStr,
     walletPort: intLike(1, 65535).optional(),
+    daemonZmq: z.string().regex(/^tcp:\/\/[^\s:/]+:\d{1,5}$/, 'expected "tcp://HOST:PORT" (monerod --zmq-pub)').optional(),
+    apiReservedConcurrency: intLike(1, 1000).default(10),
     moneroNode: boolLike.default(false),
     moneroNodeInstanceType: z.string().default('t3.large'),
     moneroNodeVolumeGiB: intLike(50, 16000).default(200),

@@ -12,8 +12,14 @@
  * Load balancer: internet-facing NLB with its own security group. One TCP listener per configured pool port; an
  * optional TLS listener (ACM certificate, TLS terminated on the NLB) per context `tlsListeners` entry, forwarding to
  * a plain pool port. Target groups send PROXY protocol v2 (the node reads the miner's address from it) with client
- * IP preservation off, so the instances accept traffic from the load balancer's security group only. Health checks:
- * HTTP GET /health on poolServer.health.port.
+ * IP preservation off, so the instances accept traffic from the load balancer's security group only, and the node
+ * accepts PROXY headers only from the load balancer's subnets (POOL_PROXY_PROTOCOL_FROM -> poolServer.proxyProtocolFrom).
+ *
+ * Health: liveness only. The target groups check HTTP GET /live on poolServer.health.port (200 while the process
+ * serves its stratum ports, whatever monerod does; a hung process does not answer), and the Auto Scaling group uses
+ * those ELB checks (grace 15 min for the first boot), so a monerod outage never replaces the fleet. Readiness (fresh
+ * block template) is published by each node to CloudWatch (StratumReady, namespace POOL_METRICS_NAMESPACE; the role
+ * may put metrics in that namespace only) and alarmed on in operations.ts, while miners keep their current job.
  *
  * Instances (private subnets): Debian (public SSM parameter, resolved at deploy), IMDSv2 only, encrypted gp3 root,
  * Session Manager for on-call. Boot (user data): packages (nodejs, build tools, librandomx), AWS CLI v2, the project
@@ -31,6 +37,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { CLOUD_ENV } from '../../shared/cloud/env.js';
+import { STRATUM_ENV } from '../runtime/stratum-overrides.js';
 import { acknowledge, acknowledgeEach } from './nag.js';
 import { REPO_ROOT, type StratumPort } from './settings.js';
 
@@ -83,6 +91,12 @@ export interface StratumProps {
   /** The pool config JSON (POOL_CONFIG_JSON). */
   configJson: string;
   topic: sns.ITopic;
+  /** CIDRs allowed to send PROXY headers: the load balancer's subnets. */
+  proxyProtocolFrom: readonly string[];
+  /** CloudWatch namespace of the readiness metrics. */
+  metricsNamespace: string;
+  /** monerod's ZMQ publisher ("tcp://HOST:PORT"), or "" for none. */
+  daemonZmq: string;
 }
 
 export class Stratum extends Construct {
@@ -105,12 +119,24 @@ export class Stratum extends Construct {
       managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonSSMManagedInstanceCore')],
     });
     source.grantRead(this.role);
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['cloudwatch:PutMetricData'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'cloudwatch:namespace': props.metricsNamespace } },
+      }),
+    );
     acknowledge(this.role, 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]', 'Session Manager access for on-call (no SSH, no open port); the AWS-managed policy is the documented minimum for the SSM agent.');
     acknowledgeEach(
       this.role.node.findChild('DefaultPolicy'),
       'AwsSolutions-IAM5',
       ['Action::s3:GetObject*', 'Action::s3:GetBucket*', 'Action::s3:List*', ASSET_OBJECTS],
       'Read-only access to the CDK asset bucket for the node source archive (grantRead of the asset); the object key changes with every source change.',
+    );
+    acknowledge(
+      this.role.node.findChild('DefaultPolicy'),
+      'AwsSolutions-IAM5[Resource::*]',
+      'cloudwatch:PutMetricData has no resource-level permissions; the statement is limited to the pool\'s metrics namespace by the cloudwatch:namespace condition.',
     );
 
     this.securityGroup = new ec2.SecurityGroup(this, 'NodeSg', { vpc, description: 'Stratum nodes: traffic from the load balancer only', allowAllOutbound: true });
@@ -175,7 +201,7 @@ export class Stratum extends Construct {
             enabled: true,
             protocol: elbv2.Protocol.HTTP,
             port: String(props.healthPort),
-            path: '/health',
+            path: '/live',
             interval: Duration.seconds(10),
             timeout: Duration.seconds(5),
             healthyThresholdCount: 2,
@@ -210,7 +236,15 @@ const APP = '/opt/xmr-pool/app';
 const ETC = '/etc/xmr-pool';
 
 function bootScript(props: StratumProps, source: s3assets.Asset): string[] {
-  const envLines = Object.entries({ ...props.env, AWS_REGION: Stack.of(source).region, NODE_ENV: 'production' }).map(([k, v]) => `${k}=${v}`);
+  const env = {
+    ...props.env,
+    [CLOUD_ENV.metricsNamespace]: props.metricsNamespace,
+    [STRATUM_ENV.proxyProtocolFrom]: props.proxyProtocolFrom.join(','),
+    [STRATUM_ENV.daemonZmq]: props.daemonZmq,
+    AWS_REGION: Stack.of(source).region,
+    NODE_ENV: 'production',
+  };
+  const envLines = Object.entries(env).map(([k, v]) => `${k}=${v}`);
   return [
     'set -euxo pipefail',
     'export DEBIAN_FRONTEND=noninteractive',

@@ -5,9 +5,11 @@
  *
  * - Bucket: all public access blocked, TLS enforced, S3-managed encryption, server access logs to a log bucket
  *   (which also receives the CloudFront logs; 90 days).
- * - API behaviours: the public GET routes are cached as the API's Cache-Control says (max 60 s; the query string is
- *   part of the key); admin routes and POST /set_payout_threshold are never cached. The origin request carries the
- *   query string and a short header allow-list: CloudFront-Viewer-Address (the client IP the api trusts),
+ * - API behaviours: the public GET routes are cached as the API's Cache-Control says (max 60 s). Each route's cache
+ *   key holds only the query parameters that route reads (api-cache.ts; one cache policy per distinct set), and only
+ *   those reach the function. Admin routes and POST /set_payout_threshold are never cached and get the whole query
+ *   string (the admin pages' ?password=). The origin request carries a short header allow-list:
+ *   CloudFront-Viewer-Address (the client IP the api trusts),
  *   X-Admin-Token (admin; CloudFront's own SigV4 signature occupies Authorization) and x-amz-content-sha256 (Lambda
  *   URLs behind origin access control need the SHA-256 of a POST body from the client).
  * - Deploy: website/dist (or a placeholder page created at synth when the site is not built) is copied to the
@@ -24,6 +26,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
+import { cacheQueryOf } from './api-cache.js';
 import { acknowledge } from './nag.js';
 
 export interface ApiRoutes {
@@ -77,44 +80,62 @@ export class Website extends Construct {
     });
 
     const apiOrigin = origins.FunctionUrlOrigin.withOriginAccessControl(props.apiUrl, { readTimeout: Duration.seconds(30) });
-    const apiCache = new cloudfront.CachePolicy(this, 'ApiCache', {
-      comment: 'Pool API: honour the API Cache-Control (max 60 s), key on the query string',
-      minTtl: Duration.seconds(0),
-      defaultTtl: Duration.seconds(0),
-      maxTtl: Duration.seconds(60),
-      queryStringBehavior: cloudfront.CacheQueryStringBehavior.all(),
-      headerBehavior: cloudfront.CacheHeaderBehavior.none(),
-      cookieBehavior: cloudfront.CacheCookieBehavior.none(),
-      enableAcceptEncodingGzip: true,
-      enableAcceptEncodingBrotli: true,
-    });
+    // one cache policy per distinct set of query parameters (CloudFront allows 20 custom cache policies per account)
+    const cachePolicies = new Map<string, cloudfront.CachePolicy>();
+    const apiCache = (route: string): cloudfront.CachePolicy => {
+      const keys = cacheQueryOf(route);
+      const id = keys.length === 0 ? 'ApiCacheNoQuery' : `ApiCacheBy${keys.map((k) => k.charAt(0).toUpperCase() + k.slice(1)).join('')}`;
+      let policy = cachePolicies.get(id);
+      if (!policy) {
+        policy = new cloudfront.CachePolicy(this, id, {
+          comment: `Pool API: honour the API Cache-Control (max 60 s), key on ${keys.length === 0 ? 'the path only' : `query ${keys.join(', ')}`}`,
+          minTtl: Duration.seconds(0),
+          defaultTtl: Duration.seconds(0),
+          maxTtl: Duration.seconds(60),
+          queryStringBehavior: keys.length === 0 ? cloudfront.CacheQueryStringBehavior.none() : cloudfront.CacheQueryStringBehavior.allowList(...keys),
+          headerBehavior: cloudfront.CacheHeaderBehavior.none(),
+          cookieBehavior: cloudfront.CacheCookieBehavior.none(),
+          enableAcceptEncodingGzip: true,
+          enableAcceptEncodingBrotli: true,
+        });
+        cachePolicies.set(id, policy);
+      }
+      return policy;
+    };
+    const headers = cloudfront.OriginRequestHeaderBehavior.allowList(
+      'CloudFront-Viewer-Address',
+      'X-Admin-Token',
+      'x-amz-content-sha256',
+      'Content-Type',
+      'Accept',
+      'Origin',
+      'Access-Control-Request-Method',
+      'Access-Control-Request-Headers',
+    );
     const apiRequest = new cloudfront.OriginRequestPolicy(this, 'ApiRequest', {
-      comment: 'Pool API: query string and the headers the API uses (no Host: origin access control signs for the URL host)',
+      comment: 'Pool API, uncached routes: query string and the headers the API uses (no Host: origin access control signs for the URL host)',
       queryStringBehavior: cloudfront.OriginRequestQueryStringBehavior.all(),
       cookieBehavior: cloudfront.OriginRequestCookieBehavior.none(),
-      headerBehavior: cloudfront.OriginRequestHeaderBehavior.allowList(
-        'CloudFront-Viewer-Address',
-        'X-Admin-Token',
-        'x-amz-content-sha256',
-        'Content-Type',
-        'Accept',
-        'Origin',
-        'Access-Control-Request-Method',
-        'Access-Control-Request-Headers',
-      ),
+      headerBehavior: headers,
     });
-    const api = (methods: cloudfront.AllowedMethods, cachePolicy: cloudfront.ICachePolicy): cloudfront.BehaviorOptions => ({
+    const apiReadRequest = new cloudfront.OriginRequestPolicy(this, 'ApiReadRequest', {
+      comment: 'Pool API, cached routes: the headers the API uses; the query parameters come from the cache key only',
+      queryStringBehavior: cloudfront.OriginRequestQueryStringBehavior.none(),
+      cookieBehavior: cloudfront.OriginRequestCookieBehavior.none(),
+      headerBehavior: headers,
+    });
+    const api = (methods: cloudfront.AllowedMethods, cachePolicy: cloudfront.ICachePolicy, originRequestPolicy = apiRequest): cloudfront.BehaviorOptions => ({
       origin: apiOrigin,
       viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
       allowedMethods: methods,
       cachedMethods: cloudfront.CachedMethods.CACHE_GET_HEAD,
       cachePolicy,
-      originRequestPolicy: apiRequest,
+      originRequestPolicy,
       responseHeadersPolicy: cloudfront.ResponseHeadersPolicy.SECURITY_HEADERS,
       compress: true,
     });
     const behaviors: Record<string, cloudfront.BehaviorOptions> = {};
-    for (const r of props.routes.public) behaviors[r] = api(cloudfront.AllowedMethods.ALLOW_GET_HEAD_OPTIONS, apiCache);
+    for (const r of props.routes.public) behaviors[r] = api(cloudfront.AllowedMethods.ALLOW_GET_HEAD_OPTIONS, apiCache(r), apiReadRequest);
     for (const r of props.routes.admin) behaviors[r] = api(cloudfront.AllowedMethods.ALLOW_GET_HEAD_OPTIONS, cloudfront.CachePolicy.CACHING_DISABLED);
     behaviors[props.routes.write] = api(cloudfront.AllowedMethods.ALLOW_ALL, cloudfront.CachePolicy.CACHING_DISABLED);
 
