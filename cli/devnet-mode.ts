@@ -59,16 +59,15 @@ function banner(config: PoolConfig, devnet: Devnet): string {
 
 export async function startWithDevnet(modules: readonly string[]): Promise<void> {
   const devnet = await startDevnet({ dataDir: DEVNET_DEFAULTS.dataDir, fixedDifficulty: DEVNET_DEFAULTS.fixedDifficulty, log: logger });
-  let running: Awaited<ReturnType<typeof startModules>> | null = null;
+  let r: Awaited<ReturnType<typeof startModules>>;
   try {
     const config = devnetConfig(devnet);
-    running = await startModules(config, selectModules(config, modules));
+    r = await startModules(config, selectModules(config, modules));
     process.stdout.write(banner(config, devnet));
   } catch (e) {
     await devnet.stop();
     throw e;
   }
-  const r = running;
   untilSignal(async () => {
     await r.stop();
     await devnet.stop();

@@ -59,7 +59,10 @@ function knownKeys(schema: z.ZodTypeAny, path: Path): string[] {
     else if (cur instanceof z.ZodEffects) cur = cur.innerType() as z.ZodTypeAny;
     else if (cur instanceof z.ZodNullable || cur instanceof z.ZodOptional) cur = cur.unwrap() as z.ZodTypeAny;
     else if (i === path.length) return cur instanceof z.ZodObject ? Object.keys(cur.shape as object) : [];
-    else if (cur instanceof z.ZodArray) (cur = cur.element as z.ZodTypeAny), i++;
+    else if (cur instanceof z.ZodArray) {
+      cur = cur.element as z.ZodTypeAny;
+      i++;
+    }
     else if (cur instanceof z.ZodObject) cur = (cur.shape as Record<string, z.ZodTypeAny>)[String(path[i++])];
     else return [];
   }
@@ -85,7 +88,10 @@ function suggestion(key: string, known: string[]): string {
   let bestDistance = Math.max(2, Math.floor(key.length / 3)) + 1;
   for (const k of known) {
     const d = editDistance(key, k);
-    if (d < bestDistance) (best = k), (bestDistance = d);
+    if (d < bestDistance) {
+      best = k;
+      bestDistance = d;
+    }
   }
   return best === undefined ? 'not a pool setting; check the spelling' : `did you mean "${best}"?`;
 }
