@@ -41,6 +41,9 @@ export interface RpcEndpoints {
   daemonPort: string;
   walletHost: string;
   walletPort: string;
+  /** The verification-only wallet-rpc for the api function's signature checks (the monero node's); none: the config file's. */
+  signatureWalletHost?: string;
+  signatureWalletPort?: string;
 }
 
 export interface PoolFunctionsProps {
@@ -80,6 +83,9 @@ export class PoolFunctions extends Construct {
       [CLOUD_ENV.daemonHost]: props.rpc.daemonHost,
       [CLOUD_ENV.daemonPort]: props.rpc.daemonPort,
       [CLOUD_ENV.metricsNamespace]: props.metricsNamespace,
+      ...(props.rpc.signatureWalletHost !== undefined
+        ? { [CLOUD_ENV.signatureWalletHost]: props.rpc.signatureWalletHost, [CLOUD_ENV.signatureWalletPort]: props.rpc.signatureWalletPort ?? '' }
+        : {}),
       NODE_OPTIONS: '--enable-source-maps',
       POOL_VERSION,
     };

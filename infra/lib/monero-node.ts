@@ -10,6 +10,10 @@
  * - monero-wallet-rpc: 18082, --rpc-login from the WalletRpc secret (read at each start), --trusted-daemon on the
  *   local monerod. It starts once the wallet file /data/wallet/pool exists: create or restore it once through
  *   Session Manager (docs/cloud.md "Monero node"), with its password in /data/wallet/pool.pass.
+ * - monero-wallet-rpc for signature checks only: SIGNATURE_WALLET_RPC_PORT, --offline, no login, wallet dir
+ *   /data/verify; the api function verifies payout-threshold signatures there (`verify` uses no keys) and creates
+ *   its throwaway wallet on first use (functions/api/threshold-proof.ts). No funds, no keys of value: the payments
+ *   wallet's login never reaches the internet-facing api function.
  * The instance has termination protection and detailed monitoring; replace it deliberately.
  */
 import { Stack } from 'aws-cdk-lib';
@@ -21,6 +25,8 @@ import { acknowledge } from './nag.js';
 
 export const DAEMON_RPC_PORT = 18081;
 export const WALLET_RPC_PORT = 18082;
+/** The verification-only monero-wallet-rpc (api.signatureWallet for the api function). */
+export const SIGNATURE_WALLET_RPC_PORT = 18085;
 export const DAEMON_ZMQ_PUB_PORT = 18083;
 const DAEMON_ZMQ_RPC_PORT = 18084;
 
@@ -95,6 +101,7 @@ export class MoneroNode extends Construct {
   allowRpcFrom(peer: ec2.IConnectable): void {
     this.securityGroup.connections.allowFrom(peer, ec2.Port.tcp(DAEMON_RPC_PORT), 'monerod RPC');
     this.securityGroup.connections.allowFrom(peer, ec2.Port.tcp(WALLET_RPC_PORT), 'wallet RPC');
+    this.securityGroup.connections.allowFrom(peer, ec2.Port.tcp(SIGNATURE_WALLET_RPC_PORT), 'signature-check wallet RPC');
   }
 }
 
@@ -113,7 +120,7 @@ function bootScript(walletSecretArn: string, region: string): string[] {
     'mkdir -p /data && grep -q LABEL=monerodata /etc/fstab || echo "LABEL=monerodata /data ext4 defaults,nofail 0 2" >> /etc/fstab',
     'mount -a',
     'id monero >/dev/null 2>&1 || useradd --system --home-dir /data --shell /usr/sbin/nologin monero',
-    'install -d -o monero -g monero -m 0750 /data/bitmonero /data/wallet',
+    'install -d -o monero -g monero -m 0750 /data/bitmonero /data/wallet /data/verify',
     "cat > /etc/systemd/system/monerod.service <<'UNIT_EOF'",
     '[Unit]',
     'Description=monerod (pool node)',
@@ -153,8 +160,21 @@ function bootScript(walletSecretArn: string, region: string): string[] {
     '[Install]',
     'WantedBy=multi-user.target',
     'UNIT_EOF',
+    "cat > /etc/systemd/system/monero-wallet-rpc-verify.service <<'UNIT_EOF'",
+    '[Unit]',
+    'Description=monero-wallet-rpc for signature checks only (offline, throwaway wallet)',
+    'After=network-online.target',
+    '[Service]',
+    'User=monero',
+    `ExecStart=/usr/bin/monero-wallet-rpc --offline --wallet-dir /data/verify --rpc-bind-ip 0.0.0.0 --rpc-bind-port ${SIGNATURE_WALLET_RPC_PORT} --confirm-external-bind --disable-rpc-login --non-interactive --no-dns`,
+    'Restart=always',
+    'RestartSec=10',
+    '[Install]',
+    'WantedBy=multi-user.target',
+    'UNIT_EOF',
     'systemctl daemon-reload',
     'systemctl enable --now monerod.service',
+    'systemctl enable --now monero-wallet-rpc-verify.service',
     'systemctl enable monero-wallet-rpc.service',
     'systemctl start monero-wallet-rpc.service || true',
   ];

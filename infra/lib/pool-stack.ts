@@ -10,7 +10,7 @@ import { ADMIN_ROUTES, PUBLIC_ROUTES, WRITE_ROUTE } from '../../functions/api/ap
 import { CLOUD_ENV } from '../../shared/cloud/env.js';
 import { PoolData } from './data.js';
 import { PoolFunctions, type RpcEndpoints } from './functions.js';
-import { DAEMON_RPC_PORT, MoneroNode, WALLET_RPC_PORT } from './monero-node.js';
+import { DAEMON_RPC_PORT, MoneroNode, SIGNATURE_WALLET_RPC_PORT, WALLET_RPC_PORT } from './monero-node.js';
 import { Network } from './network.js';
 import { Operations } from './operations.js';
 import { PoolSecrets } from './secrets.js';
@@ -67,7 +67,14 @@ export class PoolStack extends Stack {
         walletSecret: secrets.walletRpc,
       });
       const ip = this.moneroNode.privateIp;
-      rpc = { daemonHost: ip, daemonPort: String(DAEMON_RPC_PORT), walletHost: ip, walletPort: String(WALLET_RPC_PORT) };
+      rpc = {
+        daemonHost: ip,
+        daemonPort: String(DAEMON_RPC_PORT),
+        walletHost: ip,
+        walletPort: String(WALLET_RPC_PORT),
+        signatureWalletHost: ip,
+        signatureWalletPort: String(SIGNATURE_WALLET_RPC_PORT),
+      };
       daemonZmq = this.moneroNode.zmqAddress;
     } else {
       const param = (name: string, description: string, value: string | number | undefined, type: 'String' | 'Number'): string =>

@@ -13,6 +13,7 @@
  * POOL_DAEMON_HOST/PORT            | monerod RPC
  * POOL_WALLET_HOST/PORT            | monero-wallet-rpc
  * POOL_WALLET_SECRET               | secret id; JSON {username, password} (wallet RPC digest login)
+ * POOL_SIGNATURE_WALLET_HOST/PORT  | verification-only monero-wallet-rpc (no login) -> api.signatureWallet host/port
  * POOL_ADMIN_SECRET                | secret id; JSON {token} (the admin API token, becomes api.password)
  * POOL_METRICS_NAMESPACE           | CloudWatch namespace for the heartbeat metrics (Embedded Metric Format)
  *
@@ -38,6 +39,8 @@ export const CLOUD_ENV = {
   walletHost: 'POOL_WALLET_HOST',
   walletPort: 'POOL_WALLET_PORT',
   walletSecret: 'POOL_WALLET_SECRET',
+  signatureWalletHost: 'POOL_SIGNATURE_WALLET_HOST',
+  signatureWalletPort: 'POOL_SIGNATURE_WALLET_PORT',
   adminSecret: 'POOL_ADMIN_SECRET',
   metricsNamespace: 'POOL_METRICS_NAMESPACE',
 } as const;
@@ -143,7 +146,14 @@ export function cloudConfig(env: Env, secrets: CloudSecrets, extra?: ConfigOverr
       ...port(env, 'walletPort'),
       ...(secrets.wallet ? { user: secrets.wallet.username, password: secrets.wallet.password } : {}),
     },
-    api: { trustProxy: false, website: null, ...(secrets.admin ? { password: secrets.admin.token } : {}) },
+    api: {
+      trustProxy: false,
+      website: null,
+      ...(secrets.admin ? { password: secrets.admin.token } : {}),
+      ...(nonEmpty(env[CLOUD_ENV.signatureWalletHost])
+        ? { signatureWallet: { ...host(env, 'signatureWalletHost'), ...port(env, 'signatureWalletPort'), user: null, password: null } }
+        : {}),
+    },
   };
   let storage: StorageSpec;
   if (kind === 'upstash') {

@@ -212,7 +212,7 @@ const apiSchema = section({
   /** monero-wallet-rpc that verifies threshold signatures (`verify` needs no keys); null: the `wallet` section. */
   signatureWallet: section({
     host: str().default('127.0.0.1'),
-    port: port().default(18083),
+    port: port().default(18085),
     user: nullableStr(),
     password: nullableStr(),
     timeout: posInt().default(10000),
