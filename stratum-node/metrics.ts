@@ -4,8 +4,8 @@
  * pool_logins_total, pool_login_failures_total, pool_trusted_shares_total, pool_vardiff_retargets_total,
  * pool_connections (gauge), pool_miners (gauge), pool_share_hash_seconds (histogram), pool_banned_ips (gauge),
  * pool_ready (gauge: 1 while monerod confirmed the block template within poolServer.health.maxTemplateAge, else 0)
- * and pool_template_age_seconds (gauge: seconds since monerod last confirmed it); both are set on every health
- * evaluation (each /metrics scrape, /live, /ready and the CloudWatch publisher's tick).
+ * and pool_template_age_seconds (gauge: seconds since monerod last confirmed it, -1 before the first template);
+ * both are set on every health evaluation (each /metrics scrape, /live, /ready and the CloudWatch publisher's tick).
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
