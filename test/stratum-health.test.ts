@@ -6,9 +6,13 @@
  * During the outage: liveness (/live, /health) stays 200 (what the load balancer and Auto Scaling act on), readiness
  * (/ready) is 503 degraded with the reason, pool_ready is 0, and the miner keeps its socket and its current job,
  * whose shares are still accepted. When monerod is back, readiness recovers.
+ * A hung process is still caught: `pool start --module pool` in a child process, frozen for real (SIGSTOP: event
+ * loop stuck, sockets not served), does not answer /live within the target groups' 5 s check timeout, so the load
+ * balancer marks it unhealthy and Auto Scaling replaces it; thawed (SIGCONT) it answers again.
  * Plus the health model on its own (stopping, lost ports) and the CloudWatch publisher with a stand-in sender.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Redis as RedisClient } from 'ioredis';
@@ -27,6 +31,8 @@ import { StratumClient, mineShare } from './support/stratum-client.js';
 import { MINER_ADDRESS, POOL_ADDRESS } from './support/pool-fixture.js';
 
 const MAX_TEMPLATE_AGE = 3; // seconds
+/** The NLB target groups' health check timeout (infra/lib/stratum.ts). */
+const NLB_CHECK_TIMEOUT_MS = 5_000;
 const NETWORK_DIFFICULTY = 100_000; // shares at difficulty 1 practically never find a block here
 
 interface Probe {
@@ -166,6 +172,55 @@ describe('stratum node health: a monerod outage degrades readiness, never livene
     miner.close();
     late.close();
   }, 300_000);
+
+  it('a hung process (SIGSTOP) fails the liveness check within the load balancer timeout; thawed, it passes again', async () => {
+    const cliPort = await freePort();
+    const cliHealth = await freePort();
+    const file = join(dir, 'hung.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        coin: 'monero',
+        logging: { files: { level: 'silent', directory: join(dir, 'logs') }, console: { level: 'warn', colors: false } },
+        poolServer: {
+          poolAddress: POOL_ADDRESS,
+          clusterForks: 1,
+          ports: [{ port: cliPort, difficulty: 1, desc: 'hung' }],
+          health: { enabled: true, host: '127.0.0.1', port: cliHealth },
+        },
+        daemon: { host: '127.0.0.1', port: rpcPort },
+        redis: { host: '127.0.0.1', port: redisSvc.port },
+        api: { enabled: false },
+        payments: { enabled: false },
+        blockUnlocker: { enabled: false },
+      }),
+    );
+    const proc = spawn(process.execPath, ['bin/pool.mjs', 'start', '--config', file, '--module', 'pool'], {
+      cwd: join(import.meta.dirname, '..'),
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<void>((r) => proc.once('exit', () => r()));
+    const check = async (): Promise<number | 'no answer'> => {
+      try {
+        return (await fetch(`http://127.0.0.1:${cliHealth}/live`, { signal: AbortSignal.timeout(NLB_CHECK_TIMEOUT_MS) })).status;
+      } catch {
+        return 'no answer';
+      }
+    };
+    try {
+      expect(await until(async () => ((await check()) === 200 ? true : proc.exitCode !== null ? Promise.reject(new Error(stderr)) : undefined))).toBe(true);
+      proc.kill('SIGSTOP');
+      expect(await check()).toBe('no answer');
+      proc.kill('SIGCONT');
+      expect(await check()).toBe(200);
+    } finally {
+      proc.kill('SIGCONT');
+      proc.kill('SIGTERM');
+      await exited;
+    }
+  }, 180_000);
 });
 
 describe('stratum node health model', () => {
