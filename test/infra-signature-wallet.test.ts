@@ -50,8 +50,9 @@ describe('cloud: the api function\'s signature-check wallet', () => {
     expect(api[CLOUD_ENV.walletSecret]).toBeUndefined();
     expect(api[CLOUD_ENV.walletHost]).toBeUndefined();
 
-    const [[, node]] = ofType(j, 'AWS::EC2::Instance') as [[string, { Properties: Record<string, unknown> }]];
-    const userData = JSON.stringify(node.Properties['UserData']);
+    const nodes = ofType(j, 'AWS::EC2::Instance');
+    expect(nodes).toHaveLength(1);
+    const userData = JSON.stringify(nodes[0]?.[1].Properties?.['UserData']);
     expect(userData).toContain(
       `monero-wallet-rpc --offline --wallet-dir /data/verify --rpc-bind-ip 0.0.0.0 --rpc-bind-port ${SIGNATURE_WALLET_RPC_PORT} --confirm-external-bind --disable-rpc-login`,
     );
