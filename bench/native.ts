@@ -26,7 +26,7 @@ const KEY = new TextEncoder().encode('test key 000'); // the key ref.c uses
 const BLOB_HEX =
   '0b0b98bea7e805e0010a2126d287a2a0cc833d312cb786385a7c2f9de69d25537f584a9bc9977b00000000666fd8753bf61a8631f12984e3fd44f4014eca629276817b56f32e9b68bd82f416';
 const GiB = 1024 ** 3;
-// Published vector for KEY (PROTOCOL.md section 4): every run checks the addon's answers in the mode it ran.
+// Published vector for KEY (docs/mining-math.md, RandomX): every run checks the addon's answers in the mode it ran.
 const VECTOR_INPUT = new TextEncoder().encode('This is a test');
 const VECTOR_HASH = '639183aae1bf4c9a35884cb46b09cad9175f04efd7684e7262a0ac1c2f0b4e3f';
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');

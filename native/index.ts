@@ -7,7 +7,7 @@
  *    over read-only caches (light mode, 256 MiB per seed) or datasets (fast mode, 2080 MiB per seed, built on all
  *    cores; hashes run in light mode until it is ready). Everything runs off the event loop; results come back as
  *    promises.
- *  - Seeds: key bytes -> {cache, dataset?}. A pool seed is the 64-hex seed hash of PROTOCOL.md section 4, passed to
+ *  - Seeds: key bytes -> {cache, dataset?}. A pool seed is the 64-hex seed hash of docs/mining-math.md §5, passed to
  *    RandomX as its 32 raw bytes; `hashWithKey` takes any key bytes (e.g. the ASCII test keys). At most `maxSeeds`
  *    (2: current and previous) stay live; a further seed evicts the least recently used one not in use. A new
  *    seed's cache is built once, on a native thread, however many hashes ask for it at the same time.

@@ -1,6 +1,6 @@
 /**
  * The error strings the stratum node sends to miners. They are part of the wire protocol: xmrig reconnects on
- * "Unauthenticated", "IP Address currently banned" and "Invalid job id" (PROTOCOL.md §1) and counts every other
+ * "Unauthenticated", "IP Address currently banned" and "Invalid job id" (docs/protocol.md §3) and counts every other
  * error as a rejected share, so each string is used for exactly the situation it names.
  */
 export const MSG = {

@@ -35,7 +35,7 @@ export interface MinerJob {
   readonly submissions: Set<string>;
 }
 
-/** The job object xmrig parses (PROTOCOL.md §1). */
+/** The job object xmrig parses (docs/protocol.md, "The job object"). */
 export interface StratumJob {
   readonly blob: string;
   readonly job_id: string;

@@ -1,7 +1,7 @@
 /**
  * The HTTP API against a real redis-server and a real regtest monerod: Redis written by the stratum node's recorder
  * and the real unlocker (test/backoffice/pool-activity.ts), snapshot by the real stats function. Checks every
- * route's JSON against the seed's field lists (ANCHORS.md B), input validation, admin auth and its rate limit,
+ * route's JSON against the seed's field lists (docs/api.md), input validation, admin auth and its rate limit,
  * CORS, ETag, long polls and the payout threshold's proof of mining.
  */
 import * as crypto from 'node:crypto';

@@ -24,7 +24,7 @@ const VECTORS: [string, string][] = [
 ];
 
 describe('monero base58', () => {
-  it('encodes and decodes the PROTOCOL.md vectors', () => {
+  it('encodes and decodes the published vectors (docs/mining-math.md)', () => {
     for (const [hex, text] of VECTORS) {
       expect(base58Encode(hexToBytes(hex))).toBe(text);
       expect(bytesToHex(base58Decode(text))).toBe(hex);

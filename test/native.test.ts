@@ -15,7 +15,7 @@ const BLOB_HEX =
   '0b0b98bea7e805e0010a2126d287a2a0cc833d312cb786385a7c2f9de69d25537f584a9bc9977b00000000666fd8753bf61a8631f12984e3fd44f4014eca629276817b56f32e9b68bd82f416';
 const LONG = 'sed do eiusmod tempor incididunt ut labore et dolore magna aliqua';
 
-// PROTOCOL.md section 4 (RandomX src/tests/tests.cpp).
+// docs/mining-math.md §5 (RandomX's own test vectors).
 const VECTORS: { key: string; input: Uint8Array; hash: string }[] = [
   { key: 'test key 000', input: enc('This is a test'), hash: '639183aae1bf4c9a35884cb46b09cad9175f04efd7684e7262a0ac1c2f0b4e3f' },
   { key: 'test key 000', input: enc('Lorem ipsum dolor sit amet'), hash: '300a0adb47603dedb42228ccb2b211104f4da45af709cd7547cd049e9489c969' },

@@ -1,7 +1,7 @@
 /**
  * The Storage contract (test/storage-contract.ts) on the @upstash/redis adapter (shared/storage/upstash.ts), over
  * the Upstash-REST-compatible bridge (test/upstash-bridge.ts) on a real redis-server with a password, in both
- * response encodings; plus the REST protocol details the bridge and the adapter must get right (CLOUD.md §1).
+ * response encodings; plus the REST protocol details the bridge and the adapter must get right (docs/cloud.md, "Upstash REST").
  *
  * Opt-out: integer replies beyond 2^53 travel as JSON numbers on Upstash's wire and the SDK JSON.parses them, so
  * they cannot come back exact (the contract allows an adapter to declare that).

@@ -1,5 +1,5 @@
 /**
- * An Upstash-REST-compatible bridge over a real redis-server, for tests only (CLOUD.md section 1 is the protocol).
+ * An Upstash-REST-compatible bridge over a real redis-server, for tests only (docs/cloud.md, "Upstash REST", is the protocol).
  *
  * Routes (what @upstash/redis sends, plus the path form for curl):
  * - `POST /`            body `["SET","k","v"]`           -> 200 `{"result": …}` | 400 `{"error": "…"}`

@@ -1,7 +1,7 @@
 /**
  * buildApi(deps): the pool's HTTP API as one fastify app, used by the local server (server.ts) and by Lambda
  * (lambda.ts, through @fastify/aws-lambda). Routes and JSON shapes: see routes/*.ts; the seed's are kept so its
- * front-ends work unchanged (ANCHORS.md B).
+ * front-ends work unchanged (docs/api.md).
  *
  * Layout of the app:
  * - root: trustProxy from config.api.trustProxy, error handler (every error is `{error: "<message>"}`, input
@@ -11,7 +11,7 @@
  * - admin context: the token check as a preHandler + /admin_stats, /admin_users, /admin_monitoring;
  * - the website (deps.websiteDir ?? config.api.website) at `/` through @fastify/static when the folder exists.
  *
- * CORS (RELIABILITY.md section 1): `Access-Control-Allow-Origin: *` on the public GET routes only; none on admin
+ * CORS (docs/api.md, "Security rules"): `Access-Control-Allow-Origin: *` on the public GET routes only; none on admin
  * routes (their preflight is refused as an unknown route); POST /set_payout_threshold only for deps.writeOrigins.
  * Every input has a JSON schema (querystring/body); addresses are checked with validateMinerAddress.
  */

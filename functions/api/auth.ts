@@ -1,5 +1,5 @@
 /**
- * Admin authentication (RELIABILITY.md section 1, "Admin API brute force").
+ * Admin authentication (docs/api.md, "Security rules": why each rule is there).
  *
  * - The token is `api.password`. It is read from `Authorization: Bearer <token>`, or from `?password=` because
  *   the seed's admin pages (website/pages/admin/*.html) send it that way; the query form is kept for them only.

@@ -1,7 +1,7 @@
 /**
  * The API as a Lambda handler (Function URL / HTTP API v2 / REST / ALB events) through @fastify/aws-lambda:
  * requests become app.inject() calls, so there are no sockets and long polls answer at once (longPoll: false,
- * CLOUD.md section 4). Build it once at module scope in the entry file so warm invocations reuse the app.
+ * docs/cloud.md, "No long polls on Lambda"). Build it once at module scope in the entry file so warm invocations reuse the app.
  */
 import awsLambdaFastify, { type PromiseHandler } from '@fastify/aws-lambda';
 import { buildApi } from './app.js';

@@ -1,5 +1,5 @@
 /**
- * The `config` section of /stats: the seed's fields (ANCHORS.md B) read from PoolConfig, plus `tls` per port,
+ * The `config` section of /stats: the seed's fields (docs/api.md) read from PoolConfig, plus `tls` per port,
  * `scheme` and `coinUnits`. Percent fields are the config's numbers; money fields (minPaymentThreshold,
  * denominationUnit, coinUnits) are bigint written as exact JSON integers (json.ts).
  *

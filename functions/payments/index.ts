@@ -1,5 +1,5 @@
 /**
- * The payer: one run pays every due balance, crash-safely (RELIABILITY.md section 2).
+ * The payer: one run pays every due balance, crash-safely (docs/money.md: invariants, phases, crash points).
  *
  * 1. Fail-stop flag set -> stop (an operator reviews, then `resumePayments`). Redis is read before any RPC, so with
  *    Redis down nothing reaches the wallet.

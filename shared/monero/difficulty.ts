@@ -1,5 +1,5 @@
 /**
- * Difficulty and targets, all in bigint (PROTOCOL.md §1 "Target encoding", §3).
+ * Difficulty and targets, all in bigint (docs/mining-math.md §4).
  *
  * - Stratum target for difficulty D: 4 bytes (t32 = floor((2^32-1)/D), little-endian) when D <= 4,000,000, else
  *   8 bytes (t64 = floor((2^64-1)/D), little-endian). xmrig widens a 4-byte target to

@@ -11,7 +11,7 @@
  *   txCount        1 + txHashes.length (leaf count of the merkle tree, the hashing blob's last varint)
  *   merkleBranch   siblings of leaf 0 (the miner tx) from the bottom up: root = fold(keccak(acc || sibling))
  *
- * Recipe for one extra nonce (PROTOCOL.md §2):
+ * Recipe for one extra nonce (docs/mining-math.md §3):
  *   1. copy the miner tx prefix and write the extra nonce at reservedOffset;
  *   2. txid = keccak(keccak(prefix) || keccak(0x00) || 32 zero bytes)    (v2 tx with RCTTypeNull);
  *   3. root = txid folded up merkleBranch;

@@ -1,5 +1,5 @@
 /**
- * monerod RPC client (PROTOCOL.md section 6): typed, validated replies in camelCase; amounts and difficulties are
+ * monerod RPC client (docs/protocol.md §5): typed, validated replies in camelCase; amounts and difficulties are
  * bigint. Idempotent reads are retried with exponential backoff (`retries` extra attempts) on timeouts, HTTP/connection
  * failures and "core busy" (-9); nothing else is retried. `submitBlock` is retried only when the connection could not
  * be made at all (the block certainly never reached the daemon); `generateBlocks` and `popBlocks` are never retried.

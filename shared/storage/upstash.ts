@@ -1,7 +1,7 @@
 /**
  * Storage port over Upstash's REST API with @upstash/redis (Lambda, no VPC): `createUpstashStorage({url, token})`.
  *
- * The SDK's defaults are wrong for this pool, so every one that matters is set explicitly (CLOUD.md 1.2):
+ * The SDK's defaults are wrong for this pool, so every one that matters is set explicitly (docs/cloud.md, "Upstash REST"):
  * - `automaticDeserialization: false`: the default JSON.parses every string reply ("123" -> 123, "true" -> true),
  *   which breaks the port's contract (raw strings, integers as decimal strings written by the stratum's ioredis).
  * - `responseEncoding`: set explicitly (default here "base64", the safe mode for any bytes; `false` is supported and

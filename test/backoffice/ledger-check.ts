@@ -1,5 +1,5 @@
 /**
- * The payout invariants (RELIABILITY.md section 4), checked against Redis and the real wallets:
+ * The payout invariants (docs/money.md §2), checked against Redis and the real wallets:
  * - I1: each payout intent is on chain at most once: the pool wallet's outgoing txs since the test began are exactly
  *   the txs of this test's sent/final batches, with no tx hash shared by two batches;
  * - I2: per address, credited = balance + pending + paid + feePaid (and every term >= 0);

@@ -1,5 +1,5 @@
 /**
- * A stratum client that speaks xmrig's protocol (PROTOCOL.md §1), for tests and the benchmark: newline-delimited
+ * A stratum client that speaks xmrig's protocol (docs/protocol.md), for tests and the benchmark: newline-delimited
  * JSON, integer ids from one counter, login with id 1, job pushes collected in order.
  * It can also mine: `mineShare` walks nonces, hashes them with the native RandomX addon (async, off the event loop)
  * and returns the first that meets the job's target — real work, no shortcuts.

@@ -1,6 +1,6 @@
 /**
  * The site's model of the API's JSON, and the parsers from the wire shapes. The API keeps the seed's shapes
- * (ANCHORS.md B: `/stats` {config, network, pool}, flat `[member, score, ...]` lists for blocks and payments with
+ * (docs/api.md: `/stats` {config, network, pool}, flat `[member, score, ...]` lists for blocks and payments with
  * colon-separated members) plus our additions; the parsers also accept object rows, so a page never has to care.
  * Money stays bigint (atomic units); times are unix milliseconds.
  *
