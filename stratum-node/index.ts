@@ -4,9 +4,12 @@
  * (ports, then a final share flush, then Redis and the hasher).
  *
  * Redis written here: nodeSeq (INCR at start; the node id goes into every extra nonce), and everything listed in
- * docs/CONTRACTS.md "What the stratum node writes" through recorder.ts.
+ * docs/CONTRACTS.md "What the stratum node writes" through recorder.ts, over the Storage port (a single server or a
+ * Redis Cluster). The recorder's journal lives in poolServer.dataDir (journal.ts: one slot per process); when Redis
+ * is unreachable at start the slot's last node id is reused (no other process can hold it) and the journal replays
+ * once Redis is back.
  */
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { PoolConfig } from '../shared/config/schema.js';
 import type { DaemonClient } from '../shared/rpc/daemon.js';
@@ -15,6 +18,9 @@ import { createHasher, type Hasher } from '../native/index.js';
 import { JobManager } from './jobs.js';
 import { chainFromDaemon } from './chain.js';
 import { ShareRecorder } from './recorder.js';
+import { claimJournalSlot } from './journal.js';
+import { createIoredisStorage } from '../shared/storage/ioredis.js';
+import type { Storage } from '../shared/storage/port.js';
 import { BanList } from './bans.js';
 import { StratumPool, type PortSettings } from './pool.js';
 import { startServers } from './server.js';
@@ -23,7 +29,8 @@ import { createMetrics, type Metrics } from './metrics.js';
 
 export interface StratumNodeDeps {
   readonly config: PoolConfig;
-  readonly redis: Redis;
+  /** A single server or a Redis Cluster (config.redis.cluster); the caller owns it. */
+  readonly redis: Redis | Cluster;
   readonly daemon: DaemonClient;
   readonly log: Logger;
   /** Defaults to a light-mode native hasher with `hasherThreads` threads. */
@@ -51,7 +58,10 @@ export async function startStratumNode(deps: StratumNodeDeps): Promise<StratumNo
   const { config, redis, log } = deps;
   const ps = config.poolServer;
   const keys = keySchema(config.coin);
-  const nodeId = Number(await redis.incr(keys.nodeSeq)) >>> 0;
+  const storage = createIoredisStorage(redis);
+  const slot = ps.dataDir === null ? null : claimJournalSlot(ps.dataDir);
+  const nodeId = await takeNodeId(storage, keys.nodeSeq, slot?.lastNodeId ?? null, log);
+  slot?.rememberNodeId(nodeId);
   const metrics = createMetrics();
   const hasher = deps.hasher ?? createHasher({ mode: 'light', ...(deps.hasherThreads ? { threads: deps.hasherThreads } : {}) });
   const ownsHasher = deps.hasher === undefined;
@@ -65,7 +75,7 @@ export async function startStratumNode(deps: StratumNodeDeps): Promise<StratumNo
   });
   await jobs.start();
   const recorder = new ShareRecorder(
-    redis,
+    storage,
     {
       prefix: keys.prefix,
       scheme: config.rewards.scheme,
@@ -74,6 +84,7 @@ export async function startStratumNode(deps: StratumNodeDeps): Promise<StratumNo
       batchMs: ps.shareBatchInterval,
       hashrateWindowSec: config.api.hashrateWindow,
       nodeId,
+      journalPath: slot?.journalPath ?? null,
     },
     log.child({ part: 'recorder' }),
   );
@@ -143,8 +154,20 @@ export async function startStratumNode(deps: StratumNodeDeps): Promise<StratumNo
       pool.stop();
       await servers.close();
       await recorder.stop();
+      slot?.release();
       await health.close();
       if (ownsHasher) await hasher.close();
     },
   };
+}
+
+/** A fresh node id (INCR nodeSeq); when Redis cannot be reached, the id this journal slot used last. */
+async function takeNodeId(storage: Storage, seqKey: string, lastId: number | null, log: Logger): Promise<number> {
+  try {
+    return Number(await storage.command(['INCR', seqKey])) >>> 0;
+  } catch (err) {
+    if (lastId === null) throw err;
+    log.warn({ err, nodeId: lastId }, 'Redis unreachable at start: reusing this journal slot\'s node id; shares are journaled until Redis is back');
+    return lastId;
+  }
 }

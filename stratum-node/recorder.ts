@@ -1,21 +1,31 @@
 /**
- * Share and block recording. Accepted shares are buffered in memory and written every `batchMs` in ONE Redis
- * round trip (the FLUSH_SHARES script); a found block flushes the buffer and records the candidate in the same
- * MULTI, so the block's round always contains every share accepted before it.
+ * Share and block recording through the Storage port (shared/storage/port.ts: a single redis-server, a Redis
+ * Cluster or ElastiCache Serverless alike). Accepted shares are buffered in memory and cut every `batchMs` into a
+ * batch (one FLUSH_SHARES script call); a found block is one RECORD_BLOCK call that also carries the shares accepted
+ * before it, so its round always contains every share mined before it and none mined after.
  *
- * Buffered record: AcceptedShare {login, rig, ip, diff (the job's difficulty), solo, atMs}.
- * A batch becomes a JSON payload with a unique id when it is first sent; until Redis confirms it, the same payload
- * is retried, and the script applies each id once, so a lost reply never double-counts. New shares wait in the
- * buffer (bounded at MAX_BUFFER; beyond that the oldest are dropped with an error log, since unbounded memory would
- * take the whole node down). A found block is recorded with the pending shares in one script, retried until Redis
- * takes it.
+ * Data model:
+ * - AcceptedShare {login, rig, ip, diff (the job's difficulty), solo, atMs}: buffered until the next cut.
+ * - The op queue: batches and blocks, strictly in the order they happened. Only the head is ever sent; nothing
+ *   behind it goes to Redis before Redis has taken it, so shares mined after a block whose RECORD_BLOCK is still
+ *   owed go to the NEXT round, and shares mined before it are never left behind for the next round.
+ *   Every op is written to the journal (journal.ts, fsynced) before it is first sent; an ack follows Redis's reply.
+ *   Ops are idempotent (a batch applies once per id via flushed(id), a block once via block(hash)), so the head is
+ *   resent after an error or a restart without double counting.
+ * - Memory bound during a long outage: a new batch is merged into the queue's tail when that tail is a batch never
+ *   sent (same round, since no block lies between them) and in the same hashrate bucket, or whatever its bucket
+ *   once the queue holds MAX_OPS ops. A merged batch is bounded by the number of distinct miners, rigs and IPs, so
+ *   the queue stays within MAX_OPS ops plus one per found block.
  */
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { FLUSH_SHARES, RECORD_BLOCK } from './scripts.js';
-import { HASHRATE_BUCKET_SECONDS } from '../shared/redis/keys.js';
-import { errorMessage } from '../shared/errors.js';
+import { Cluster, Redis } from 'ioredis';
+import { FLUSH_SHARES, RECORD_BLOCK, flushKeys, recordBlockKeys, type BatchPayload, type BlockPayload, type MinerAggregate } from './scripts.js';
+import { ShareJournal, type JournalRecord } from './journal.js';
+import { HASHRATE_BUCKET_SECONDS, hashTag, keySchema, type KeySchema } from '../shared/redis/keys.js';
+import { ERRORS, PoolError } from '../shared/errors.js';
+import { createIoredisStorage } from '../shared/storage/ioredis.js';
+import type { Storage } from '../shared/storage/port.js';
 
 export interface AcceptedShare {
   readonly login: string;
@@ -33,9 +43,12 @@ export interface FoundBlock {
   readonly difficulty: bigint;
   readonly finder: string;
   readonly solo: boolean;
+  /** "unconfirmed" when monerod's submit_block reply was lost (block-found.ts); written as the block's `submit`. */
+  readonly submit?: 'accepted' | 'unconfirmed';
 }
 
 export interface RecorderOptions {
+  /** The key prefix (`keySchema(coin).prefix`, i.e. "{coin}:"). */
   readonly prefix: string;
   readonly scheme: 'prop' | 'pplns' | 'solo';
   readonly slushWeight: number;
@@ -43,54 +56,107 @@ export interface RecorderOptions {
   readonly batchMs: number;
   readonly hashrateWindowSec: number;
   readonly nodeId: number;
+  /** The journal file (journal.ts); null or absent: no journal (what Redis has not taken dies with the process). */
+  readonly journalPath?: string | null;
 }
 
+/** Ops kept in memory before unsent batches are merged across hashrate buckets. */
+export const MAX_OPS = 1000;
 const MAX_BUFFER = 1_000_000;
+const BLOCK_ATTEMPTS = 3;
 
-interface MinerAggregate {
-  l: string;
-  d: number;
-  rd: number;
-  s: [number, number][];
-  rigs: [string, number][];
-  ips: [string, number][];
+type Op =
+  | { kind: 'batch'; id: string; batch: BatchPayload; attempted: boolean; reply?: number }
+  | { kind: 'block'; id: string; block: BlockPayload; batch: BatchPayload; attempted: boolean; reply?: number };
+
+/** Adds batch `b` (cut later) into `a`: sums, union of rigs/ips, slush weights rebased to the later reference. */
+export function mergeBatches(a: BatchPayload, b: BatchPayload): BatchPayload {
+  const ref = Math.max(a.slushLatestMs, b.slushLatestMs);
+  const rebase = (sw: number, from: number, w: number): number => (w > 0 && sw > 0 ? sw * Math.exp((from - ref) / 1000 / w) : sw);
+  const miners = new Map<string, MinerAggregate>();
+  for (const [src, p] of [[a, a.slushLatestMs], [b, b.slushLatestMs]] as const) {
+    for (const m of src.miners) {
+      const cur = miners.get(m.l);
+      const sw = rebase(m.sw, p, src.slushWeight);
+      if (!cur) {
+        miners.set(m.l, { l: m.l, d: m.d, rd: m.rd, sw, rigs: m.rigs.map(([r, d]) => [r, d]), ips: m.ips.map(([i, t]) => [i, t]) });
+        continue;
+      }
+      cur.d += m.d;
+      cur.rd += m.rd;
+      cur.sw += sw;
+      const rigs = new Map(cur.rigs);
+      for (const [r, d] of m.rigs) rigs.set(r, (rigs.get(r) ?? 0) + d);
+      cur.rigs = [...rigs];
+      const ips = new Map(cur.ips);
+      for (const [ip, t] of m.ips) ips.set(ip, Math.max(ips.get(ip) ?? 0, t));
+      cur.ips = [...ips];
+    }
+  }
+  return {
+    ...b,
+    id: a.id,
+    slushLatestMs: ref,
+    miners: [...miners.values()],
+    shares: a.shares + b.shares,
+    invalid: a.invalid + b.invalid,
+  };
+}
+
+function keysFromPrefix(prefix: string): KeySchema {
+  const coin = hashTag(prefix);
+  const keys = coin === null ? null : keySchema(coin);
+  if (keys === null || keys.prefix !== prefix) {
+    throw new PoolError(ERRORS.CONFIG_INVALID, `share recorder: key prefix "${prefix}" is not of the form "{coin}:"`);
+  }
+  return keys;
 }
 
 export class ShareRecorder {
   private buffer: AcceptedShare[] = [];
   private invalid = 0;
   private timer: NodeJS.Timeout | null = null;
-  private flushing: Promise<void> | null = null;
-  /** Share batches (JSON payloads with their ids) not yet confirmed by Redis, oldest first. */
-  private retries: string[] = [];
-  /** Found blocks not yet recorded: [block JSON, share batch JSON]. */
-  private blocksOwed: [string, string][] = [];
+  private draining: Promise<void> | null = null;
+  private readonly ops: Op[] = [];
   private networkDifficulty = 1n;
+  private readonly storage: Storage;
+  private readonly keys: KeySchema;
+  private journal: ShareJournal | null = null;
 
+  /** `store`: the Storage port, or an ioredis connection (single server or Cluster) it is wrapped in. */
   constructor(
-    private readonly redis: Redis,
+    store: Storage | Redis | Cluster,
     private readonly opts: RecorderOptions,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.storage = store instanceof Redis || store instanceof Cluster ? createIoredisStorage(store) : store;
+    this.keys = keysFromPrefix(opts.prefix);
+    if (opts.journalPath) {
+      const { journal, records } = ShareJournal.open(opts.journalPath);
+      this.journal = journal;
+      this.replay(records);
+    }
+  }
 
   start(): void {
     this.timer = setInterval(() => void this.flush().catch(() => undefined), this.opts.batchMs);
     this.timer.unref?.();
+    if (this.ops.length > 0) void this.drain().catch(() => undefined);
   }
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    await this.flush().catch((e: unknown) => this.log.error({ err: errorMessage(e) }, 'final share flush failed'));
+    await this.flush().catch((err: unknown) => this.log.error({ err, pending: this.ops.length }, 'final share flush failed (kept in the journal)'));
+    this.journal?.close();
+    this.journal = null;
   }
 
   add(share: AcceptedShare): void {
     this.buffer.push(share);
     if (this.buffer.length > MAX_BUFFER) {
-      // drop a tenth at once (not one per share: splicing a huge array per share would stall the event loop)
-      const dropped = Math.ceil(MAX_BUFFER / 10);
-      this.buffer.splice(0, dropped);
-      this.log.error({ dropped }, 'share buffer full (Redis unreachable?): oldest shares dropped');
+      // cut a batch now rather than hold a huge array: it goes to the journal and the queue like any other
+      this.cut(Date.now());
     }
   }
 
@@ -98,53 +164,33 @@ export class ShareRecorder {
     this.invalid += 1;
   }
 
+  /** Shares buffered plus ops (batches, blocks) Redis has not yet taken. */
   get pending(): number {
-    return this.buffer.length + this.retries.length + this.blocksOwed.length;
+    return this.buffer.length + this.ops.length;
   }
 
-  /** Writes the buffered shares (and any batch or block still owed to Redis); concurrent callers share one write. */
+  /** Ops (batches and blocks) Redis has not yet taken. */
+  get queued(): number {
+    return this.ops.length;
+  }
+
+  /** Cuts the buffered shares into a batch and writes everything owed to Redis, in order. */
   async flush(): Promise<void> {
-    while (this.flushing) await this.flushing.catch(() => undefined);
-    if (this.buffer.length === 0 && this.invalid === 0 && this.retries.length === 0 && this.blocksOwed.length === 0) return;
-    if (this.buffer.length > 0 || this.invalid > 0) {
-      this.retries.push(this.payload(this.buffer, this.invalid, Date.now()));
-      this.buffer = [];
-      this.invalid = 0;
-    }
-    this.flushing = (async () => {
-      try {
-        // batches keep their id until Redis has taken them: a retry after a lost reply is a no-op there
-        while (this.retries.length > 0) {
-          await this.redis.eval(FLUSH_SHARES, 0, this.opts.prefix, this.retries[0]!);
-          this.retries.shift();
-        }
-        while (this.blocksOwed.length > 0) {
-          const [blockArgs, shareArgs] = this.blocksOwed[0]!;
-          await this.redis.eval(RECORD_BLOCK, 0, this.opts.prefix, blockArgs, shareArgs);
-          this.blocksOwed.shift();
-          this.log.warn('a block owed to Redis was recorded on retry');
-        }
-      } catch (e) {
-        this.log.error({ err: errorMessage(e), batches: this.retries.length, blocks: this.blocksOwed.length }, 'share flush failed; will retry');
-        throw e;
-      } finally {
-        this.flushing = null;
-      }
-    })();
-    await this.flushing;
+    this.cut(Date.now());
+    if (this.ops.length === 0) return;
+    // a drain already running may have passed its last check before the cut: go again until the queue is empty
+    while (this.ops.length > 0) await this.drain();
   }
 
   /**
-   * Records a found block together with the pending shares in ONE script (both apply or neither). Returns false if
-   * the block was already recorded. If Redis cannot be reached the block is kept and retried on every flush tick.
+   * Records a found block together with the shares pending before it in ONE script (both apply or neither). The
+   * block goes to the journal first, behind every batch still owed, and is sent in that order. Resolves true when
+   * it was recorded now, false when it already was. If Redis does not take it within a few attempts it throws
+   * E_STORAGE; the block stays queued (and journaled) and is recorded, in order, when Redis is back.
    */
   async recordBlock(block: FoundBlock): Promise<boolean> {
-    while (this.flushing) await this.flushing.catch(() => undefined);
-    const shares = this.payload(this.buffer, this.invalid, block.timeMs);
-    this.buffer = [];
-    this.invalid = 0;
     const scheme = block.solo ? 'solo' : this.opts.slushWeight > 0 && this.opts.scheme === 'prop' ? 'slush' : this.opts.scheme;
-    const blockArgs = JSON.stringify({
+    const payload: BlockPayload = {
       hash: block.hash,
       height: block.height,
       timeMs: block.timeMs,
@@ -153,15 +199,21 @@ export class ShareRecorder {
       scheme,
       window: this.windowFor(block.difficulty).toString(),
       node: this.opts.nodeId,
-    });
+      ...(block.submit ? { submit: block.submit } : {}),
+    };
+    const batch = this.payload(this.buffer, this.invalid, block.timeMs);
+    this.buffer = [];
+    this.invalid = 0;
+    const op: Op = { kind: 'block', id: `block-${block.hash}-${batch.id}`, block: payload, batch, attempted: false };
+    this.enqueue(op, { t: 'block', id: op.id, b: payload, p: batch });
     for (let attempt = 1; ; attempt++) {
       try {
-        return Number(await this.redis.eval(RECORD_BLOCK, 0, this.opts.prefix, blockArgs, shares)) === 1;
-      } catch (e) {
-        if (attempt >= 3) {
-          this.blocksOwed.push([blockArgs, shares]);
-          this.log.error({ err: errorMessage(e), block: blockArgs }, 'CRITICAL: block accepted by the daemon but not yet recorded in Redis; retrying every flush');
-          throw e;
+        while (op.reply === undefined) await this.drain();
+        return op.reply === 1;
+      } catch (err) {
+        if (attempt >= BLOCK_ATTEMPTS) {
+          this.log.error({ err, block: payload, queued: this.ops.length }, 'CRITICAL: block accepted by the daemon but not yet recorded in Redis; journaled, retried in order every flush');
+          throw new PoolError(ERRORS.STORAGE, `block ${block.hash} not yet recorded in Redis (queued and journaled; retried in order)`, { hash: block.hash }, { cause: err });
         }
         await new Promise((r) => setTimeout(r, 300 * attempt));
       }
@@ -177,14 +229,86 @@ export class ShareRecorder {
     return (BigInt(Math.max(1, Math.round(this.opts.pplnsWindow * 1000))) * difficulty) / 1000n;
   }
 
-  private payload(batch: readonly AcceptedShare[], invalid: number, nowMs: number): string {
+  /** Turns the buffer into a batch op (merged into an unsent tail batch when allowed). */
+  private cut(nowMs: number): void {
+    if (this.buffer.length === 0 && this.invalid === 0) return;
+    const batch = this.payload(this.buffer, this.invalid, nowMs);
+    this.buffer = [];
+    this.invalid = 0;
+    const tail = this.ops[this.ops.length - 1];
+    if (tail && tail.kind === 'batch' && !tail.attempted && (tail.batch.bucket === batch.bucket || this.ops.length >= MAX_OPS)) {
+      this.journal?.append({ t: 'batch', id: batch.id, into: tail.id, p: batch }, true);
+      tail.batch = mergeBatches(tail.batch, batch);
+      return;
+    }
+    this.enqueue({ kind: 'batch', id: batch.id, batch, attempted: false }, { t: 'batch', id: batch.id, p: batch });
+  }
+
+  private enqueue(op: Op, rec: JournalRecord): void {
+    this.journal?.append(rec, true);
+    this.ops.push(op);
+  }
+
+  /** Sends the queue head by head; one drain at a time (callers share it). Throws on the first failure. */
+  private drain(): Promise<void> {
+    if (this.draining) return this.draining;
+    this.draining = (async () => {
+      try {
+        while (this.ops.length > 0) {
+          const op = this.ops[0]!;
+          op.attempted = true;
+          const reply =
+            op.kind === 'batch'
+              ? await this.storage.evalScript(FLUSH_SHARES, flushKeys(this.keys, op.batch), [JSON.stringify(op.batch)])
+              : await this.storage.evalScript(RECORD_BLOCK, recordBlockKeys(this.keys, op.block, op.batch), [JSON.stringify(op.block), JSON.stringify(op.batch)]);
+          op.reply = Number(reply);
+          this.ops.shift();
+          if (this.ops.length === 0) this.journal?.reset();
+          else this.journal?.append({ t: 'ack', id: op.id }, false);
+          if (op.kind === 'block' && op.reply === 1 && op.block.timeMs < Date.now() - 5_000) {
+            this.log.warn({ hash: op.block.hash }, 'a block owed to Redis was recorded late');
+          }
+        }
+      } catch (err) {
+        this.log.error({ err, queued: this.ops.length }, 'share flush failed; kept (journaled) and retried in order');
+        throw err;
+      } finally {
+        this.draining = null;
+      }
+    })();
+    return this.draining;
+  }
+
+  /** Rebuilds the queue from the journal (journal.ts replay rule); every replayed op counts as attempted. */
+  private replay(records: readonly JournalRecord[]): void {
+    for (const rec of records) {
+      if (rec.t === 'ack') {
+        const i = this.ops.findIndex((o) => o.id === rec.id);
+        if (i >= 0) this.ops.splice(i, 1);
+      } else if (rec.t === 'block') {
+        this.ops.push({ kind: 'block', id: rec.id, block: rec.b, batch: rec.p, attempted: true });
+      } else if (rec.into !== undefined) {
+        const into = this.ops.find((o) => o.id === rec.into);
+        if (into && into.kind === 'batch') into.batch = mergeBatches(into.batch, rec.p);
+        else this.ops.push({ kind: 'batch', id: rec.p.id, batch: rec.p, attempted: true });
+      } else {
+        this.ops.push({ kind: 'batch', id: rec.id, batch: rec.p, attempted: true });
+      }
+    }
+    if (this.ops.length === 0) this.journal?.reset();
+    else this.log.warn({ ops: this.ops.length, journal: this.opts.journalPath }, 'replaying share batches and blocks Redis had not taken');
+  }
+
+  private payload(batch: readonly AcceptedShare[], invalid: number, nowMs: number): BatchPayload {
+    const slushWeight = this.opts.scheme === 'prop' ? this.opts.slushWeight : 0;
+    const slushLatestMs = batch.reduce((m, s) => Math.max(m, s.atMs), 0) || nowMs;
     const byLogin = new Map<string, MinerAggregate>();
     const rigs = new Map<string, Map<string, number>>();
     const ips = new Map<string, Map<string, number>>();
     for (const s of batch) {
       let m = byLogin.get(s.login);
       if (!m) {
-        m = { l: s.login, d: 0, rd: 0, s: [], rigs: [], ips: [] };
+        m = { l: s.login, d: 0, rd: 0, sw: 0, rigs: [], ips: [] };
         byLogin.set(s.login, m);
         rigs.set(s.login, new Map());
         ips.set(s.login, new Map());
@@ -192,29 +316,30 @@ export class ShareRecorder {
       m.d += s.diff;
       if (!s.solo) {
         m.rd += s.diff;
-        if (this.opts.slushWeight > 0) m.s.push([s.diff, s.atMs]);
+        if (slushWeight > 0) m.sw += s.diff * Math.exp((s.atMs - slushLatestMs) / 1000 / slushWeight);
       }
       const r = rigs.get(s.login)!;
       r.set(s.rig, (r.get(s.rig) ?? 0) + s.diff);
-      ips.get(s.login)!.set(s.ip, s.atMs);
+      const seen = ips.get(s.login)!;
+      seen.set(s.ip, Math.max(seen.get(s.ip) ?? 0, s.atMs));
     }
     for (const m of byLogin.values()) {
       m.rigs = [...rigs.get(m.l)!];
       m.ips = [...ips.get(m.l)!];
     }
     const nowSec = Math.floor(nowMs / 1000);
-    return JSON.stringify({
+    return {
       id: `${this.opts.nodeId}-${randomBytes(8).toString('hex')}`,
       nowSec,
       nowMs,
       bucket: nowSec - (nowSec % HASHRATE_BUCKET_SECONDS),
       bucketTtl: this.opts.hashrateWindowSec * 2 + 3600,
-      slushWeight: this.opts.scheme === 'prop' ? this.opts.slushWeight : 0,
-      pplnsKeep: this.opts.scheme === 'pplns' ? Number(this.windowFor(this.networkDifficulty) * 3n / 2n) : 0,
-      slushLatestMs: batch.reduce((m, s) => Math.max(m, s.atMs), 0) || nowMs,
+      slushWeight,
+      pplnsKeep: this.opts.scheme === 'pplns' ? Number((this.windowFor(this.networkDifficulty) * 3n) / 2n) : 0,
+      slushLatestMs,
       miners: [...byLogin.values()],
       shares: batch.length,
       invalid,
-    });
+    };
   }
 }

@@ -4,12 +4,16 @@
  *
  *   storageContract('ioredis', async () => createIoredisStorage(redis.config));
  *
- * Every key lives under a fresh `{contract:<uuid>}:` prefix (one hash slot) and is deleted afterwards.
+ * Every key lives under a fresh `{contract:<uuid>}:` prefix (one hash slot) and is deleted afterwards. Scripts must
+ * declare their keys (one hash tag; zero keys is refused), and every production script (test/script-scenarios.ts)
+ * runs through the adapter with the same results.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERRORS, isPoolError } from '../shared/errors.js';
+import { keySchema } from '../shared/redis/keys.js';
 import type { Storage, StorageReply } from '../shared/storage/port.js';
+import { runScriptScenarios, scenarioKeys } from './script-scenarios.js';
 
 export interface StorageContractOptions {
   /**
@@ -100,7 +104,7 @@ export function storageContract(name: string, makeStorage: () => Storage | Promi
     });
 
     it('nested arrays from a script keep their shape', async () => {
-      const reply = await s.evalScript("return {1, {'a', {2, 'b'}, {}}, 'x', false, true}", [], []);
+      const reply = await s.evalScript("return {1, {'a', {2, 'b'}, {}}, 'x', false, true}", [k('nest')], []);
       // Lua false -> nil, true -> 1; a nil ends a Lua array, so build the expectation the same way Redis does
       expect(reply).toEqual([1, ['a', [2, 'b'], []], 'x', null, 1]);
     });
@@ -166,20 +170,27 @@ export function storageContract(name: string, makeStorage: () => Storage | Promi
       const script = "return {KEYS[1], ARGV[1], redis.call('INCRBY', KEYS[1], ARGV[2]), #KEYS, #ARGV}";
       expect(await s.evalScript(script, [k('ev')], ['a1', '5'])).toEqual([k('ev'), 'a1', 5, 1, 2]);
       expect(await s.evalScript(script, [k('ev')], ['a1', '5'])).toEqual([k('ev'), 'a1', 10, 1, 2]);
-      expect(await s.evalScript('return 3.9', [], [])).toBe(3);
-      expect(await s.evalScript('return false', [], [])).toBeNull();
-      expect(await s.evalScript('return true', [], [])).toBe(1);
-      expect(await s.evalScript("return '18446744073709551615'", [], [])).toBe('18446744073709551615');
+      expect(await s.evalScript('return 3.9', [k('ev')], [])).toBe(3);
+      expect(await s.evalScript('return false', [k('ev')], [])).toBeNull();
+      expect(await s.evalScript('return true', [k('ev')], [])).toBe(1);
+      expect(await s.evalScript("return '18446744073709551615'", [k('ev')], [])).toBe('18446744073709551615');
       expect(await s.evalScript("return redis.call('GET', KEYS[1])", [k('missing')], [])).toBeNull();
-      expect(await s.evalScript("return redis.status_reply('FINE')", [], [])).toBe('FINE');
+      expect(await s.evalScript("return redis.status_reply('FINE')", [k('ev')], [])).toBe('FINE');
+    });
+
+    it('evalScript: refuses zero keys and keys of two hash tags, before sending', async () => {
+      await expectStorageError(s.evalScript("return redis.call('SET', '" + k('keyless') + "', '1')", [], []), /no keys/);
+      await expectStorageError(s.evalScript("return redis.call('SET', KEYS[2], '1')", [k('mixed'), '{elsewhere}:x'], []), /hash tag/);
+      await expectStorageError(s.evalScript("return redis.call('SET', KEYS[1], '1')", ['untagged:x'], []), /hash tag/);
+      expect(await s.command(['EXISTS', k('keyless'), k('mixed')])).toBe(0);
     });
 
     it('evalScript: works again after SCRIPT FLUSH (EVALSHA -> EVAL fallback)', async () => {
       if (opts.scriptFlush === false) return;
       const script = `return ARGV[1] .. '-${randomUUID()}'`;
-      expect(await s.evalScript(script, [], ['x'])).toMatch(/^x-/);
+      expect(await s.evalScript(script, [k('flush')], ['x'])).toMatch(/^x-/);
       await s.command(['SCRIPT', 'FLUSH']);
-      expect(await s.evalScript(script, [], ['y'])).toMatch(/^y-/);
+      expect(await s.evalScript(script, [k('flush')], ['y'])).toMatch(/^y-/);
     });
 
     it('error replies throw PoolError STORAGE', async () => {
@@ -187,12 +198,23 @@ export function storageContract(name: string, makeStorage: () => Storage | Promi
       await expectStorageError(s.command(['HGET', k('err-str'), 'f']), /WRONGTYPE/);
       await expectStorageError(s.command(['INCR', k('err-str')]), /not an integer/);
       await expectStorageError(s.command(['NOSUCHCOMMAND', 'x']));
-      await expectStorageError(s.evalScript("return redis.error_reply('boom')", [], []), /boom/);
+      await expectStorageError(s.evalScript("return redis.error_reply('boom')", [k('err')], []), /boom/);
       await expectStorageError(s.evalScript("return redis.call('INCR', KEYS[1])", [k('err-str')], []), /not an integer/);
-      await expectStorageError(s.evalScript('this is not lua', [], []));
+      await expectStorageError(s.evalScript('this is not lua', [k('err')], []));
       // the connection is still usable afterwards
       expect(await s.command(['GET', k('err-str')])).toBe('v');
     });
+
+    it('every production Lua script (recorder, unlocker, payments, locks, admin) runs with the same results', async () => {
+      const coin = `scripts-${randomUUID()}`;
+      try {
+        const r = await runScriptScenarios(s, coin);
+        expect(await s.command(['HGET', keySchema(coin).block(r.blocks.prop), 'status'])).toBe('unlocked');
+      } finally {
+        const left = await scenarioKeys(s, coin);
+        for (let i = 0; i < left.length; i += 100) await s.command(['DEL', ...left.slice(i, i + 100)]);
+      }
+    }, 60_000);
 
     it('integer replies beyond 2^53 are exact (decimal string), never rounded', async () => {
       if (opts.exactBigIntegerReplies === false) return;

@@ -1,7 +1,8 @@
 /**
  * The share recorder's Lua against a real redis-server: batched credits, PROP rounds, slush scores (integers,
  * growing with time, renormalised before they could overflow), the PPLNS window cut from the share log, solo
- * rounds that leave the pool's round alone, and a block recorded once.
+ * rounds that leave the pool's round alone, a block recorded once with its submit verdict, and a batch applied once
+ * per id (every key passed in KEYS, see test/redis-script-keys.test.ts).
  */
 import { describe, it, expect, beforeAll, afterAll, beforeEach } from 'vitest';
 import { Redis } from 'ioredis';
@@ -9,7 +10,8 @@ import { startRedis, type RedisService } from '../shared/services/index.js';
 import { keySchema } from '../shared/redis/keys.js';
 import { silentLogger } from '../shared/log.js';
 import { ShareRecorder, type RecorderOptions } from '../stratum-node/recorder.js';
-import { FLUSH_SHARES } from '../stratum-node/scripts.js';
+import { FLUSH_SHARES, flushKeys, type BatchPayload } from '../stratum-node/scripts.js';
+import { createIoredisStorage } from '../shared/storage/ioredis.js';
 
 const keys = keySchema('monero');
 const A = 'addrA';
@@ -116,15 +118,30 @@ describe('share recorder', () => {
   });
 
   it('applies a batch once however often it is retried (a lost reply never double-counts)', async () => {
-    const payload = JSON.stringify({
+    const payload: BatchPayload = {
       id: 'test-batch-1', nowSec: 1000, nowMs: 1_000_000, bucket: 990, bucketTtl: 4800, slushWeight: 0, pplnsKeep: 0,
       slushLatestMs: 1_000_000, shares: 1, invalid: 0,
-      miners: [{ l: A, d: 10, rd: 10, s: [], rigs: [['r1', 10]], ips: [['10.0.0.1', 1_000_000]] }],
-    });
-    expect(await redis.eval(FLUSH_SHARES, 0, keys.prefix, payload)).toBe(1);
-    expect(await redis.eval(FLUSH_SHARES, 0, keys.prefix, payload)).toBe(0);
+      miners: [{ l: A, d: 10, rd: 10, sw: 0, rigs: [['r1', 10]], ips: [['10.0.0.1', 1_000_000]] }],
+    };
+    const storage = createIoredisStorage(redis);
+    expect(await storage.evalScript(FLUSH_SHARES, flushKeys(keys, payload), [JSON.stringify(payload)])).toBe(1);
+    expect(await storage.evalScript(FLUSH_SHARES, flushKeys(keys, payload), [JSON.stringify(payload)])).toBe(0);
+    expect(await redis.exists(keys.flushed(payload.id))).toBe(1);
     expect(await redis.hget(keys.roundCurrent, A)).toBe('10');
     expect(await redis.hget(keys.worker(A), 'hashes')).toBe('10');
+    // keys that do not match the batch's miners are refused before any write
+    const other = { ...payload, id: 'test-batch-2' };
+    await expect(storage.evalScript(FLUSH_SHARES, flushKeys(keys, { ...other, miners: [] }), [JSON.stringify(other)])).rejects.toThrow(/KEYS do not match/);
+    expect(await redis.exists(keys.flushed(other.id))).toBe(0);
+  });
+
+  it('records the submit verdict of a block (unconfirmed: the submit_block reply was lost)', async () => {
+    const r = make();
+    r.add(share(A, 10));
+    const block = { hash: 'dd'.repeat(32), height: 40, timeMs: 4000, difficulty: 100n, finder: A, solo: false, submit: 'unconfirmed' as const };
+    expect(await r.recordBlock(block)).toBe(true);
+    expect(await redis.hget(keys.block(block.hash), 'submit')).toBe('unconfirmed');
+    expect(await redis.hget(keys.block(block.hash), 'status')).toBe('candidate');
   });
 
   it('SOLO: the finder alone, and the pool round is untouched', async () => {

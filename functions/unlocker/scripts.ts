@@ -3,7 +3,20 @@
  * checks that the hash is still in blocksCandidates and the block is not yet credited, and validates every input
  * before its first write (a Lua script that errors after writing cannot be rolled back).
  * Both return 1 when they settled the block, 0 when it was already settled (another unlocker won), -1 on bad data.
+ * Every key they touch arrives in KEYS, built by creditKeys / orphanKeys from shared/redis/keys.ts.
  */
+import type { KeySchema } from '../../shared/redis/keys.js';
+
+/** KEYS of CREDIT_BLOCK for block `hash` crediting `addresses` (in the order of their ARGV pairs). */
+export function creditKeys(keys: KeySchema, hash: string, addresses: readonly string[]): string[] {
+  return [keys.blocksCandidates, keys.blocksMatured, keys.block(hash), keys.round(hash), keys.stats, keys.creditedAddresses,
+    ...addresses.map((a) => keys.worker(a))];
+}
+
+/** KEYS of ORPHAN_BLOCK for block `hash`. */
+export function orphanKeys(keys: KeySchema, hash: string): string[] {
+  return [keys.blocksCandidates, keys.blocksMatured, keys.block(hash), keys.round(hash), keys.roundCurrent, keys.roundTotal, keys.stats];
+}
 
 /**
  * CREDIT. KEYS: 1 blocksCandidates, 2 blocksMatured, 3 block(hash), 4 round(hash), 5 stats, 6 creditedAddresses,

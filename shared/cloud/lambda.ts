@@ -6,8 +6,8 @@
  *   `npx pool invoke --aws` (`{"source":"pool.invoke","dryRun":bool}`). Anything else is refused (BAD_REQUEST), so a
  *   stray test event can never start a payout.
  * - One run at a time per function, across Lambda and local `pool invoke`: withFunctionLock takes the Redis lock
- *   `{coin}:lock:fn:<name>` (SET NX PX, random token, released only by its holder); cli/functions.ts uses the same
- *   function. A scheduled run that finds the lock held returns {skipped: true} and writes no heartbeat.
+ *   functionLock(name) = `{coin}:lock:fn:<name>` (shared/redis/keys.ts; SET NX PX, random token, released only by
+ *   its holder); cli/functions.ts uses the same function. A scheduled run that finds the lock held returns {skipped: true} and writes no heartbeat.
  * - Heartbeat metrics in CloudWatch Embedded Metric Format, one JSON line on stdout (raw, not through console.log,
  *   so Lambda's log formatting never wraps it): namespace POOL_METRICS_NAMESPACE, dimension Function, metrics
  *   Heartbeat (1 after a successful run) and PayoutsHalted (payments: 1 when the payer reported a fail-stop).
@@ -41,13 +41,14 @@ export function scheduledRun(event: unknown): ScheduledRun {
   throw new PoolError(ERRORS.BAD_REQUEST, 'unsupported event: expected an EventBridge scheduled event or {"source":"pool.invoke","dryRun":bool}');
 }
 
+/** KEYS: 1 functionLock(name). ARGV: 1 token. Deletes the lock only while it still holds the caller's token. */
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 
 export type Locked<T> = { skipped: false; result: T } | { skipped: true; reason: string };
 
 /** Runs `f` under the function's Redis lock (shared with the local runner). */
 export async function withFunctionLock<T>(storage: Storage, coin: string, name: string, ttlMs: number, f: () => Promise<T>): Promise<Locked<T>> {
-  const key = `${keySchema(coin).prefix}lock:fn:${name}`;
+  const key = keySchema(coin).functionLock(name);
   const token = randomBytes(12).toString('hex');
   const got = await storage.command(['SET', key, token, 'NX', 'PX', String(ttlMs)]);
   if (got !== 'OK') return { skipped: true, reason: `${name} is already running elsewhere (lock ${key})` };

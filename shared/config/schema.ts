@@ -74,6 +74,8 @@ const poolServerSchema = section({
     .array(z.string(expect('an IP address or CIDR such as "10.0.0.0/16"')).regex(/^[0-9a-fA-F:.]+(\/\d{1,3})?$/), expect('an array of IPs or CIDRs'))
     .default([]),
   shareBatchInterval: posInt().default(1000),
+  /** The node's data folder: the share journal (what Redis has not taken yet) lives here; null: no journal. */
+  dataDir: str().nullable().default('.data/stratum'),
   ports: z.array(portSchema, expect('an array of port objects')).default([]),
   tls: section({ cert: str(), key: str() }).nullable().default(null),
   varDiff: section({

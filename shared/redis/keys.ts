@@ -7,6 +7,7 @@
  * | key                          | type   | writer                | contents / lifetime |
  * |------------------------------|--------|-----------------------|---------------------|
  * | nodeSeq                      | string | stratum (INCR)        | last node id handed to a stratum process; forever |
+ * | flushed(batchId)             | string | stratum (SET NX EX)   | "1": share batch `batchId` ("<nodeId>-<hex>") was applied; makes a retried or replayed batch a no-op; TTL 1 day |
  * | roundCurrent                 | hash   | stratum               | PROP/slush: login -> summed credited difficulty (slush: integer score) of the open round; renamed at block found |
  * | roundTotal                   | string | stratum               | sum of raw share difficulty in the open round (effort numerator) |
  * | shareLog                     | list   | stratum (LPUSH)       | PPLNS: newest-first entries "login:diff"; trimmed from the tail to just over 1.5 windows |
@@ -35,14 +36,21 @@
  * | minerChart(addr)             | zset   | stats function        | same shape, per miner hashrate; TTL = retention |
  * | heartbeat(fn)                | string | each function         | unix ms of the last successful run; for alarms and /admin_monitoring |
  * | adminFail(ip)                | string | api                   | failed admin logins counter; TTL 15 min |
+ * | functionLock(name)           | string | each function / `pool invoke` | "<random token>" with PX; one run of function `name` at a time |
  *
  * BlockRecord (hash `block(hash)`): hash, height, time (ms found), difficulty (network), shares (sum of round
  * difficulty), finder (login), scheme ("prop"|"pplns"|"solo"|"slush"), status ("candidate"|"unlocked"|"orphaned"),
- * reward? (atomic units, set at unlock), credited? ("1" once balances were credited).
+ * reward? (atomic units, set at unlock), credited? ("1" once balances were credited), node (stratum node id),
+ * submit? ("accepted": monerod accepted submit_block; "unconfirmed": the submit_block reply was lost, so the block is
+ * a candidate the unlocker must find on the chain before trusting it; absent on records written before the field).
+ *
+ * Slot rule: every key above starts with the same hash-tagged prefix, and every Lua script receives every key it
+ * touches in KEYS, built here (never assembled inside the script); see docs/redis.md.
  */
 export interface KeySchema {
   readonly prefix: string;
   readonly nodeSeq: string;
+  flushed(batchId: string): string;
   readonly roundCurrent: string;
   readonly roundTotal: string;
   readonly shareLog: string;
@@ -71,6 +79,7 @@ export interface KeySchema {
   minerChart(address: string): string;
   heartbeat(fn: string): string;
   adminFail(ip: string): string;
+  functionLock(name: string): string;
 }
 
 export function keySchema(coin: string): KeySchema {
@@ -78,6 +87,7 @@ export function keySchema(coin: string): KeySchema {
   return Object.freeze({
     prefix: p,
     nodeSeq: `${p}nodes:seq`,
+    flushed: (id: string) => `${p}flushed:${id}`,
     roundCurrent: `${p}shares:roundCurrent`,
     roundTotal: `${p}shares:roundTotal`,
     shareLog: `${p}shares:log`,
@@ -106,7 +116,17 @@ export function keySchema(coin: string): KeySchema {
     minerChart: (a: string) => `${p}charts:miner:${a}`,
     heartbeat: (fn: string) => `${p}heartbeat:${fn}`,
     adminFail: (ip: string) => `${p}admin:fail:${ip}`,
+    functionLock: (name: string) => `${p}lock:fn:${name}`,
   });
+}
+
+/** The hash tag of a key (the text between the first "{" and the next "}", when not empty), as Redis Cluster hashes it; null when none. */
+export function hashTag(key: string): string | null {
+  const open = key.indexOf('{');
+  if (open < 0) return null;
+  const close = key.indexOf('}', open + 1);
+  if (close < 0 || close === open + 1) return null;
+  return key.slice(open + 1, close);
 }
 
 /** Hashrate bucket width in seconds. Buckets are aligned to multiples of this. */

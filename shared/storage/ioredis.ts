@@ -6,15 +6,18 @@
  *   bulk/simple string -> string (utf8), integer -> number, nil -> null, array -> array (recursively).
  * A connection this adapter opens itself uses `stringNumbers`, so integer replies arrive as decimal strings and are
  * turned into numbers only when exact; an integer reply beyond ±(2^53-1) is returned as its decimal string, never
- * rounded. Lua scripts go through EVALSHA with a NOSCRIPT fallback to EVAL (which also caches the script server-side).
+ * rounded. Lua scripts go through the shared eval helper (shared/storage/eval.ts: keys required and on one hash tag,
+ * EVALSHA with a NOSCRIPT fallback to EVAL, retry only on replies proving the script did not run).
+ * The connection is a single server (`Redis`) or a Redis Cluster (`Cluster`, config.redis.cluster): the cluster
+ * client routes each command, pipeline and MULTI to the node owning its keys' slot (all pool keys share one slot).
  * Every Redis error (error reply, connection failure) is a PoolError STORAGE {command, index?, reply?}.
  *
  * Data model: none of its own (a transport); keys come from shared/redis/keys.ts.
  */
-import { createHash } from 'node:crypto';
-import { Command, Redis } from 'ioredis';
+import { Cluster, Command, Redis } from 'ioredis';
 import { ERRORS, PoolError } from '../errors.js';
-import { createRedis, type RedisClientConfig } from '../redis/client.js';
+import { createRedisConnection, type RedisClientConfig, type RedisConnection } from '../redis/client.js';
+import { createEvalScript } from './eval.js';
 import type { Storage, StorageReply } from './port.js';
 
 /** A command whose reply skips ioredis's reply transformers (we decode Buffers ourselves). */
@@ -70,19 +73,21 @@ interface PipelineLike {
 
 export interface IoredisStorage extends Storage {
   /** The underlying connection (owned by the adapter when it was created from a config). */
-  readonly redis: Redis;
+  readonly redis: RedisConnection;
 }
 
 /**
- * Creates the adapter. From a config it opens (and on close() quits) its own connection; from a Redis instance it
- * uses that one and close() leaves it open (the caller owns it).
+ * Creates the adapter. From a config it opens (and on close() quits) its own connection (a Cluster when
+ * `cluster` is true); from a `Redis` or `Cluster` instance it uses that one and close() leaves it open (the caller
+ * owns it).
  */
-export function createIoredisStorage(source: RedisClientConfig | Redis): IoredisStorage {
-  const owned = !(source instanceof Redis);
-  const redis = source instanceof Redis ? source : createRedis(source, { stringNumbers: true, connectionName: 'pool-storage' });
+export function createIoredisStorage(source: RedisClientConfig | RedisConnection): IoredisStorage {
+  const given = source instanceof Redis || source instanceof Cluster ? source : null;
+  const owned = given === null;
+  const redis: RedisConnection =
+    given ?? createRedisConnection(source as RedisClientConfig, { stringNumbers: true, connectionName: 'pool-storage' });
   // connection errors surface on the commands (as STORAGE); keep ioredis from printing them as unhandled
   if (owned) redis.on('error', () => undefined);
-  const shas = new Map<string, string>();
   let closed = false;
 
   async function send(args: readonly string[]): Promise<StorageReply> {
@@ -135,21 +140,7 @@ export function createIoredisStorage(source: RedisClientConfig | Redis): Ioredis
     multi(cmds) {
       return batch(cmds, true);
     },
-    async evalScript(script, keys, args) {
-      let sha = shas.get(script);
-      if (sha === undefined) {
-        sha = createHash('sha1').update(script).digest('hex');
-        shas.set(script, sha);
-      }
-      const tail = [String(keys.length), ...keys, ...args];
-      try {
-        return await send(['EVALSHA', sha, ...tail]);
-      } catch (e) {
-        const reply = e instanceof PoolError ? e.details?.['reply'] : undefined;
-        if (typeof reply === 'string' && reply.startsWith('NOSCRIPT')) return send(['EVAL', script, ...tail]);
-        throw e;
-      }
-    },
+    evalScript: createEvalScript(send),
     async close() {
       if (closed || !owned) return;
       closed = true;

@@ -11,7 +11,9 @@
  * - `command` throws StorageError (PoolError E_STORAGE) on a Redis error reply.
  * - `pipeline` runs commands in order, not atomically; `multi` runs them in MULTI/EXEC atomically.
  *   Both return one reply per command and throw if any command errored.
- * - `evalScript` runs a Lua script atomically (EVAL; adapters may cache with EVALSHA).
+ * - `evalScript` runs a Lua script atomically through shared/storage/eval.ts (EVALSHA, NOSCRIPT -> EVAL). `keys`
+ *   must name every key the script touches, be non-empty and share one hash tag; otherwise it throws E_STORAGE
+ *   before sending. A reply proving the script did not run (MOVED/ASK/TRYAGAIN/CLUSTERDOWN/LOADING) is retried.
  */
 export type StorageReply = string | number | null | StorageReply[];
 

@@ -18,10 +18,12 @@
  * The SDK's Pipeline class has no raw-command method, so `pipeline`/`multi` post through the SDK's own requester
  * (same auth, encoding and base64 decoding) from a small subclass; single commands use the public `redis.exec`.
  * Replies are checked to be string | number | null | arrays of those; anything else is an E_STORAGE error.
+ * Lua scripts go through the shared eval helper (shared/storage/eval.ts); an error carries the Redis message in
+ * details.reply.
  */
-import { createHash } from 'node:crypto';
 import { Redis, type Requester } from '@upstash/redis';
 import { ERRORS, PoolError, errorMessage } from '../errors.js';
+import { createEvalScript } from './eval.js';
 import type { Storage, StorageReply } from './port.js';
 
 export interface UpstashStorageOptions {
@@ -65,7 +67,6 @@ export function createUpstashStorage(opts: UpstashStorageOptions): Storage {
     signal: () => AbortSignal.timeout(timeoutMs),
   });
   const requester = redis.requester();
-  const shaByScript = new Map<string, string>();
   let closed = false;
 
   function checkOpen(): void {
@@ -113,20 +114,7 @@ export function createUpstashStorage(opts: UpstashStorageOptions): Storage {
     command,
     pipeline: (cmds) => batch('pipeline', cmds),
     multi: (cmds) => batch('multi-exec', cmds),
-    async evalScript(script, keys, args) {
-      let sha = shaByScript.get(script);
-      if (!sha) {
-        sha = createHash('sha1').update(script).digest('hex');
-        shaByScript.set(script, sha);
-      }
-      const tail = [String(keys.length), ...keys, ...args];
-      try {
-        return await command(['EVALSHA', sha, ...tail]);
-      } catch (e) {
-        if (!(e instanceof PoolError) || !/NOSCRIPT/i.test(e.message)) throw e;
-        return command(['EVAL', script, ...tail]);
-      }
-    },
+    evalScript: createEvalScript(command),
     async close() {
       closed = true;
     },
@@ -136,7 +124,7 @@ export function createUpstashStorage(opts: UpstashStorageOptions): Storage {
 function storageError(e: unknown, args: readonly string[]): PoolError {
   // UpstashError messages end with ", command was: [...]" including the arguments; keep only the Redis message.
   const msg = errorMessage(e).replace(/, command was: .*$/s, '');
-  return new PoolError(ERRORS.STORAGE, `${args[0] ?? 'command'}: ${msg}`, { command: args[0] }, { cause: e });
+  return new PoolError(ERRORS.STORAGE, `${args[0] ?? 'command'}: ${msg}`, { command: args[0], reply: msg }, { cause: e });
 }
 
 function toReply(value: unknown, args: readonly string[]): StorageReply {
