@@ -9,7 +9,7 @@
  * A failed call is logged as a warning and retried at the next tick; it never affects the node. Credentials and
  * region come from the AWS SDK's default chain (on EC2: the instance role and AWS_REGION).
  */
-import { CloudWatchClient, PutMetricDataCommand, type MetricDatum } from '@aws-sdk/client-cloudwatch';
+import type { CloudWatchClient, CloudWatchClientConfig, MetricDatum } from '@aws-sdk/client-cloudwatch';
 import type { Logger } from 'pino';
 import { errorMessage } from '../shared/errors.js';
 import type { ReadinessSample } from './health-state.js';
@@ -25,9 +25,16 @@ export interface MetricBatch {
 /** Sends one batch (the real one wraps CloudWatchClient.send(PutMetricDataCommand)). */
 export type MetricSender = (batch: MetricBatch) => Promise<void>;
 
-export function cloudWatchSender(client = new CloudWatchClient({})): MetricSender {
+/**
+ * The real sender; the SDK is loaded on first use, so a node without cloudwatchNamespace never loads it. `config`
+ * defaults to the SDK's own chain (region, credentials, endpoint from the environment or the instance).
+ */
+export function cloudWatchSender(config: CloudWatchClientConfig = {}): MetricSender {
+  let client: CloudWatchClient | null = null;
   return async (b) => {
-    await client.send(new PutMetricDataCommand({ Namespace: b.namespace, MetricData: [...b.data] }));
+    const sdk = await import('@aws-sdk/client-cloudwatch');
+    client ??= new sdk.CloudWatchClient(config);
+    await client.send(new sdk.PutMetricDataCommand({ Namespace: b.namespace, MetricData: [...b.data] }));
   };
 }
 

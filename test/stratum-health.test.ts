@@ -12,6 +12,7 @@
  * Plus the health model on its own (stopping, lost ports) and the CloudWatch publisher with a stand-in sender.
  */
 import { spawn } from 'node:child_process';
+import http from 'node:http';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,7 +25,7 @@ import { silentLogger } from '../shared/log.js';
 import { createDaemonClient, type DaemonClient } from '../shared/rpc/daemon.js';
 import { freePort, startMonerod, startRedis, type MonerodService } from '../shared/services/index.js';
 import { nodeHealth } from '../stratum-node/health-state.js';
-import { READY_METRIC, TEMPLATE_AGE_METRIC, startCloudWatchPublisher, type MetricBatch } from '../stratum-node/health-cloudwatch.js';
+import { READY_METRIC, TEMPLATE_AGE_METRIC, cloudWatchSender, readinessData, startCloudWatchPublisher, type MetricBatch } from '../stratum-node/health-cloudwatch.js';
 import { createMetrics } from '../stratum-node/metrics.js';
 import { startStratumNode, type StratumNode } from '../stratum-node/index.js';
 import { StratumClient, mineShare } from './support/stratum-client.js';
@@ -301,6 +302,38 @@ describe('stratum node health model', () => {
       ]);
     } finally {
       pub.stop();
+    }
+  });
+
+  it('the real CloudWatch sender signs a PutMetricData request with the namespace and both metrics (stand-in endpoint)', async () => {
+    const got: { headers: http.IncomingHttpHeaders; body: Buffer }[] = [];
+    const server = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        got.push({ headers: req.headers, body: Buffer.concat(chunks) });
+        res.writeHead(500, { 'content-type': 'text/plain' }).end('stand-in');
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const addr = server.address() as { port: number };
+    try {
+      const send = cloudWatchSender({
+        region: 'eu-west-1',
+        endpoint: `http://127.0.0.1:${addr.port}`,
+        credentials: { accessKeyId: 'AKIDSTANDIN', secretAccessKey: 'stand-in' },
+        maxAttempts: 1,
+      });
+      const data = readinessData({ ready: false, age: 130.4, reason: 'stale' }, new Date(1_700_000_000_000));
+      await expect(send({ namespace: 'XmrPool/Test', data })).rejects.toThrow();
+      expect(got).toHaveLength(1);
+      expect(String(got[0]!.headers['authorization'])).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDSTANDIN\/\d{8}\/eu-west-1\/monitoring\/aws4_request/);
+      const body = got[0]!.body.toString('latin1');
+      for (const s of ['PutMetricData', 'XmrPool/Test', READY_METRIC, TEMPLATE_AGE_METRIC]) {
+        expect(body + JSON.stringify(got[0]!.headers), s).toContain(s);
+      }
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
     }
   });
 });
