@@ -2,13 +2,24 @@
  * A share that meets network difficulty: build the full block, hand it to monerod (`submit_block`) and record it.
  *
  * Order: submit -> credit the share -> record the block (candidate + round close, one Redis script) -> refresh the
- * template. A block the daemon rejects still credits its share (it was valid work at the job's difficulty).
+ * template. The share is credited whatever the daemon says (it was valid work at the job's difficulty).
  *
- * Data model: none of its own; writes through the ShareRecorder (recorder.ts) and reads the ActiveTemplate.
+ * What the submit's outcome does to the block (shared/rpc/daemon.ts `classifySubmitFailure`):
+ * - accepted (status OK): recorded as a candidate with submit "accepted";
+ * - ambiguous (a timeout, a connection reset after the request was sent, a 5xx, an unreadable reply): the daemon
+ *   may well have added it, so it is recorded as a candidate anyway with submit "unconfirmed". The unlocker looks
+ *   its hash up on the daemon each run (an unconfirmed block the daemon has becomes submit "accepted") and settles it
+ *   by the main chain at depth like any candidate: one the chain never had is orphaned (its round given back as for
+ *   any orphan), one the chain has is credited;
+ * - rejected (monerod answered with an error or a non-OK status, or a 4xx) or undelivered (no connection could be
+ *   made, after the client's connect retries): not recorded; the round goes on.
+ *
+ * Data model: none of its own; writes through the ShareSink (recorder.ts) and reads the ActiveTemplate.
  */
 import type { Logger } from 'pino';
 import { bytesToHex } from '../shared/hex.js';
 import { blockBlob, blockId } from '../shared/monero/template.js';
+import { classifySubmitFailure } from '../shared/rpc/daemon.js';
 import type { ActiveTemplate, JobManager } from './jobs.js';
 import type { Metrics } from './metrics.js';
 import type { Miner } from './miner.js';
@@ -20,6 +31,7 @@ export interface BlockFoundDeps {
   readonly recorder: ShareSink;
   readonly metrics: Metrics;
   readonly log: Logger;
+  /** Resolves when monerod took the block; throws the daemon client's error otherwise. */
   readonly submitBlock: (blobHex: string) => Promise<void>;
 }
 
@@ -33,21 +45,33 @@ export interface BlockSolution {
   readonly share: AcceptedShare;
 }
 
-export async function onBlockFound(deps: BlockFoundDeps, found: BlockSolution): Promise<void> {
+/**
+ * What became of a found block: "accepted" and "unconfirmed" are recorded as candidates with that `submit` value;
+ * "rejected" and "undelivered" are not recorded. Also the `result` label of pool_blocks_total.
+ */
+export type BlockFoundResult = 'accepted' | 'unconfirmed' | 'rejected' | 'undelivered';
+
+export async function onBlockFound(deps: BlockFoundDeps, found: BlockSolution): Promise<BlockFoundResult> {
   const { template: t, miner } = found;
   const hash = bytesToHex(blockId(found.hashingBlob));
   const blob = bytesToHex(blockBlob(t.template, found.extraNonce, found.nonce));
   const log = deps.log.child({ height: t.height, hash, finder: miner.login });
+  let submit: 'accepted' | 'unconfirmed' = 'accepted';
   try {
     await deps.submitBlock(blob);
   } catch (err) {
-    deps.metrics.blocks.inc({ result: 'rejected' });
-    log.error({ err }, 'block rejected by the daemon');
-    deps.recorder.add(found.share);
-    return;
+    const failure = classifySubmitFailure(err);
+    if (failure !== 'ambiguous') {
+      deps.metrics.blocks.inc({ result: failure });
+      log.error({ err, failure }, failure === 'rejected' ? 'block rejected by the daemon' : 'block not delivered to the daemon');
+      deps.recorder.add(found.share);
+      return failure;
+    }
+    submit = 'unconfirmed';
+    log.warn({ err }, 'block submit ambiguous (no verdict from the daemon): recorded as an unconfirmed candidate');
   }
-  deps.metrics.blocks.inc({ result: 'accepted' });
-  log.info('block found and accepted by the daemon');
+  deps.metrics.blocks.inc({ result: submit });
+  if (submit === 'accepted') log.info('block found and accepted by the daemon');
   deps.recorder.add(found.share);
   try {
     await deps.recorder.recordBlock({
@@ -57,9 +81,11 @@ export async function onBlockFound(deps: BlockFoundDeps, found: BlockSolution): 
       difficulty: t.difficulty,
       finder: miner.login,
       solo: miner.solo,
+      submit,
     });
   } catch (err) {
-    log.error({ err }, 'CRITICAL: block accepted but not recorded in Redis; record it by hand');
+    log.error({ err }, 'CRITICAL: block found but not recorded in Redis; record it by hand');
   }
   deps.jobs.refresh('tip').catch((err: unknown) => log.warn({ err }, 'template refresh after block failed'));
+  return submit;
 }
