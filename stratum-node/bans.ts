@@ -4,6 +4,9 @@
  * their own (checked on lookup and swept periodically). Bans are per process; in cluster mode the primary relays a
  * ban to every fork (see cluster.ts).
  *
+ * A forged result (a share whose claimed result is not the RandomX hash of its blob, which an honest miner never
+ * sends) bans the IP at once when `banOnForgedResult` is on (the default in the config schema), whatever the ratio.
+ *
  * State: Map ip -> {valid, invalid, at (last share, ms)}; Map ip -> bannedUntil (unix ms).
  */
 export interface BanConfig {
@@ -11,6 +14,8 @@ export interface BanConfig {
   readonly time: number;
   readonly invalidPercent: number;
   readonly checkThreshold: number;
+  /** Ban at the first forged result (default off here; the config schema defaults it on). */
+  readonly banOnForgedResult?: boolean;
 }
 
 export class BanList {
@@ -52,6 +57,14 @@ export class BanList {
       return true;
     }
     return false;
+  }
+
+  /** Records a forged result; returns true when it got the IP banned (at once with banOnForgedResult, else by ratio). */
+  recordForged(ip: string): boolean {
+    if (!this.cfg.enabled) return false;
+    if (!this.cfg.banOnForgedResult) return this.record(ip, false);
+    this.ban(ip);
+    return true;
   }
 
   ban(ip: string, untilMs = this.now() + this.cfg.time * 1000): void {

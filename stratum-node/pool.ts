@@ -18,7 +18,8 @@ import { Miner } from './miner.js';
 import { MSG, ok, fail, type StratumReply } from './messages.js';
 import { REJECTS, HARMLESS_REJECTS, type RejectReason } from './rejects.js';
 import { dispatch, type MethodHandlers, type Params, type RequestId } from './dispatcher.js';
-import { validateShare } from './share-validation.js';
+import { validateShare, type ValidationDeps } from './share-validation.js';
+import { HashScheduler, DEFAULT_HASH_SCHEDULER, type HashSchedulerConfig } from './hash-scheduler.js';
 import { onBlockFound } from './block-found.js';
 import { broadcastJobs } from './broadcast.js';
 import type { JobManager, ActiveTemplate } from './jobs.js';
@@ -66,6 +67,8 @@ export interface PoolDeps {
   readonly submitBlock: (blobHex: string) => Promise<void>;
   /** Called when this process bans an IP (cluster.ts relays it to the other forks). */
   readonly onBan?: (ip: string, untilMs: number) => void;
+  /** Bounds of the hash scheduler (hash-scheduler.ts); default DEFAULT_HASH_SCHEDULER, 2 hashes in flight per hasher thread. */
+  readonly hashQueue?: Partial<HashSchedulerConfig>;
 }
 
 const EXTENSIONS = ['algo', 'keepalive'];
@@ -74,8 +77,13 @@ export class StratumPool implements MethodHandlers<Connection> {
   readonly connections = new Set<Connection>();
   private readonly sessions = new Map<string, Connection>();
   private retargetTimer: NodeJS.Timeout | null = null;
+  /** Every share hash goes through here: fair per IP, IPs with verified shares first. */
+  readonly hashes: HashScheduler;
+  private readonly validation: ValidationDeps;
 
   constructor(private readonly deps: PoolDeps) {
+    this.hashes = new HashScheduler(deps.hasher, { ...DEFAULT_HASH_SCHEDULER, maxInFlight: deps.hasher.threads * 2, ...deps.hashQueue });
+    this.validation = { jobs: deps.jobs, hashes: this.hashes, metrics: deps.metrics, log: deps.log };
     deps.jobs.on('template', (t) => {
       this.onTemplate(t).catch((err: unknown) => deps.log.error({ err }, 'job broadcast failed'));
     });
@@ -185,7 +193,8 @@ export class StratumPool implements MethodHandlers<Connection> {
     if (!this.authed(conn, params)) return fail(id, MSG.unauthenticated);
     const miner = conn.miner;
     const { metrics } = this.deps;
-    const outcome = await validateShare(this.deps, miner, params);
+    if (this.deps.bans.isBanned(conn.ip)) return this.reject(conn, id, 'banned');
+    const outcome = await validateShare(this.validation, miner, params);
     if (outcome.kind === 'rejected') return this.reject(conn, id, outcome.reason);
     const { job, template } = outcome;
     miner.validShares += 1;
@@ -226,9 +235,9 @@ export class StratumPool implements MethodHandlers<Connection> {
     if (HARMLESS_REJECTS.has(reason)) return fail(id, REJECTS[reason]);
     this.deps.recorder.addInvalid();
     if (conn.miner) conn.miner.invalidShares += 1;
-    if (this.deps.bans.record(conn.ip, false)) {
+    if (reason === 'bad_hash' ? this.deps.bans.recordForged(conn.ip) : this.deps.bans.record(conn.ip, false)) {
       const until = Date.now() + this.deps.bans.banSeconds * 1000;
-      this.deps.log.warn({ ip: conn.ip }, 'IP banned for invalid shares');
+      this.deps.log.warn({ ip: conn.ip, reason }, 'IP banned for invalid shares');
       this.deps.onBan?.(conn.ip, until);
       this.dropIp(conn.ip);
       return fail(id, MSG.banned);
@@ -238,6 +247,7 @@ export class StratumPool implements MethodHandlers<Connection> {
 
   /** Closes every connection from an IP (after the current reply is written). */
   dropIp(ip: string): void {
+    this.hashes.dropIp(ip); // its shares still waiting are answered "banned", not hashed
     for (const c of this.connections) if (c.ip === ip) setImmediate(() => c.close('banned'));
   }
 
@@ -253,6 +263,7 @@ export class StratumPool implements MethodHandlers<Connection> {
   private housekeeping(): void {
     const now = Date.now();
     this.deps.bans.sweep();
+    this.hashes.sweep();
     for (const conn of [...this.sessions.values()]) {
       const miner = conn.miner;
       if (!miner) continue;

@@ -5,14 +5,17 @@
  * 1. job id known to this miner -> 2. nonce and result well formed -> 3. not a duplicate (canonical lowercase nonce,
  * remembered before hashing so concurrent copies are caught) -> 4. the job's template still current (same height and
  * parent) -> 5. result not all zero -> 6. the claimed result meets the job target -> 7. the share-trust lottery
- * (one draw; never for a share claiming block difficulty) -> 8. RandomX hash off the event loop, equal to the claimed
- * result (so it meets the target too).
+ * (one draw; never for a share claiming block difficulty) -> 8. RandomX hash off the event loop, through the hash
+ * scheduler (hash-scheduler.ts: fair per IP, IPs with verified shares first), equal to the claimed result (so it
+ * meets the target too). A hash that matches makes the IP "known" to the scheduler. When the scheduler refuses
+ * (its per-connection/per-IP bounds), the reply is 'busy' for a known IP (harmless) and 'flood' for an unknown one
+ * (counts toward its ban); work of an IP banned while it waited comes back 'banned', unhashed.
  *
  * Data model: reads Miner/MinerJob (miner.ts) and the job manager's templates; writes only the job's submission set
  * and the miner's share-trust state. Returns a ShareOutcome; the caller credits, bans and answers.
  */
 import type { Logger } from 'pino';
-import type { Hasher } from '../native/index.js';
+import type { HashScheduler } from './hash-scheduler.js';
 import { hexToBytes, bytesEqual } from '../shared/hex.js';
 import { hashMeetsDifficulty, hashMeetsTarget64 } from '../shared/monero/difficulty.js';
 import type { ActiveTemplate, JobManager } from './jobs.js';
@@ -25,7 +28,7 @@ const RESULT_RE = /^[0-9a-fA-F]{64}$/;
 
 export interface ValidationDeps {
   readonly jobs: JobManager;
-  readonly hasher: Hasher;
+  readonly hashes: HashScheduler;
   readonly metrics: Metrics;
   readonly log: Logger;
 }
@@ -76,21 +79,22 @@ export async function validateShare(deps: ValidationDeps, miner: Miner, params: 
     deps.metrics.trustedShares.inc();
     return { kind: 'valid', job, template, nonce, blob, hash: claimed, trusted: true, isBlock: false };
   }
-  let hash: Uint8Array;
   const end = deps.metrics.hashSeconds.startTimer();
-  try {
-    hash = await deps.hasher.hash(job.seedHash, blob);
-  } catch (err) {
-    deps.log.error({ err }, 'hashing failed');
-    job.submissions.delete(nonceHex); // not the miner's fault: the same share may come again
+  const outcome = await deps.hashes.hash({ ip: miner.ip, owner: miner, seedHex: job.seedHash, blob });
+  end();
+  if (outcome.kind !== 'hash') {
+    job.submissions.delete(nonceHex); // not hashed: the same share may come again
+    if (outcome.kind === 'banned') return reject('banned');
+    if (outcome.kind === 'busy') return reject(deps.hashes.isKnown(miner.ip) ? 'busy' : 'flood');
+    deps.log.error({ err: outcome.err }, 'hashing failed');
     return reject('busy');
-  } finally {
-    end();
   }
+  const hash = outcome.hash;
   if (!bytesEqual(hash, claimed)) {
     miner.trust.onInvalid();
     return reject('bad_hash');
   }
   miner.trust.onVerifiedValid();
+  deps.hashes.markVerified(miner.ip);
   return { kind: 'valid', job, template, nonce, blob, hash, trusted: false, isBlock: hashMeetsDifficulty(hash, template.difficulty) };
 }

@@ -1,0 +1,224 @@
+/**
+ * The hash scheduler: every share the pool must hash goes through here, between share validation and the native
+ * RandomX hasher, so hashing is shared fairly and an attacker with no hashrate cannot starve honest miners.
+ *
+ * Data model (per process, in memory):
+ * - Two levels of waiting work. `known`: IPs that have shown a hash-verified valid share in the last VERIFIED_TTL_MS
+ *   (Map ip -> last verified ms); `unknown`: everyone else. Known work is always handed to the hasher first.
+ * - Within a level, one FIFO per IP, served round robin (Map ip -> queue, insertion order = turn), so a flooding IP
+ *   gets one hash per turn like every other IP, however much it sends.
+ * - Counters of work accepted and not finished (queued or hashing) per connection (the `owner` object) and per IP.
+ *   Beyond `perConnection` or `perIp` (`perIpKnown` for known IPs) a request is refused at once ('busy').
+ * - A level holds at most `maxQueued` items; when the unknown level is full, the newest item of the IP with the most
+ *   queued is refused ('busy') to make room, so one IP cannot keep another's first share out.
+ * - At most `maxInFlight` hashes are inside the native hasher at a time (its own queue stays short, so priority here
+ *   decides the order). `dropIp` answers every queued item of an IP with 'banned' without hashing it.
+ *
+ * Outcomes are values, never throws: {kind:'hash'} | {kind:'busy'} | {kind:'banned'} | {kind:'failed', err}.
+ */
+import type { Hasher } from '../native/index.js';
+
+export interface HashSchedulerConfig {
+  /** Hashes handed to the native hasher at once (default: 2 per hasher thread). */
+  readonly maxInFlight: number;
+  /** Work accepted and not finished per connection. */
+  readonly perConnection: number;
+  /** ... per IP without a verified share. */
+  readonly perIp: number;
+  /** ... per IP with a verified share (many rigs behind one NAT). */
+  readonly perIpKnown: number;
+  /** Items waiting per level. */
+  readonly maxQueued: number;
+}
+
+export const DEFAULT_HASH_SCHEDULER: Omit<HashSchedulerConfig, 'maxInFlight'> = {
+  perConnection: 8,
+  perIp: 4,
+  perIpKnown: 256,
+  maxQueued: 4096,
+};
+
+/** How long a verified share keeps an IP in the known level. */
+export const VERIFIED_TTL_MS = 3_600_000;
+
+export type HashOutcome =
+  | { readonly kind: 'hash'; readonly hash: Uint8Array }
+  | { readonly kind: 'busy' }
+  | { readonly kind: 'banned' }
+  | { readonly kind: 'failed'; readonly err: unknown };
+
+export interface HashRequest {
+  readonly ip: string;
+  /** The connection (any object identifying it). */
+  readonly owner: object;
+  readonly seedHex: string;
+  readonly blob: Uint8Array;
+}
+
+interface Item extends HashRequest {
+  readonly known: boolean;
+  readonly done: (o: HashOutcome) => void;
+}
+
+/** One priority level: per-IP FIFOs served round robin. */
+class Level {
+  readonly byIp = new Map<string, Item[]>();
+  size = 0;
+
+  push(item: Item): void {
+    const q = this.byIp.get(item.ip);
+    if (q) q.push(item);
+    else this.byIp.set(item.ip, [item]);
+    this.size += 1;
+  }
+
+  /** The first item of the IP whose turn it is; that IP moves to the back of the turn order. */
+  shift(): Item | undefined {
+    for (const [ip, q] of this.byIp) {
+      const item = q.shift();
+      this.byIp.delete(ip);
+      if (q.length > 0) this.byIp.set(ip, q);
+      if (item) {
+        this.size -= 1;
+        return item;
+      }
+    }
+    return undefined;
+  }
+
+  /** Removes the newest item of the IP with the most queued. */
+  evictLargest(): Item | undefined {
+    let worst: Item[] | undefined;
+    let worstIp = '';
+    for (const [ip, q] of this.byIp) {
+      if (!worst || q.length > worst.length) {
+        worst = q;
+        worstIp = ip;
+      }
+    }
+    const item = worst?.pop();
+    if (worst && worst.length === 0) this.byIp.delete(worstIp);
+    if (item) this.size -= 1;
+    return item;
+  }
+
+  take(ip: string): Item[] {
+    const q = this.byIp.get(ip) ?? [];
+    this.byIp.delete(ip);
+    this.size -= q.length;
+    return q;
+  }
+}
+
+export interface HashSchedulerStats {
+  readonly queuedKnown: number;
+  readonly queuedUnknown: number;
+  readonly inFlight: number;
+  readonly knownIps: number;
+}
+
+export class HashScheduler {
+  private readonly known = new Level();
+  private readonly unknown = new Level();
+  private readonly perOwner = new WeakMap<object, number>();
+  private readonly perIp = new Map<string, number>();
+  private readonly verified = new Map<string, number>();
+  private inFlight = 0;
+
+  constructor(
+    private readonly hasher: Hasher,
+    private readonly cfg: HashSchedulerConfig,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** True when `ip` has shown a hash-verified valid share recently. */
+  isKnown(ip: string): boolean {
+    const at = this.verified.get(ip);
+    if (at === undefined) return false;
+    if (this.now() - at > VERIFIED_TTL_MS) {
+      this.verified.delete(ip);
+      return false;
+    }
+    return true;
+  }
+
+  /** Records a hash-verified valid share from `ip`: its work is served in the known level from now on. */
+  markVerified(ip: string): void {
+    this.verified.delete(ip); // re-insert: the map stays ordered oldest first for sweep()
+    this.verified.set(ip, this.now());
+  }
+
+  /** Drops known IPs not verified for VERIFIED_TTL_MS (the map stays bounded by recent honest IPs). */
+  sweep(): void {
+    const t = this.now();
+    for (const [ip, at] of this.verified) {
+      if (t - at <= VERIFIED_TTL_MS) break;
+      this.verified.delete(ip);
+    }
+  }
+
+  hash(req: HashRequest): Promise<HashOutcome> {
+    const known = this.isKnown(req.ip);
+    const ownerCount = this.perOwner.get(req.owner) ?? 0;
+    const ipCount = this.perIp.get(req.ip) ?? 0;
+    if (ownerCount >= this.cfg.perConnection || ipCount >= (known ? this.cfg.perIpKnown : this.cfg.perIp)) {
+      return Promise.resolve({ kind: 'busy' });
+    }
+    const level = known ? this.known : this.unknown;
+    if (level.size >= this.cfg.maxQueued) {
+      if (known) return Promise.resolve({ kind: 'busy' });
+      const evicted = level.evictLargest();
+      if (!evicted || evicted.ip === req.ip) {
+        if (evicted) level.push(evicted); // it was this IP's own: refuse the newcomer instead
+        return Promise.resolve({ kind: 'busy' });
+      }
+      this.finish(evicted, { kind: 'busy' });
+    }
+    this.perOwner.set(req.owner, ownerCount + 1);
+    this.perIp.set(req.ip, ipCount + 1);
+    return new Promise<HashOutcome>((resolve) => {
+      level.push({ ...req, known, done: resolve });
+      this.pump();
+    });
+  }
+
+  /** Answers every queued item of `ip` with 'banned' (not hashed). Work already in the hasher finishes. */
+  dropIp(ip: string): number {
+    this.verified.delete(ip);
+    const dropped = [...this.known.take(ip), ...this.unknown.take(ip)];
+    for (const item of dropped) this.finish(item, { kind: 'banned' });
+    return dropped.length;
+  }
+
+  stats(): HashSchedulerStats {
+    return { queuedKnown: this.known.size, queuedUnknown: this.unknown.size, inFlight: this.inFlight, knownIps: this.verified.size };
+  }
+
+  private finish(item: Item, outcome: HashOutcome): void {
+    const o = (this.perOwner.get(item.owner) ?? 1) - 1;
+    if (o <= 0) this.perOwner.delete(item.owner);
+    else this.perOwner.set(item.owner, o);
+    const i = (this.perIp.get(item.ip) ?? 1) - 1;
+    if (i <= 0) this.perIp.delete(item.ip);
+    else this.perIp.set(item.ip, i);
+    item.done(outcome);
+  }
+
+  private pump(): void {
+    while (this.inFlight < this.cfg.maxInFlight) {
+      const item = this.known.shift() ?? this.unknown.shift();
+      if (!item) return;
+      this.inFlight += 1;
+      this.hasher.hash(item.seedHex, item.blob).then(
+        (hash) => this.settle(item, { kind: 'hash', hash }),
+        (err: unknown) => this.settle(item, { kind: 'failed', err }),
+      );
+    }
+  }
+
+  private settle(item: Item, outcome: HashOutcome): void {
+    this.inFlight -= 1;
+    this.finish(item, outcome);
+    this.pump();
+  }
+}
