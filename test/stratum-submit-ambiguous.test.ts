@@ -284,7 +284,7 @@ describe('classifySubmitFailure on real failures', () => {
     expect(await failure(nobody.submitBlock(BAD_BLOB))).toBe('undelivered');
   }, 60_000);
 
-  it('a timeout, a reset after sending, a 5xx and a reset before forwarding are ambiguous', async () => {
+  it('a timeout, a reset after sending, a 5xx, a reset before forwarding and an unreadable reply are ambiguous', async () => {
     const calls = proxy.count('submit_block');
     proxy.delayReply('submit_block', 3_000);
     expect(await failure(client.submitBlock(BAD_BLOB))).toBe('ambiguous');
@@ -296,6 +296,10 @@ describe('classifySubmitFailure on real failures', () => {
     expect(await failure(client.submitBlock(BAD_BLOB))).toBe('ambiguous');
     proxy.swallow('submit_block');
     expect(await failure(client.submitBlock(BAD_BLOB))).toBe('ambiguous');
-    expect(proxy.count('submit_block') - calls).toBe(5); // none of them retried
+    // a reply that cannot be read (no status): monerod ran the request, what it decided is unknown
+    proxy.rewrite('submit_block', () => ({ note: 'not a submit_block reply' }));
+    expect(await failure(client.submitBlock(BAD_BLOB))).toBe('ambiguous');
+    proxy.rewrite('submit_block', null);
+    expect(proxy.count('submit_block') - calls).toBe(6); // none of them retried
   }, 60_000);
 });
