@@ -40,8 +40,8 @@ const envOf = (j: Json, prefix: string): Record<string, unknown> => {
   return (fn![1].Properties!['Environment'] as { Variables: Record<string, unknown> }).Variables;
 };
 
-describe('cloud: the api function\'s signature-check wallet', () => {
-  it('monero node: a verification-only wallet-rpc, reachable from the functions, named in the api function\'s env', () => {
+describe("cloud: the api function's signature-check wallet", () => {
+  it("monero node: a verification-only wallet-rpc, reachable from the functions, named in the api function's env", () => {
     const j = synth({ moneroNode: 'true' });
     const api = envOf(j, 'FunctionsApi');
     expect(api[CLOUD_ENV.signatureWalletPort]).toBe(String(SIGNATURE_WALLET_RPC_PORT));
@@ -71,14 +71,48 @@ describe('cloud: the api function\'s signature-check wallet', () => {
     expect(api[CLOUD_ENV.signatureWalletHost]).toBeUndefined();
   }, 240_000);
 
-  it('POOL_SIGNATURE_WALLET_HOST/PORT become api.signatureWallet (no login); absent, the file\'s value stays', () => {
-    const file = { poolServer: { enabled: false, poolAddress: REGTEST_ADDRESS }, api: { signatureWallet: { host: '10.9.9.9', port: 18099, timeout: 3000 } } };
-    const env = { [CLOUD_ENV.config]: JSON.stringify(file), [CLOUD_ENV.storage]: 'redis', [CLOUD_ENV.redisHost]: '10.0.0.2' };
-    expect(cloudConfig(env, {}).config.api.signatureWallet).toEqual({ host: '10.9.9.9', port: 18099, user: null, password: null, timeout: 3000 });
-    const node = { ...env, [CLOUD_ENV.signatureWalletHost]: '10.40.8.10', [CLOUD_ENV.signatureWalletPort]: String(SIGNATURE_WALLET_RPC_PORT) };
-    expect(cloudConfig(node, {}).config.api.signatureWallet).toEqual({ host: '10.40.8.10', port: SIGNATURE_WALLET_RPC_PORT, user: null, password: null, timeout: 3000 });
-    const plain = { ...node, [CLOUD_ENV.config]: JSON.stringify({ poolServer: { enabled: false, poolAddress: REGTEST_ADDRESS } }) };
-    expect(cloudConfig(plain, {}).config.api.signatureWallet).toEqual({ host: '10.40.8.10', port: SIGNATURE_WALLET_RPC_PORT, user: null, password: null, timeout: 10000 });
-    expect(() => cloudConfig({ ...node, [CLOUD_ENV.signatureWalletPort]: 'x' }, {})).toThrow(/POOL_SIGNATURE_WALLET_PORT must be a port number/);
+  it("POOL_SIGNATURE_WALLET_HOST/PORT become api.signatureWallet (no login); absent, the file's value stays", () => {
+    const file = {
+      poolServer: { enabled: false, poolAddress: REGTEST_ADDRESS },
+      api: { signatureWallet: { host: '10.9.9.9', port: 18099, timeout: 3000 } },
+    };
+    const env = {
+      [CLOUD_ENV.config]: JSON.stringify(file),
+      [CLOUD_ENV.storage]: 'redis',
+      [CLOUD_ENV.redisHost]: '10.0.0.2',
+    };
+    expect(cloudConfig(env, {}).config.api.signatureWallet).toEqual({
+      host: '10.9.9.9',
+      port: 18099,
+      user: null,
+      password: null,
+      timeout: 3000,
+    });
+    const node = {
+      ...env,
+      [CLOUD_ENV.signatureWalletHost]: '10.40.8.10',
+      [CLOUD_ENV.signatureWalletPort]: String(SIGNATURE_WALLET_RPC_PORT),
+    };
+    expect(cloudConfig(node, {}).config.api.signatureWallet).toEqual({
+      host: '10.40.8.10',
+      port: SIGNATURE_WALLET_RPC_PORT,
+      user: null,
+      password: null,
+      timeout: 3000,
+    });
+    const plain = {
+      ...node,
+      [CLOUD_ENV.config]: JSON.stringify({ poolServer: { enabled: false, poolAddress: REGTEST_ADDRESS } }),
+    };
+    expect(cloudConfig(plain, {}).config.api.signatureWallet).toEqual({
+      host: '10.40.8.10',
+      port: SIGNATURE_WALLET_RPC_PORT,
+      user: null,
+      password: null,
+      timeout: 10000,
+    });
+    expect(() => cloudConfig({ ...node, [CLOUD_ENV.signatureWalletPort]: 'x' }, {})).toThrow(
+      /POOL_SIGNATURE_WALLET_PORT must be a port number/,
+    );
   });
 });

@@ -11,7 +11,12 @@ import { join } from 'node:path';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildApi, type ApiDeps } from '../functions/api/index.js';
-import { MAX_CLOCK_SKEW_MS, SIGNATURE_WALLET_FILE, formatThresholdMessage, issueThresholdMessage } from '../functions/api/threshold-proof.js';
+import {
+  MAX_CLOCK_SKEW_MS,
+  SIGNATURE_WALLET_FILE,
+  formatThresholdMessage,
+  issueThresholdMessage,
+} from '../functions/api/threshold-proof.js';
 import { configFromObject } from '../shared/config/load.js';
 import type { PoolConfig } from '../shared/config/schema.js';
 import { ERRORS } from '../shared/errors.js';
@@ -20,7 +25,16 @@ import { keySchema } from '../shared/redis/keys.js';
 import { createDaemonClient } from '../shared/rpc/daemon.js';
 import type { WalletClient } from '../shared/rpc/wallet.js';
 import { createIoredisStorage, type IoredisStorage } from '../shared/storage/ioredis.js';
-import { REGTEST_ADDRESS, createWallet, freePort, startRedis, startWalletRpc, useFixture, type RedisService, type WalletRpcService } from './harness/index.js';
+import {
+  REGTEST_ADDRESS,
+  createWallet,
+  freePort,
+  startRedis,
+  startWalletRpc,
+  useFixture,
+  type RedisService,
+  type WalletRpcService,
+} from './harness/index.js';
 
 const COIN = 'thrsig';
 const keys = keySchema(COIN);
@@ -47,7 +61,12 @@ const env = useFixture(async (): Promise<Env> => {
   const redis = await startRedis();
   const noDaemon = await freePort();
   const offline = { daemonPort: noDaemon, extraArgs: ['--offline'] };
-  const [minerRpc, strangerRpc, verifierRpc, bareRpc] = await Promise.all([startWalletRpc(offline), startWalletRpc(offline), startWalletRpc(offline), startWalletRpc(offline)]);
+  const [minerRpc, strangerRpc, verifierRpc, bareRpc] = await Promise.all([
+    startWalletRpc(offline),
+    startWalletRpc(offline),
+    startWalletRpc(offline),
+    startWalletRpc(offline),
+  ]);
   const { address: mine } = await createWallet(minerRpc, { filename: 'miner' });
   const { address: other } = await createWallet(strangerRpc, { filename: 'stranger' });
   await createWallet(verifierRpc, { filename: 'verifier' });
@@ -56,7 +75,16 @@ const env = useFixture(async (): Promise<Env> => {
   const miner = minerRpc.client({ timeout: 30_000 });
   const stranger = strangerRpc.client({ timeout: 30_000 });
   return {
-    redis, storage, minerRpc, strangerRpc, verifierRpc, bareRpc, miner, stranger, mine, other,
+    redis,
+    storage,
+    minerRpc,
+    strangerRpc,
+    verifierRpc,
+    bareRpc,
+    miner,
+    stranger,
+    mine,
+    other,
     closedPort: await freePort(),
     async stop() {
       await Promise.all([storage.close(), miner.close(), stranger.close()]);
@@ -87,7 +115,15 @@ function config(api: Record<string, unknown> = {}, wallet?: { port: number }): P
 
 function api(cfg: PoolConfig = config(), over: Partial<ApiDeps> = {}): FastifyInstance {
   const e = env();
-  const app = buildApi({ storage: e.storage, daemon: createDaemonClient(cfg.daemon), config: cfg, log: silentLogger(), now: () => Date.now(), longPoll: false, ...over });
+  const app = buildApi({
+    storage: e.storage,
+    daemon: createDaemonClient(cfg.daemon),
+    config: cfg,
+    log: silentLogger(),
+    now: () => Date.now(),
+    longPoll: false,
+    ...over,
+  });
   apps.push(app);
   return app;
 }
@@ -95,7 +131,13 @@ function api(cfg: PoolConfig = config(), over: Partial<ApiDeps> = {}): FastifyIn
 type Obj = Record<string, unknown>;
 const json = (r: LightMyRequestResponse): Obj => JSON.parse(r.body) as Obj;
 const post = (app: FastifyInstance, body: unknown, remoteAddress = '10.1.1.1') =>
-  app.inject({ method: 'POST', url: '/set_payout_threshold', payload: JSON.stringify(body), headers: { 'content-type': 'application/json' }, remoteAddress });
+  app.inject({
+    method: 'POST',
+    url: '/set_payout_threshold',
+    payload: JSON.stringify(body),
+    headers: { 'content-type': 'application/json' },
+    remoteAddress,
+  });
 
 /** Step 1: the message the pool gives for this change. */
 async function prepare(app: FastifyInstance, address: string, threshold: bigint): Promise<string> {
@@ -110,12 +152,16 @@ async function prepare(app: FastifyInstance, address: string, threshold: bigint)
 const thresholdOf = async (address: string) => env().storage.command(['HGET', keys.worker(address), 'threshold']);
 
 describe('payout threshold signed by the wallet', () => {
-  it('the owner signs the pool\'s message with the wallet: accepted and applied once', async () => {
+  it("the owner signs the pool's message with the wallet: accepted and applied once", async () => {
     const e = env();
     const app = api();
     const t = 300_000_000_000n;
     const toSign = await prepare(app, e.mine, t);
-    expect(toSign).toMatch(new RegExp(`^Payout threshold for pool Test Pool \\| address ${e.mine} \\| threshold 300000000000 atomic units \\(0\\.3 XMR\\) \\| issued \\d{4}-\\d\\d-\\d\\dT`));
+    expect(toSign).toMatch(
+      new RegExp(
+        `^Payout threshold for pool Test Pool \\| address ${e.mine} \\| threshold 300000000000 atomic units \\(0\\.3 XMR\\) \\| issued \\d{4}-\\d\\d-\\d\\dT`,
+      ),
+    );
     const signature = await e.miner.sign(toSign);
     expect(signature).toMatch(/^SigV2/);
     const ok = await post(app, { address: e.mine, threshold: t.toString(), message: toSign, signature });
@@ -134,7 +180,12 @@ describe('payout threshold signed by the wallet', () => {
     // a file saved by an editor ends with a newline: the same message
     const t2 = 400_000_000_000n;
     const m2 = await prepare(app, e.mine, t2);
-    const viaFile = await post(app, { address: e.mine, threshold: t2.toString(), message: `${m2}\n`, signature: await e.miner.sign(`${m2}\n`) });
+    const viaFile = await post(app, {
+      address: e.mine,
+      threshold: t2.toString(),
+      message: `${m2}\n`,
+      signature: await e.miner.sign(`${m2}\n`),
+    });
     expect(viaFile.statusCode, viaFile.body).toBe(200);
     expect(await thresholdOf(e.mine)).toBe(t2.toString());
   });
@@ -146,7 +197,9 @@ describe('payout threshold signed by the wallet', () => {
     const newer = issueThresholdMessage(config(), e.other, 600_000_000_000n, t0 - 30_000).text;
     const [sOld, sNew] = [await e.stranger.sign(older), await e.stranger.sign(newer)];
     const app = api();
-    expect((await post(app, { address: e.other, threshold: '600000000000', message: newer, signature: sNew })).statusCode).toBe(200);
+    expect(
+      (await post(app, { address: e.other, threshold: '600000000000', message: newer, signature: sNew })).statusCode,
+    ).toBe(200);
     const r = await post(app, { address: e.other, threshold: '500000000000', message: older, signature: sOld });
     expect(r.statusCode).toBe(409);
     expect(json(r).code).toBe(ERRORS.THRESHOLD_REPLAYED);
@@ -163,23 +216,96 @@ describe('payout threshold signed by the wallet', () => {
     const toSign = await prepare(app, e.mine, t);
     const good = await e.miner.sign(toSign);
     const cases: [string, Obj, number, string][] = [
-      ['unsigned, even from an IP that mines to it', { address: e.mine, threshold: t.toString() }, 403, ERRORS.THRESHOLD_UNSIGNED],
-      ['message without signature', { address: e.mine, threshold: t.toString(), message: toSign }, 403, ERRORS.THRESHOLD_UNSIGNED],
-      ['signed by another wallet', { address: e.mine, threshold: t.toString(), message: toSign, signature: await e.stranger.sign(toSign) }, 403, ERRORS.THRESHOLD_BAD_SIGNATURE],
-      ['not a signature', { address: e.mine, threshold: t.toString(), message: toSign, signature: 'hello' }, 403, ERRORS.THRESHOLD_BAD_SIGNATURE],
-      ['signature of another message', { address: e.mine, threshold: t.toString(), message: toSign, signature: await e.miner.sign(`${toSign} `) }, 403, ERRORS.THRESHOLD_BAD_SIGNATURE],
-      ['request value differs from the signed one', { address: e.mine, threshold: '1000000000000', message: toSign, signature: good }, 400, ERRORS.THRESHOLD_MESSAGE_MISMATCH],
-      ['message edited to another value', { address: e.mine, threshold: '1000000000000', message: toSign.replace('threshold 900000000000 atomic units (0.9 XMR)', 'threshold 1000000000000 atomic units (1 XMR)'), signature: good }, 403, ERRORS.THRESHOLD_BAD_SIGNATURE],
-      ['message for another pool', { address: e.mine, threshold: t.toString(), message: toSign.replace('pool Test Pool', 'pool Other Pool'), signature: good }, 400, ERRORS.THRESHOLD_MESSAGE_MISMATCH],
-      ['garbage message', { address: e.mine, threshold: t.toString(), message: 'please', signature: good }, 400, ERRORS.THRESHOLD_MESSAGE_MISMATCH],
+      [
+        'unsigned, even from an IP that mines to it',
+        { address: e.mine, threshold: t.toString() },
+        403,
+        ERRORS.THRESHOLD_UNSIGNED,
+      ],
+      [
+        'message without signature',
+        { address: e.mine, threshold: t.toString(), message: toSign },
+        403,
+        ERRORS.THRESHOLD_UNSIGNED,
+      ],
+      [
+        'signed by another wallet',
+        { address: e.mine, threshold: t.toString(), message: toSign, signature: await e.stranger.sign(toSign) },
+        403,
+        ERRORS.THRESHOLD_BAD_SIGNATURE,
+      ],
+      [
+        'not a signature',
+        { address: e.mine, threshold: t.toString(), message: toSign, signature: 'hello' },
+        403,
+        ERRORS.THRESHOLD_BAD_SIGNATURE,
+      ],
+      [
+        'signature of another message',
+        { address: e.mine, threshold: t.toString(), message: toSign, signature: await e.miner.sign(`${toSign} `) },
+        403,
+        ERRORS.THRESHOLD_BAD_SIGNATURE,
+      ],
+      [
+        'request value differs from the signed one',
+        { address: e.mine, threshold: '1000000000000', message: toSign, signature: good },
+        400,
+        ERRORS.THRESHOLD_MESSAGE_MISMATCH,
+      ],
+      [
+        'message edited to another value',
+        {
+          address: e.mine,
+          threshold: '1000000000000',
+          message: toSign.replace(
+            'threshold 900000000000 atomic units (0.9 XMR)',
+            'threshold 1000000000000 atomic units (1 XMR)',
+          ),
+          signature: good,
+        },
+        403,
+        ERRORS.THRESHOLD_BAD_SIGNATURE,
+      ],
+      [
+        'message for another pool',
+        {
+          address: e.mine,
+          threshold: t.toString(),
+          message: toSign.replace('pool Test Pool', 'pool Other Pool'),
+          signature: good,
+        },
+        400,
+        ERRORS.THRESHOLD_MESSAGE_MISMATCH,
+      ],
+      [
+        'garbage message',
+        { address: e.mine, threshold: t.toString(), message: 'please', signature: good },
+        400,
+        ERRORS.THRESHOLD_MESSAGE_MISMATCH,
+      ],
     ];
     // the owner's own signature used for someone else's address
     const forOther = await prepare(app, e.other, t);
-    cases.push(['other address, signed by this wallet', { address: e.other, threshold: t.toString(), message: forOther, signature: await e.miner.sign(forOther) }, 403, ERRORS.THRESHOLD_BAD_SIGNATURE]);
-    cases.push(['message for the other address sent for this one', { address: e.mine, threshold: t.toString(), message: forOther, signature: await e.stranger.sign(forOther) }, 400, ERRORS.THRESHOLD_MESSAGE_MISMATCH]);
+    cases.push([
+      'other address, signed by this wallet',
+      { address: e.other, threshold: t.toString(), message: forOther, signature: await e.miner.sign(forOther) },
+      403,
+      ERRORS.THRESHOLD_BAD_SIGNATURE,
+    ]);
+    cases.push([
+      'message for the other address sent for this one',
+      { address: e.mine, threshold: t.toString(), message: forOther, signature: await e.stranger.sign(forOther) },
+      400,
+      ERRORS.THRESHOLD_MESSAGE_MISMATCH,
+    ]);
     // signed with the view key only
     const view = await rawSign(e.minerRpc.url, toSign, 'view');
-    cases.push(['view-key signature', { address: e.mine, threshold: t.toString(), message: toSign, signature: view }, 403, ERRORS.THRESHOLD_BAD_SIGNATURE]);
+    cases.push([
+      'view-key signature',
+      { address: e.mine, threshold: t.toString(), message: toSign, signature: view },
+      403,
+      ERRORS.THRESHOLD_BAD_SIGNATURE,
+    ]);
     for (const [what, body, status, code] of cases) {
       const r = await post(app, body);
       expect(r.statusCode, `${what}: ${r.body}`).toBe(status);
@@ -197,8 +323,16 @@ describe('payout threshold signed by the wallet', () => {
     expect(stale.statusCode).toBe(400);
     expect(json(stale)).toMatchObject({ code: ERRORS.THRESHOLD_STALE, error: expect.stringMatching(/expired at/) });
     // issued in the future (beyond the clock skew allowance)
-    const future = formatThresholdMessage({ poolName: 'Test Pool', address: e.mine, threshold: t, issuedMs: Date.now() + MAX_CLOCK_SKEW_MS + 60_000 }, 'XMR');
-    const ahead = await post(app, { address: e.mine, threshold: t.toString(), message: future, signature: await e.miner.sign(future) });
+    const future = formatThresholdMessage(
+      { poolName: 'Test Pool', address: e.mine, threshold: t, issuedMs: Date.now() + MAX_CLOCK_SKEW_MS + 60_000 },
+      'XMR',
+    );
+    const ahead = await post(app, {
+      address: e.mine,
+      threshold: t.toString(),
+      message: future,
+      signature: await e.miner.sign(future),
+    });
     expect(json(ahead).code).toBe(ERRORS.THRESHOLD_STALE);
     expect(await thresholdOf(e.mine)).toBe('777000000000');
 
@@ -211,18 +345,41 @@ describe('payout threshold signed by the wallet', () => {
   it('bounds: below payments.minPayment and above payments.maxThreshold are refused, at prepare and at apply', async () => {
     const e = env();
     const app = api();
-    for (const [t, code] of [[MAX + 1n, ERRORS.THRESHOLD_OVER_MAX], [10n ** 19n - 1n, ERRORS.THRESHOLD_OVER_MAX], [MIN - 1n, ERRORS.THRESHOLD_UNDER_MIN]] as const) {
+    for (const [t, code] of [
+      [MAX + 1n, ERRORS.THRESHOLD_OVER_MAX],
+      [10n ** 19n - 1n, ERRORS.THRESHOLD_OVER_MAX],
+      [MIN - 1n, ERRORS.THRESHOLD_UNDER_MIN],
+    ] as const) {
       const pre = await post(app, { address: e.mine, threshold: t.toString(), prepare: true });
       expect(pre.statusCode).toBe(400);
       expect(json(pre).code).toBe(code);
-      const m = formatThresholdMessage({ poolName: 'Test Pool', address: e.mine, threshold: t, issuedMs: Date.now() }, 'XMR');
-      const r = await post(app, { address: e.mine, threshold: t.toString(), message: m, signature: await e.miner.sign(m) });
+      const m = formatThresholdMessage(
+        { poolName: 'Test Pool', address: e.mine, threshold: t, issuedMs: Date.now() },
+        'XMR',
+      );
+      const r = await post(app, {
+        address: e.mine,
+        threshold: t.toString(),
+        message: m,
+        signature: await e.miner.sign(m),
+      });
       expect(r.statusCode).toBe(400);
       expect(json(r).code).toBe(code);
     }
-    expect(json(await post(app, { address: e.mine, threshold: (MAX + 1n).toString(), prepare: true })).error).toMatch(/at most payments.maxThreshold = 5000000000000 atomic units \(5 XMR\)/);
+    expect(json(await post(app, { address: e.mine, threshold: (MAX + 1n).toString(), prepare: true })).error).toMatch(
+      /at most payments.maxThreshold = 5000000000000 atomic units \(5 XMR\)/,
+    );
     const atMax = await prepare(app, e.mine, MAX);
-    expect((await post(app, { address: e.mine, threshold: MAX.toString(), message: atMax, signature: await e.miner.sign(atMax) })).statusCode).toBe(200);
+    expect(
+      (
+        await post(app, {
+          address: e.mine,
+          threshold: MAX.toString(),
+          message: atMax,
+          signature: await e.miner.sign(atMax),
+        })
+      ).statusCode,
+    ).toBe(200);
     // an address the pool never saw gets no message
     const unknown = await post(app, { address: REGTEST_ADDRESS, threshold: MIN.toString(), prepare: true });
     expect(unknown.statusCode).toBe(404);
@@ -238,7 +395,10 @@ describe('payout threshold signed by the wallet', () => {
     const down = api(config({ signatureWallet: { host: '127.0.0.1', port: e.closedPort, timeout: 5000 } }));
     const r = await post(down, { address: e.mine, threshold: t.toString(), message: m, signature });
     expect(r.statusCode).toBe(503);
-    expect(json(r)).toMatchObject({ code: ERRORS.SIGNATURE_WALLET_UNREACHABLE, error: expect.stringMatching(/cannot check signatures right now/) });
+    expect(json(r)).toMatchObject({
+      code: ERRORS.SIGNATURE_WALLET_UNREACHABLE,
+      error: expect.stringMatching(/cannot check signatures right now/),
+    });
     expect(await thresholdOf(e.mine)).not.toBe(t.toString());
     const ok = await post(viaWallet, { address: e.mine, threshold: t.toString(), message: m, signature });
     expect(ok.statusCode, ok.body).toBe(200);
@@ -286,7 +446,10 @@ describe('payout threshold signed by the wallet', () => {
 
 /** wallet-rpc `sign` with a signature_type (the client signs with the spend key only). */
 async function rawSign(url: string, data: string, type: 'spend' | 'view'): Promise<string> {
-  const res = await fetch(`${url}/json_rpc`, { method: 'POST', body: JSON.stringify({ jsonrpc: '2.0', id: '0', method: 'sign', params: { data, signature_type: type } }) });
+  const res = await fetch(`${url}/json_rpc`, {
+    method: 'POST',
+    body: JSON.stringify({ jsonrpc: '2.0', id: '0', method: 'sign', params: { data, signature_type: type } }),
+  });
   const body = (await res.json()) as { result?: { signature?: string } };
   return body.result?.signature ?? '';
 }

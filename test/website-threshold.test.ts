@@ -19,10 +19,29 @@ import { silentLogger } from '../shared/log.js';
 import { keySchema } from '../shared/redis/keys.js';
 import type { WalletClient } from '../shared/rpc/wallet.js';
 import { createIoredisStorage, type IoredisStorage } from '../shared/storage/ioredis.js';
-import { REGTEST_ADDRESS, createWallet, freePort, startChain, startRedis, startWalletRpc, type Chain, type RedisService, type WalletRpcService } from './harness/index.js';
+import {
+  REGTEST_ADDRESS,
+  createWallet,
+  freePort,
+  startChain,
+  startRedis,
+  startWalletRpc,
+  type Chain,
+  type RedisService,
+  type WalletRpcService,
+} from './harness/index.js';
 
 const SHOTS = resolve('test-artifacts/screenshots');
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const keys = keySchema('monero');
 const log = silentLogger();
 
@@ -42,7 +61,11 @@ let browser: BrowserContext;
 
 async function buildSite(): Promise<void> {
   siteDir = mkdtempSync(join(tmpdir(), 'pool-site-'));
-  await build({ configFile: resolve('website/vite.config.ts'), logLevel: 'silent', build: { outDir: siteDir, emptyOutDir: true, sourcemap: false } });
+  await build({
+    configFile: resolve('website/vite.config.ts'),
+    logLevel: 'silent',
+    build: { outDir: siteDir, emptyOutDir: true, sourcemap: false },
+  });
   writeFileSync(
     join(siteDir, 'config.js'),
     `window.POOL_CONFIG = ${JSON.stringify({ api: '', coinUnits: '1000000000000', symbol: 'XMR', network: 'mainnet', poolName: 'Test Pool', liveMode: 'poll', refreshSeconds: 2 })};\n`,
@@ -52,7 +75,13 @@ async function buildSite(): Promise<void> {
 beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
   const offline = { daemonPort: await freePort(), extraArgs: ['--offline'] };
-  const [r, c, m, v] = await Promise.all([startRedis(), startChain({ fixedDifficulty: 1 }), startWalletRpc(offline), startWalletRpc(offline), buildSite()]);
+  const [r, c, m, v] = await Promise.all([
+    startRedis(),
+    startChain({ fixedDifficulty: 1 }),
+    startWalletRpc(offline),
+    startWalletRpc(offline),
+    buildSite(),
+  ]);
   [redisSvc, chain, minerRpc, verifierRpc] = [r, c, m, v];
   mine = (await createWallet(minerRpc, { filename: 'miner' })).address;
   await createWallet(verifierRpc, { filename: 'verifier' });
@@ -68,11 +97,30 @@ beforeAll(async () => {
     logging: { console: { level: 'silent' }, files: { level: 'silent' } },
   });
   storage = createIoredisStorage(config.redis);
-  await storage.command(['HSET', keys.worker(mine), 'hashes', '5000', 'lastShare', String(Math.floor(Date.now() / 1000)), 'balance', '120000000000', 'paid', '0']);
+  await storage.command([
+    'HSET',
+    keys.worker(mine),
+    'hashes',
+    '5000',
+    'lastShare',
+    String(Math.floor(Date.now() / 1000)),
+    'balance',
+    '120000000000',
+    'paid',
+    '0',
+  ]);
   await runStats({ storage, daemon: chain.daemon, config, log, now: () => Date.now() });
-  api = await startApiServer({ storage, daemon: chain.daemon, config, log, now: () => Date.now(), websiteDir: siteDir, longPoll: false }, { host: '127.0.0.1', port: 0 });
+  api = await startApiServer(
+    { storage, daemon: chain.daemon, config, log, now: () => Date.now(), websiteDir: siteDir, longPoll: false },
+    { host: '127.0.0.1', port: 0 },
+  );
   profileDir = mkdtempSync(join(tmpdir(), 'pool-chromium-'));
-  browser = await chromium.launchPersistentContext(profileDir, { executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS, viewport: { width: 1280, height: 900 } });
+  browser = await chromium.launchPersistentContext(profileDir, {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: CHROMIUM_ARGS,
+    viewport: { width: 1280, height: 900 },
+  });
 }, 300_000);
 
 afterAll(async () => {
@@ -105,29 +153,43 @@ async function askMessage(page: Page, amount: string): Promise<string> {
 }
 
 describe('payout threshold form (real browser, real wallets)', () => {
-  it('shows the message and how to sign it; the wallet\'s signature saves the threshold', async () => {
+  it("shows the message and how to sign it; the wallet's signature saves the threshold", async () => {
     const { page, errors } = await openMiner();
     const posted = page.waitForRequest((r) => r.method() === 'POST' && r.url().endsWith('/set_payout_threshold'));
     const message = await askMessage(page, '0.75');
-    expect(JSON.parse((await posted).postData() ?? '{}')).toEqual({ address: mine, threshold: '750000000000', prepare: true });
-    expect(message).toMatch(new RegExp(`^Payout threshold for pool Test Pool \\| address ${mine} \\| threshold 750000000000 atomic units \\(0\\.75 XMR\\) \\| issued `));
+    expect(JSON.parse((await posted).postData() ?? '{}')).toEqual({
+      address: mine,
+      threshold: '750000000000',
+      prepare: true,
+    });
+    expect(message).toMatch(
+      new RegExp(
+        `^Payout threshold for pool Test Pool \\| address ${mine} \\| threshold 750000000000 atomic units \\(0\\.75 XMR\\) \\| issued `,
+      ),
+    );
     expect(await page.textContent('#threshold-cli-command')).toBe('sign threshold-message.txt');
     expect(await page.textContent('#threshold-sign')).toMatch(/Advanced > Sign\/verify/);
     expect(await page.textContent('#threshold-expiry')).toMatch(/^Valid until /);
     // the downloadable file holds exactly the message (no trailing newline)
     expect(await page.getAttribute('#threshold-download', 'download')).toBe('threshold-message.txt');
-    const file = await page.evaluate(async () => (await fetch((document.querySelector('#threshold-download') as HTMLAnchorElement).href)).text());
+    const file = await page.evaluate(async () =>
+      (await fetch((document.querySelector('#threshold-download') as HTMLAnchorElement).href)).text(),
+    );
     expect(file).toBe(message);
 
     // a signature by another wallet is refused with its code; nothing is saved
     await page.fill('#threshold-signature', await verifier.sign(message));
     await page.click('#threshold-save');
-    await expect.poll(() => page.textContent('#threshold-msg')).toMatch(/^Not saved: the signature does not match this message and address.*\(E_THRESHOLD_BAD_SIGNATURE\)$/);
+    await expect
+      .poll(() => page.textContent('#threshold-msg'))
+      .toMatch(/^Not saved: the signature does not match this message and address.*\(E_THRESHOLD_BAD_SIGNATURE\)$/);
     expect(await storage.command(['HGET', keys.worker(mine), 'threshold'])).toBeNull();
     // something that is not a signature is caught in the page
     await page.fill('#threshold-signature', 'my password');
     await page.click('#threshold-save');
-    await expect.poll(() => page.textContent('#threshold-msg')).toBe('Paste the signature your wallet printed: it starts with "SigV2".');
+    await expect
+      .poll(() => page.textContent('#threshold-msg'))
+      .toBe('Paste the signature your wallet printed: it starts with "SigV2".');
 
     await page.fill('#threshold-signature', await miner.sign(file));
     await shot(page, 'threshold-sign');
@@ -135,7 +197,9 @@ describe('payout threshold form (real browser, real wallets)', () => {
     await expect.poll(() => page.textContent('#threshold-msg')).toBe('Saved: payouts at 0.75 XMR.');
     expect(await storage.command(['HGET', keys.worker(mine), 'threshold'])).toBe('750000000000');
     expect(await page.isHidden('#threshold-sign')).toBe(true);
-    await expect.poll(async () => (await page.locator('[data-stat="miner-threshold"] .value').textContent())?.trim()).toBe('0.75 XMR');
+    await expect
+      .poll(async () => (await page.locator('[data-stat="miner-threshold"] .value').textContent())?.trim())
+      .toBe('0.75 XMR');
     expect(errors).toEqual([]);
     await page.close();
   });
@@ -144,7 +208,11 @@ describe('payout threshold form (real browser, real wallets)', () => {
     const { page, errors } = await openMiner();
     await page.fill('#threshold-input', '5');
     await page.click('#threshold-form button[type="submit"]');
-    await expect.poll(() => page.textContent('#threshold-msg')).toMatch(/^Not saved: threshold must be at most payments.maxThreshold = 2000000000000 atomic units \(2 XMR\).*\(E_THRESHOLD_OVER_MAX\)$/);
+    await expect
+      .poll(() => page.textContent('#threshold-msg'))
+      .toMatch(
+        /^Not saved: threshold must be at most payments.maxThreshold = 2000000000000 atomic units \(2 XMR\).*\(E_THRESHOLD_OVER_MAX\)$/,
+      );
     expect(await page.isHidden('#threshold-sign')).toBe(true);
     await page.fill('#threshold-input', '0.1');
     await page.click('#threshold-form button[type="submit"]');

@@ -73,7 +73,8 @@ export function formatThresholdMessage(m: ThresholdMessage, symbol: string): str
   );
 }
 
-const MESSAGE_RE = /^Payout threshold for pool (.+) \| address (\S+) \| threshold ([0-9]{1,20}) atomic units \(.*\) \| issued (\S+)$/;
+const MESSAGE_RE =
+  /^Payout threshold for pool (.+) \| address (\S+) \| threshold ([0-9]{1,20}) atomic units \(.*\) \| issued (\S+)$/;
 
 /** Parses a message back; null when it is not one the API could have issued (in any pool). */
 export function parseThresholdMessage(text: string, symbol: string): ThresholdMessage | null {
@@ -81,13 +82,26 @@ export function parseThresholdMessage(text: string, symbol: string): ThresholdMe
   if (!m) return null;
   const issuedMs = Date.parse(m[4] ?? '');
   if (!Number.isFinite(issuedMs)) return null;
-  const parsed: ThresholdMessage = { poolName: m[1] ?? '', address: m[2] ?? '', threshold: BigInt(m[3] ?? '0'), issuedMs };
+  const parsed: ThresholdMessage = {
+    poolName: m[1] ?? '',
+    address: m[2] ?? '',
+    threshold: BigInt(m[3] ?? '0'),
+    issuedMs,
+  };
   return formatThresholdMessage(parsed, symbol) === text ? parsed : null;
 }
 
 /** The message to sign for a change issued now. */
-export function issueThresholdMessage(config: PoolConfig, address: string, threshold: bigint, nowMs: number): { text: string; issuedMs: number; expiresMs: number } {
-  const text = formatThresholdMessage({ poolName: messagePoolName(config), address, threshold, issuedMs: nowMs }, config.symbol);
+export function issueThresholdMessage(
+  config: PoolConfig,
+  address: string,
+  threshold: bigint,
+  nowMs: number,
+): { text: string; issuedMs: number; expiresMs: number } {
+  const text = formatThresholdMessage(
+    { poolName: messagePoolName(config), address, threshold, issuedMs: nowMs },
+    config.symbol,
+  );
   return { text, issuedMs: nowMs, expiresMs: nowMs + config.api.thresholdMessageTtl * 1000 };
 }
 
@@ -96,7 +110,11 @@ export function checkThresholdRange(config: PoolConfig, threshold: bigint): void
   const min = config.payments.minPayment;
   const max = config.payments.maxThreshold;
   if (threshold < min) {
-    throw new ThresholdProofError(400, ERRORS.THRESHOLD_UNDER_MIN, `threshold must be at least payments.minPayment = ${min} atomic units, got ${threshold}`);
+    throw new ThresholdProofError(
+      400,
+      ERRORS.THRESHOLD_UNDER_MIN,
+      `threshold must be at least payments.minPayment = ${min} atomic units, got ${threshold}`,
+    );
   }
   if (threshold > max) {
     throw new ThresholdProofError(
@@ -173,19 +191,40 @@ return 1
 export async function applySignedChange(d: ProofDeps, c: SignedChange): Promise<void> {
   const { config } = d;
   if (c.message === undefined || c.message === '' || c.signature === undefined || c.signature === '') {
-    throw new ThresholdProofError(403, ERRORS.THRESHOLD_UNSIGNED, 'both the signed message and its signature are required');
+    throw new ThresholdProofError(
+      403,
+      ERRORS.THRESHOLD_UNSIGNED,
+      'both the signed message and its signature are required',
+    );
   }
   const m = parseThresholdMessage(c.message.replace(/\r?\n$/, ''), config.symbol);
   if (m === null) {
-    throw new ThresholdProofError(400, ERRORS.THRESHOLD_MESSAGE_MISMATCH, 'the message is not one this pool issued; ask the pool for a new one and sign it unchanged');
+    throw new ThresholdProofError(
+      400,
+      ERRORS.THRESHOLD_MESSAGE_MISMATCH,
+      'the message is not one this pool issued; ask the pool for a new one and sign it unchanged',
+    );
   }
   const name = messagePoolName(config);
   if (m.poolName !== name) {
-    throw new ThresholdProofError(400, ERRORS.THRESHOLD_MESSAGE_MISMATCH, `the message is for pool "${m.poolName}", this pool is "${name}"`);
+    throw new ThresholdProofError(
+      400,
+      ERRORS.THRESHOLD_MESSAGE_MISMATCH,
+      `the message is for pool "${m.poolName}", this pool is "${name}"`,
+    );
   }
-  if (m.address !== c.address) throw new ThresholdProofError(400, ERRORS.THRESHOLD_MESSAGE_MISMATCH, 'the message names another address than the request');
+  if (m.address !== c.address)
+    throw new ThresholdProofError(
+      400,
+      ERRORS.THRESHOLD_MESSAGE_MISMATCH,
+      'the message names another address than the request',
+    );
   if (m.threshold !== c.threshold) {
-    throw new ThresholdProofError(400, ERRORS.THRESHOLD_MESSAGE_MISMATCH, `the message sets threshold ${m.threshold}, the request ${c.threshold}`);
+    throw new ThresholdProofError(
+      400,
+      ERRORS.THRESHOLD_MESSAGE_MISMATCH,
+      `the message sets threshold ${m.threshold}, the request ${c.threshold}`,
+    );
   }
   const ttlMs = config.api.thresholdMessageTtl * 1000;
   if (m.issuedMs + ttlMs < d.nowMs) {
@@ -196,16 +235,28 @@ export async function applySignedChange(d: ProofDeps, c: SignedChange): Promise<
     );
   }
   if (m.issuedMs > d.nowMs + MAX_CLOCK_SKEW_MS) {
-    throw new ThresholdProofError(400, ERRORS.THRESHOLD_STALE, 'the message is issued in the future; ask the pool for a new message');
+    throw new ThresholdProofError(
+      400,
+      ERRORS.THRESHOLD_STALE,
+      'the message is issued in the future; ask the pool for a new message',
+    );
   }
   if (!SIGNATURE_RE.test(c.signature)) {
-    throw new ThresholdProofError(403, ERRORS.THRESHOLD_BAD_SIGNATURE, 'that is not a Monero message signature (it starts with "SigV2")');
+    throw new ThresholdProofError(
+      403,
+      ERRORS.THRESHOLD_BAD_SIGNATURE,
+      'that is not a Monero message signature (it starts with "SigV2")',
+    );
   }
   await checkSignature(d, c.address, c.signature, c.message);
   const applied = await d.storage.evalScript(APPLY_SCRIPT, [d.workerKey], [String(m.issuedMs), c.threshold.toString()]);
   if (applied === -1) throw new ThresholdProofError(404, ERRORS.NOT_FOUND, 'the pool has no shares from this address');
   if (applied !== 1) {
-    throw new ThresholdProofError(409, ERRORS.THRESHOLD_REPLAYED, 'this message, or a newer one, was already used for this address; ask for a new message');
+    throw new ThresholdProofError(
+      409,
+      ERRORS.THRESHOLD_REPLAYED,
+      'this message, or a newer one, was already used for this address; ask for a new message',
+    );
   }
 }
 
@@ -228,7 +279,15 @@ async function checkSignature(d: ProofDeps, address: string, signature: string, 
     if (r.good) viewKeyOnly = true;
   }
   if (viewKeyOnly) {
-    throw new ThresholdProofError(403, ERRORS.THRESHOLD_BAD_SIGNATURE, 'the message was signed with the view key; sign it with the spend key (the wallets\' default)');
+    throw new ThresholdProofError(
+      403,
+      ERRORS.THRESHOLD_BAD_SIGNATURE,
+      "the message was signed with the view key; sign it with the spend key (the wallets' default)",
+    );
   }
-  throw new ThresholdProofError(403, ERRORS.THRESHOLD_BAD_SIGNATURE, 'the signature does not match this message and address; sign the exact message with the wallet of this address');
+  throw new ThresholdProofError(
+    403,
+    ERRORS.THRESHOLD_BAD_SIGNATURE,
+    'the signature does not match this message and address; sign the exact message with the wallet of this address',
+  );
 }

@@ -45,7 +45,12 @@ const addressSchema = z
   })
   .transform((a) => ({
     address: a.address,
-    addresses: a.addresses.map((x) => ({ address: x.address, addressIndex: x.address_index, label: x.label, used: x.used })),
+    addresses: a.addresses.map((x) => ({
+      address: x.address,
+      addressIndex: x.address_index,
+      label: x.label,
+      used: x.used,
+    })),
   }));
 export type WalletAddress = z.output<typeof addressSchema>;
 
@@ -134,7 +139,13 @@ const transferEntrySchema = z
 export type WalletTransfer = z.output<typeof transferEntrySchema>;
 
 const transferList = z.array(transferEntrySchema).default([]);
-const transfersSchema = z.object({ in: transferList, out: transferList, pending: transferList, failed: transferList, pool: transferList });
+const transfersSchema = z.object({
+  in: transferList,
+  out: transferList,
+  pending: transferList,
+  failed: transferList,
+  pool: transferList,
+});
 export type WalletTransfers = z.output<typeof transfersSchema>;
 
 const byTxidSchema = z
@@ -203,12 +214,18 @@ export interface WalletClient {
   relayTx(txMetadataHex: string, call?: CallOptions): Promise<{ txHash: string }>;
   getTransfers(p: GetTransfersParams): Promise<WalletTransfers>;
   /** RPC_ERROR code -8 when the wallet does not know the txid. */
-  getTransferByTxid(txid: string, opts?: { accountIndex?: number }): Promise<{ transfer: WalletTransfer; transfers: WalletTransfer[] }>;
+  getTransferByTxid(
+    txid: string,
+    opts?: { accountIndex?: number },
+  ): Promise<{ transfer: WalletTransfer; transfers: WalletTransfer[] }>;
   store(): Promise<void>;
   createWallet(p: { filename: string; password?: string; language?: string }): Promise<void>;
   openWallet(p: { filename: string; password?: string }): Promise<void>;
   closeWallet(): Promise<void>;
-  refresh(opts?: { startHeight?: number }, call?: CallOptions): Promise<{ blocksFetched: number; receivedMoney: boolean }>;
+  refresh(
+    opts?: { startHeight?: number },
+    call?: CallOptions,
+  ): Promise<{ blocksFetched: number; receivedMoney: boolean }>;
   /** sign {data}: a message signature ("SigV2...") with the open wallet's spend key (primary address). */
   sign(data: string, call?: CallOptions): Promise<string>;
   /** verify {data, address, signature}: needs an open wallet but none of its keys (any wallet can check). */
@@ -269,13 +286,17 @@ export function createWalletClient(config: WalletClientConfig): WalletClient {
         },
         transfersSchema,
       ),
-    getTransferByTxid: (txid, opts) => call('get_transfer_by_txid', { txid, account_index: opts?.accountIndex }, byTxidSchema),
+    getTransferByTxid: (txid, opts) =>
+      call('get_transfer_by_txid', { txid, account_index: opts?.accountIndex }, byTxidSchema),
     store: () => call('store', undefined, emptySchema).then(() => undefined),
     createWallet: (p) =>
-      call('create_wallet', { filename: p.filename, password: p.password ?? '', language: p.language ?? 'English' }, emptySchema).then(
-        () => undefined,
-      ),
-    openWallet: (p) => call('open_wallet', { filename: p.filename, password: p.password ?? '' }, emptySchema).then(() => undefined),
+      call(
+        'create_wallet',
+        { filename: p.filename, password: p.password ?? '', language: p.language ?? 'English' },
+        emptySchema,
+      ).then(() => undefined),
+    openWallet: (p) =>
+      call('open_wallet', { filename: p.filename, password: p.password ?? '' }, emptySchema).then(() => undefined),
     closeWallet: () => call('close_wallet', undefined, emptySchema).then(() => undefined),
     refresh: (opts, c) => call('refresh', { start_height: opts?.startHeight }, refreshSchema, c),
     sign: (data, c) => call('sign', { data }, signSchema, c),

@@ -32,7 +32,7 @@ import { bucketWindow, hashrateOf, readableHashrate } from '../../stats/index.js
 import { hashReply, optString, stringList, toBigInt } from '../../stats/replies.js';
 import { ERRORS } from '../../../shared/errors.js';
 import type { ApiContext } from '../context.js';
-import { ApiError, cache, minerAddress, sendJson } from '../http.js';
+import { cache, minerAddress, sendJson } from '../http.js';
 import type { Json } from '../json.js';
 import {
   ThresholdProofError,

@@ -11,7 +11,15 @@ import { lineChart } from '../chart.js';
 import { h, replace } from '../dom.js';
 import { formatHashrate, formatInt } from '../format.js';
 import { Poller } from '../live.js';
-import { parseChart, parseMinerStats, parsePayments, parseWorkers, type MinerStats, type PaymentRow, type WorkerRow } from '../model.js';
+import {
+  parseChart,
+  parseMinerStats,
+  parsePayments,
+  parseWorkers,
+  type MinerStats,
+  type PaymentRow,
+  type WorkerRow,
+} from '../model.js';
 import type { PageContext, PageDef } from '../page.js';
 import { ago, coins, errorBox, notice, olderButton, section, table, tiles, txLink, type Column } from '../ui.js';
 import { addressForm, forgetAddress, rememberAddress, rememberedAddress } from './lookup.js';
@@ -76,9 +84,9 @@ function minerView(ctx: PageContext, address: string): { el: HTMLElement; destro
   const moreButton = olderButton('Load older payments', async () => {
     const last = payments[payments.length - 1];
     if (!last) return false;
-    const older = parsePayments(await ctx.api.get('/get_payments', { time: Math.floor(last.time / 1000), address })).filter(
-      (p) => p.time < last.time,
-    );
+    const older = parsePayments(
+      await ctx.api.get('/get_payments', { time: Math.floor(last.time / 1000), address }),
+    ).filter((p) => p.time < last.time);
     olderLoaded = true;
     payments = [...payments, ...older];
     renderPayments();
@@ -144,7 +152,9 @@ function minerView(ctx: PageContext, address: string): { el: HTMLElement; destro
         replace(
           status,
           notice(
-            h('span', { 'data-miner': 'not-found' },
+            h(
+              'span',
+              { 'data-miner': 'not-found' },
               'The pool has no shares from this address yet. If you just started mining, give it a minute; check that xmrig shows accepted shares.',
             ),
           ),
@@ -175,17 +185,19 @@ function minerView(ctx: PageContext, address: string): { el: HTMLElement; destro
         { label: 'Last share', cell: (w) => (w.lastShare > 0 ? ago(w.lastShare) : '—'), key: 'last' },
       ];
       if (sorted.some((w) => w.hashes !== null)) {
-        columns.push({ label: 'Hashes', cell: (w) => (w.hashes !== null ? formatInt(w.hashes) : '—'), numeric: true, wide: true, key: 'hashes' });
+        columns.push({
+          label: 'Hashes',
+          cell: (w) => (w.hashes !== null ? formatInt(w.hashes) : '—'),
+          numeric: true,
+          wide: true,
+          key: 'hashes',
+        });
       }
       replace(
         workersBox,
-        table<WorkerRow>(
-          `Workers (${sorted.length})`,
-          columns,
-          sorted,
-          'No workers seen recently.',
-          { 'data-table': 'workers' },
-        ),
+        table<WorkerRow>(`Workers (${sorted.length})`, columns, sorted, 'No workers seen recently.', {
+          'data-table': 'workers',
+        }),
       );
     },
     intervalMs: () => c.refreshSeconds * 1000,
@@ -209,14 +221,18 @@ function minerView(ctx: PageContext, address: string): { el: HTMLElement; destro
       h('span', { class: 'label' }, 'Address '),
       h('code', { class: 'address', id: 'miner-address', title: address }, address),
       ' ',
-      h('button', {
-        type: 'button',
-        class: 'link-button',
-        onclick: () => {
-          forgetAddress();
-          ctx.navigate('miner');
+      h(
+        'button',
+        {
+          type: 'button',
+          class: 'link-button',
+          onclick: () => {
+            forgetAddress();
+            ctx.navigate('miner');
+          },
         },
-      }, 'Use another address'),
+        'Use another address',
+      ),
     ),
     status,
     section('Overview', 'miner-overview', figures.el),

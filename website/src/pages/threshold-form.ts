@@ -24,10 +24,18 @@ interface Prepared {
   ipProof: boolean;
 }
 
-export function thresholdForm(ctx: PageContext, address: string, refresh: () => void): { form: HTMLFormElement; destroy(): void } {
+export function thresholdForm(
+  ctx: PageContext,
+  address: string,
+  refresh: () => void,
+): { form: HTMLFormElement; destroy(): void } {
   const c = ctx.config;
   const input = h('input', {
-    id: 'threshold-input', name: 'threshold', type: 'text', inputmode: 'decimal', autocomplete: 'off',
+    id: 'threshold-input',
+    name: 'threshold',
+    type: 'text',
+    inputmode: 'decimal',
+    autocomplete: 'off',
     'aria-describedby': 'threshold-help threshold-msg',
   });
   const msg = h('p', { id: 'threshold-msg', class: 'form-msg', 'aria-live': 'polite' });
@@ -92,7 +100,13 @@ export function thresholdForm(ctx: PageContext, address: string, refresh: () => 
   const renderSign = (p: Prepared): void => {
     dropFile();
     fileUrl = URL.createObjectURL(new Blob([p.toSign], { type: 'text/plain' }));
-    const message = h('textarea', { id: 'threshold-message', readonly: true, rows: 4, spellcheck: 'false', 'aria-label': 'Message to sign' });
+    const message = h('textarea', {
+      id: 'threshold-message',
+      readonly: true,
+      rows: 4,
+      spellcheck: 'false',
+      'aria-label': 'Message to sign',
+    });
     message.value = p.toSign;
     const copy = h('button', { type: 'button', class: 'button secondary', id: 'threshold-copy' }, 'Copy message');
     copy.addEventListener('click', () => {
@@ -100,12 +114,21 @@ export function thresholdForm(ctx: PageContext, address: string, refresh: () => 
       void navigator.clipboard?.writeText(p.toSign).catch(() => undefined);
     });
     const signature = h('input', {
-      id: 'threshold-signature', name: 'signature', type: 'text', autocomplete: 'off', spellcheck: 'false', placeholder: 'SigV2…',
+      id: 'threshold-signature',
+      name: 'signature',
+      type: 'text',
+      autocomplete: 'off',
+      spellcheck: 'false',
+      placeholder: 'SigV2…',
     });
     const saveButton = h('button', { type: 'button', class: 'button', id: 'threshold-save' }, 'Save threshold');
     const buttons: HTMLButtonElement[] = [saveButton];
     const ipButton = p.ipProof
-      ? h('button', { type: 'button', class: 'button secondary', id: 'threshold-ip-save' }, 'Save without a signature (this computer mines to the address)')
+      ? h(
+          'button',
+          { type: 'button', class: 'button secondary', id: 'threshold-ip-save' },
+          'Save without a signature (this computer mines to the address)',
+        )
       : null;
     if (ipButton) buttons.push(ipButton);
     saveButton.addEventListener('click', () => save(true, buttons, signature.value.trim()));
@@ -118,7 +141,11 @@ export function thresholdForm(ctx: PageContext, address: string, refresh: () => 
         'div',
         { class: 'input-row' },
         copy,
-        h('a', { class: 'button secondary', id: 'threshold-download', href: fileUrl, download: MESSAGE_FILE }, `Download ${MESSAGE_FILE}`),
+        h(
+          'a',
+          { class: 'button secondary', id: 'threshold-download', href: fileUrl, download: MESSAGE_FILE },
+          `Download ${MESSAGE_FILE}`,
+        ),
       ),
       h(
         'p',
@@ -196,7 +223,12 @@ export function thresholdForm(ctx: PageContext, address: string, refresh: () => 
         if (err !== null) throw new ApiError('http', err, 400);
         const r = reply as Record<string, unknown>;
         if (typeof r['toSign'] !== 'string' || r['toSign'] === '') throw new Error('the pool sent no message to sign');
-        prepared = { threshold: atomic, toSign: r['toSign'], expiresAt: Number(r['expiresAt'] ?? 0), ipProof: r['ipProof'] === true };
+        prepared = {
+          threshold: atomic,
+          toSign: r['toSign'],
+          expiresAt: Number(r['expiresAt'] ?? 0),
+          ipProof: r['ipProof'] === true,
+        };
         renderSign(prepared);
         show(`Sign the message below to set payouts at ${formatCoins(atomic, c.coinUnits, c.symbol)}.`, '');
       })
