@@ -66,7 +66,12 @@ function schemaFields(schema: z.ZodTypeAny, prefix = ''): SchemaField[] {
   for (const [key, value] of Object.entries(root.shape as Record<string, z.ZodTypeAny>)) {
     const path = prefix === '' ? key : `${prefix}.${key}`;
     const u = unwrap(value);
-    out.push({ path, hasDefault: u.hasDefault, defaultValue: u.defaultValue, isObject: u.inner instanceof z.ZodObject });
+    out.push({
+      path,
+      hasDefault: u.hasDefault,
+      defaultValue: u.defaultValue,
+      isObject: u.inner instanceof z.ZodObject,
+    });
     if (u.inner instanceof z.ZodObject) out.push(...schemaFields(u.inner, path));
     if (u.inner instanceof z.ZodArray) {
       const element = unwrap(u.inner.element as z.ZodTypeAny).inner;
@@ -149,11 +154,14 @@ function configDocProblems(fields: readonly SchemaField[], rows: readonly DocRow
     if (f.hasDefault && isPlainObject(f.defaultValue)) continue; // an object section: "see below"
     const code = /`([^`]*)`/.exec(row.defaultCell);
     if (!f.hasDefault) {
-      if (code) problems.push(`${f.path}: docs/config.md:${row.line} gives the default ${code[1]}, the schema has none`);
+      if (code)
+        problems.push(`${f.path}: docs/config.md:${row.line} gives the default ${code[1]}, the schema has none`);
       continue;
     }
     if (!code) {
-      problems.push(`${f.path}: docs/config.md:${row.line} gives no default, the schema's is ${canonical(f.defaultValue)}`);
+      problems.push(
+        `${f.path}: docs/config.md:${row.line} gives no default, the schema's is ${canonical(f.defaultValue)}`,
+      );
       continue;
     }
     let documented: unknown;
@@ -170,7 +178,8 @@ function configDocProblems(fields: readonly SchemaField[], rows: readonly DocRow
     }
   }
   for (const r of rows) {
-    if (!known.has(r.path)) problems.push(`${r.path}: docs/config.md:${r.line} documents a field the schema does not have`);
+    if (!known.has(r.path))
+      problems.push(`${r.path}: docs/config.md:${r.line} documents a field the schema does not have`);
   }
   return problems;
 }
@@ -178,7 +187,7 @@ function configDocProblems(fields: readonly SchemaField[], rows: readonly DocRow
 /** Names of Markdown documents in a text, outside URLs. */
 function markdownNames(text: string): string[] {
   const withoutUrls = text.replace(/\b[a-z][a-z0-9+.-]*:\/\/[^\s)'"`>\]]+/gi, ' ');
-  return [...withoutUrls.matchAll(/(?<![\w.\/-])((?:\.{1,2}\/|[\w-]+\/)*[\w.-]*\w\.md)\b/g)].map((m) => m[1]!);
+  return [...withoutUrls.matchAll(/(?<![\w./-])((?:\.{1,2}\/|[\w-]+\/)*[\w.-]*\w\.md)\b/g)].map((m) => m[1]!);
 }
 
 /** `file: name` for every Markdown name that resolves to no tracked document. */
@@ -250,7 +259,7 @@ describe('docs/config.md and the config schema', () => {
       parseConfigDoc(page),
     );
     expect(problems).toEqual([
-      'payments.interval: docs/config.md:5 says the default is 60, the schema\'s is 600',
+      "payments.interval: docs/config.md:5 says the default is 60, the schema's is 600",
       'payments.mixin: docs/config.md:6 gives the default 8, the schema has none',
       'payments.lockTtl: not documented in docs/config.md',
       'payments.tls.key: not documented in docs/config.md',
