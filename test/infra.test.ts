@@ -121,11 +121,11 @@ describe('infra: default deploy (Valkey, RPC addresses as parameters), through c
     expect(listeners.sort()).toEqual([[3333, 'TCP'], [5555, 'TCP'], [7777, 'TCP']]);
   });
 
-  it('target groups: PROXY protocol v2, no client IP preservation, HTTP liveness checks on /live:9101', () => {
+  it('target groups: PROXY protocol v2, no client IP preservation, HTTP liveness checks on /health:9101', () => {
     const tgs = ofType(s, 'AWS::ElasticLoadBalancingV2::TargetGroup');
     expect(tgs.map(([, p]) => p['Port']).sort()).toEqual([3333, 5555, 7777]);
     for (const [, p] of tgs) {
-      expect(p).toMatchObject({ Protocol: 'TCP', TargetType: 'instance', HealthCheckProtocol: 'HTTP', HealthCheckPath: '/live', HealthCheckPort: '9101' });
+      expect(p).toMatchObject({ Protocol: 'TCP', TargetType: 'instance', HealthCheckProtocol: 'HTTP', HealthCheckPath: '/health', HealthCheckPort: '9101' });
       expect(p['TargetGroupAttributes']).toEqual(
         expect.arrayContaining([
           { Key: 'proxy_protocol_v2.enabled', Value: 'true' },
@@ -338,7 +338,7 @@ describe('infra: default deploy (Valkey, RPC addresses as parameters), through c
   });
 
   it('health: the NLB and Auto Scaling act on liveness only; readiness is a CloudWatch metric with its own alarm', () => {
-    expect(healthSummary(s)).toEqual({ paths: ['/live'], asgCheck: 'ELB', readyAlarm: true, putMetricNamespace: 'XmrPool/XmrPool', envNamespace: true });
+    expect(healthSummary(s)).toEqual({ paths: ['/health'], asgCheck: 'ELB', readyAlarm: true, putMetricNamespace: 'XmrPool/XmrPool', envNamespace: true });
   });
 
   it('PROXY protocol: the node accepts headers from the load balancer subnets only; the rendered config validates', () => {

@@ -7,7 +7,7 @@
  * (/ready) is 503 degraded with the reason, pool_ready is 0, and the miner keeps its socket and its current job,
  * whose shares are still accepted. When monerod is back, readiness recovers.
  * A hung process is still caught: `pool start --module pool` in a child process, frozen for real (SIGSTOP: event
- * loop stuck, sockets not served), does not answer /live within the target groups' 5 s check timeout, so the load
+ * loop stuck, sockets not served), does not answer /health within the target groups' 5 s check timeout, so the load
  * balancer marks it unhealthy and Auto Scaling replaces it; thawed (SIGCONT) it answers again.
  * Plus the health model on its own (stopping, lost ports) and the CloudWatch publisher with a stand-in sender.
  */
@@ -205,7 +205,7 @@ describe('stratum node health: a monerod outage degrades readiness, never livene
     const exited = new Promise<void>((r) => proc.once('exit', () => r()));
     const check = async (): Promise<number | 'no answer'> => {
       try {
-        return (await fetch(`http://127.0.0.1:${cliHealth}/live`, { signal: AbortSignal.timeout(NLB_CHECK_TIMEOUT_MS) })).status;
+        return (await fetch(`http://127.0.0.1:${cliHealth}/health`, { signal: AbortSignal.timeout(NLB_CHECK_TIMEOUT_MS) })).status;
       } catch {
         return 'no answer';
       }

@@ -15,11 +15,12 @@
  * IP preservation off, so the instances accept traffic from the load balancer's security group only, and the node
  * accepts PROXY headers only from the load balancer's subnets (POOL_PROXY_PROTOCOL_FROM -> poolServer.proxyProtocolFrom).
  *
- * Health: liveness only. The target groups check HTTP GET /live on poolServer.health.port (200 while the process
- * serves its stratum ports, whatever monerod does; a hung process does not answer), and the Auto Scaling group uses
- * those ELB checks (grace 15 min for the first boot), so a monerod outage never replaces the fleet. Readiness (fresh
- * block template) is published by each node to CloudWatch (StratumReady, namespace POOL_METRICS_NAMESPACE; the role
- * may put metrics in that namespace only) and alarmed on in operations.ts, while miners keep their current job.
+ * Health: liveness only. The target groups check HTTP GET /health (liveness, alias /live) on poolServer.health.port:
+ * 200 while the process serves its stratum ports, whatever monerod does; a hung process does not answer. The Auto
+ * Scaling group uses those ELB checks (grace 15 min for the first boot), so a monerod outage never replaces the
+ * fleet. Readiness (fresh block template) is published by each node to CloudWatch (StratumReady, namespace
+ * POOL_METRICS_NAMESPACE; the role may put metrics in that namespace only) and alarmed on in operations.ts, while
+ * miners keep their current job.
  *
  * Instances (private subnets): Debian (public SSM parameter, resolved at deploy), IMDSv2 only, encrypted gp3 root,
  * Session Manager for on-call. Boot (user data): packages (nodejs, build tools, librandomx), AWS CLI v2, the project
@@ -201,7 +202,9 @@ export class Stratum extends Construct {
             enabled: true,
             protocol: elbv2.Protocol.HTTP,
             port: String(props.healthPort),
-            path: '/live',
+            // /health is liveness (alias of /live) and also answers on nodes from before the split, so a rolling
+            // update that changes this check never fails the old instances
+            path: '/health',
             interval: Duration.seconds(10),
             timeout: Duration.seconds(5),
             healthyThresholdCount: 2,
