@@ -1,11 +1,11 @@
 /**
  * The clients one local process shares between its modules, built once from the validated config:
- * ioredis (stratum node) + the Storage port on its own connection (back-office functions), the daemon and
- * wallet RPC clients, and a logger per module. close() ends them all.
+ * ioredis (stratum node) + the Storage port on its own connection (back-office functions), both Redis Cluster
+ * clients when `redis.cluster` is set, the daemon and wallet RPC clients, and a logger per module. close() ends
+ * them all.
  */
-import type { Redis } from 'ioredis';
 import type { PoolConfig } from '../shared/config/schema.js';
-import { createRedis } from '../shared/redis/client.js';
+import { createRedisConnection, type RedisConnection } from '../shared/redis/client.js';
 import { createIoredisStorage } from '../shared/storage/ioredis.js';
 import type { Storage } from '../shared/storage/port.js';
 import { createDaemonClient, type DaemonClient } from '../shared/rpc/daemon.js';
@@ -14,7 +14,7 @@ import { createLogger, type Logger } from '../shared/log.js';
 
 export interface Context {
   readonly config: PoolConfig;
-  readonly redis: Redis;
+  readonly redis: RedisConnection;
   readonly storage: Storage;
   readonly daemon: DaemonClient;
   readonly wallet: WalletClient;
@@ -23,7 +23,7 @@ export interface Context {
 }
 
 export function createContext(config: PoolConfig): Context {
-  const redis = createRedis(config.redis);
+  const redis = createRedisConnection(config.redis);
   const storage = createIoredisStorage(config.redis);
   const daemon = createDaemonClient(config.daemon);
   const wallet = createWalletClient(config.wallet);

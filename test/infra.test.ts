@@ -199,8 +199,8 @@ describe('infra: default deploy (Valkey, RPC addresses as parameters), through c
       const env = (p['Environment'] as { Variables: Record<string, unknown> }).Variables;
       expect(JSON.stringify(env).length).toBeLessThan(4096);
       expect(JSON.parse(env['POOL_CONFIG_JSON'] as string)).toMatchObject({ coin: 'monero', poolServer: expect.anything() as unknown });
-      expect(JSON.parse(env['POOL_CONFIG_JSON'] as string)).toMatchObject({ payments: { requireAof: false } });
-      expect(env).toMatchObject({ POOL_STORAGE: 'redis', POOL_REDIS_TLS: 'true', POOL_METRICS_NAMESPACE: 'XmrPool/XmrPool' });
+      expect(JSON.parse(env['POOL_CONFIG_JSON'] as string)).toMatchObject({ payments: { requireAof: false, minReplicas: 0 } });
+      expect(env).toMatchObject({ POOL_STORAGE: 'redis', POOL_REDIS_TLS: 'true', POOL_REDIS_CLUSTER: 'true', POOL_METRICS_NAMESPACE: 'XmrPool/XmrPool' });
     }
   });
 

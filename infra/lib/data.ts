@@ -3,8 +3,8 @@
  * - "valkey": ElastiCache Serverless (engine valkey 8) in the private subnets. In-transit encryption is always on;
  *   AUTH through an RBAC user group whose "default" user has a generated password (secret `<prefix>/valkey`
  *   {password}), so the pool's plain `AUTH <password>` (config.redis.auth) works. A serverless cache is a
- *   cluster-mode endpoint: every key carries the `{coin}:` hash tag (shared/redis/keys.ts), so Lua scripts and
- *   MULTI/EXEC stay in one slot. Only the stratum instances and the functions may connect (security group).
+ *   cluster-mode endpoint, so every module connects with a cluster client (POOL_REDIS_CLUSTER=true -> redis.cluster)
+ *   and every key carries the `{coin}:` hash tag (shared/redis/keys.ts), so Lua scripts and MULTI/EXEC stay in one slot. Only the stratum instances and the functions may connect (security group).
  * - "upstash": nothing is created; the secret `upstashSecretName` (created by the operator, docs/cloud.md) holds
  *   {restUrl, restToken, redisHost, redisPort, redisPassword}: Lambdas use REST (@upstash/redis), the stratum node
  *   the TLS Redis endpoint.
@@ -96,6 +96,7 @@ export class PoolData extends Construct {
       [CLOUD_ENV.redisHost]: cache.attrEndpointAddress,
       [CLOUD_ENV.redisPort]: cache.attrEndpointPort,
       [CLOUD_ENV.redisTls]: 'true',
+      [CLOUD_ENV.redisCluster]: 'true',
       [CLOUD_ENV.redisSecret]: this.secret.secretArn,
     };
   }

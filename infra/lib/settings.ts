@@ -147,11 +147,17 @@ export function settingsFrom(raw: Record<string, unknown>): DeploySettings {
   if (!existsSync(poolConfigPath)) throw new Error(`context poolConfig: no file at ${poolConfigPath}`);
   const obj = parseConfigText(readFileSync(poolConfigPath, 'utf8'), poolConfigPath);
   if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) throw new Error(`${poolConfigPath}: expected a JSON object`);
-  // Both cloud stores (ElastiCache Serverless, Upstash) persist without AOF visible through INFO, so the payer's
-  // AOF check (payments.requireAof, functions/payments/preflight.ts) is off unless the file sets it.
+  // Both cloud stores (ElastiCache Serverless, Upstash) persist without AOF visible through INFO and replicate
+  // internally without replicas a client can WAIT for, so the payer's AOF check (payments.requireAof) and replica
+  // wait (payments.minReplicas, functions/payments/durable.ts) are off unless the file sets them (docs/cloud.md).
   const filePayments = (obj as Record<string, unknown>)['payments'];
-  if (filePayments === undefined || (typeof filePayments === 'object' && filePayments !== null && !Array.isArray(filePayments) && !('requireAof' in filePayments))) {
-    (obj as Record<string, unknown>)['payments'] = { ...(filePayments as Record<string, unknown> | undefined), requireAof: false };
+  if (filePayments === undefined || (typeof filePayments === 'object' && filePayments !== null && !Array.isArray(filePayments))) {
+    const given = (filePayments ?? {}) as Record<string, unknown>;
+    (obj as Record<string, unknown>)['payments'] = {
+      ...given,
+      ...('requireAof' in given ? {} : { requireAof: false }),
+      ...('minReplicas' in given ? {} : { minReplicas: 0 }),
+    };
   }
   const pool = configFromObject(obj, undefined, `pool config ${poolConfigPath}`);
   const secretsInFile = [

@@ -7,6 +7,7 @@
  * POOL_CONFIG_JSON (config)        | the operator's pool config file (JSON, no secrets) as given to `cdk synth`
  * POOL_STORAGE (storage)           | "redis" (ElastiCache Valkey, TLS + AUTH) or "upstash" (REST)
  * POOL_REDIS_HOST/PORT/TLS         | Redis endpoint for storage "redis"
+ * POOL_REDIS_CLUSTER (redisCluster)| "true": the endpoint is cluster-mode (ElastiCache Serverless) -> redis.cluster
  * POOL_REDIS_SECRET (redisSecret)  | secret id; JSON {password} (the Valkey "default" user's password)
  * POOL_UPSTASH_SECRET              | secret id; JSON {restUrl, restToken, redisHost?, redisPort?, redisPassword?}
  *                                  | (the redis* fields are Upstash's TLS Redis endpoint, used by the stratum node)
@@ -32,6 +33,7 @@ export const CLOUD_ENV = {
   redisHost: 'POOL_REDIS_HOST',
   redisPort: 'POOL_REDIS_PORT',
   redisTls: 'POOL_REDIS_TLS',
+  redisCluster: 'POOL_REDIS_CLUSTER',
   redisSecret: 'POOL_REDIS_SECRET',
   upstashSecret: 'POOL_UPSTASH_SECRET',
   daemonHost: 'POOL_DAEMON_HOST',
@@ -170,6 +172,7 @@ export function cloudConfig(env: Env, secrets: CloudSecrets, extra?: ConfigOverr
       ...host(env, 'redisHost'),
       ...port(env, 'redisPort'),
       tls: (env[CLOUD_ENV.redisTls] ?? 'true') !== 'false',
+      cluster: env[CLOUD_ENV.redisCluster] === 'true',
       db: 0,
       ...(secrets.redis ? { auth: secrets.redis.password } : {}),
     };

@@ -1,6 +1,7 @@
 /**
  * Cloud dependencies, built once per process (a Lambda cold start): secrets fetched once (secrets.ts), config
- * validated like a config file (env.ts), storage opened on Upstash REST or ioredis (ElastiCache / TLS), RPC clients
+ * validated like a config file (env.ts), storage opened on Upstash REST or ioredis (ElastiCache / TLS; a Redis Cluster
+ * client when `redis.cluster` is set, as the deploy does for ElastiCache Serverless's cluster-mode endpoint), RPC clients
  * and a stdout logger. `cachedDeps(build)` keeps the promise for warm invocations and drops it after a failure, so a
  * cold start that met a transient error (secret read, DNS) is retried by the next invocation instead of poisoning
  * the container.
