@@ -88,7 +88,7 @@ export async function startModules(config: PoolConfig, modules: readonly string[
     ctx,
     async stop() {
       for (const r of running.reverse()) {
-        await r.stop().catch((e: unknown) => log.error({ err: errorMessage(e) }, 'stop failed'));
+        await r.stop().catch((e: unknown) => log.error({ err: e }, 'stop failed'));
       }
       await ctx.close();
       await flushLogs();

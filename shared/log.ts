@@ -17,6 +17,17 @@ import type { LoggingConfig } from './config/schema.js';
 
 export type { Logger } from 'pino';
 
+/**
+ * The logger surface the back-office functions need (a pino Logger satisfies it). Errors go in as `{ err }` (the
+ * Error itself, not its message) so the `err` serializer keeps type, message, code, details and stack.
+ */
+export interface Log {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
 type LogLevel = Level | 'silent';
 type FileDestination = ReturnType<typeof pino.destination>;
 

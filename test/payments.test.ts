@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { paymentStatus, resolveBatch, resumePayments } from '../functions/payments/index.js';
 import { run as unlock } from '../functions/unlocker/index.js';
-import { asHash } from '../functions/unlocker/replies.js';
+import { asHash } from '../shared/storage/replies.js';
 import { configFromObject } from '../shared/config/load.js';
 import { silentLogger } from '../shared/log.js';
 import { createIoredisStorage, type IoredisStorage } from '../shared/storage/ioredis.js';

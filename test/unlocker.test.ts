@@ -11,7 +11,7 @@ import { createDaemonClient } from '../shared/rpc/daemon.js';
 import { keySchema } from '../shared/redis/keys.js';
 import { createIoredisStorage } from '../shared/storage/ioredis.js';
 import type { Storage } from '../shared/storage/port.js';
-import { asHash } from '../functions/unlocker/replies.js';
+import { asHash } from '../shared/storage/replies.js';
 import { encodeAddress } from '../shared/monero/address.js';
 import { writeCandidate } from './backoffice/candidates.js';
 import { REGTEST_ADDRESS, mature, startChain, startRedis, useFixture } from './harness/index.js';

@@ -21,7 +21,6 @@ import fastifyCors, { type FastifyCorsOptions } from '@fastify/cors';
 import fastifyEtag from '@fastify/etag';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
-import { errorMessage } from '../../shared/errors.js';
 import { keySchema } from '../../shared/redis/keys.js';
 import type { ApiContext } from './context.js';
 import type { ApiDeps } from './deps.js';
@@ -90,7 +89,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   const { config, log } = deps;
   const keys = keySchema(config.coin);
   const snapshots = new SnapshotSource(deps.storage, keys.statsSnapshot, deps.livePollMs ?? 1000, (e) =>
-    log.warn({ err: errorMessage(e) }, 'api: reading the stats snapshot failed'),
+    log.warn({ err: e }, 'api: reading the stats snapshot failed'),
   );
   const ctx: ApiContext = {
     deps,
@@ -107,7 +106,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
 
   app.setErrorHandler((err, req, reply) => {
     const { status, message, internal } = errorReply(err);
-    if (internal) log.error({ err: errorMessage(err), route: req.routeOptions.url, method: req.method }, 'api: request failed');
+    if (internal) log.error({ err, route: req.routeOptions.url, method: req.method }, 'api: request failed');
     return sendJson(reply, { error: message }, cache.noStore, status);
   });
   app.setNotFoundHandler((_req, reply) => sendJson(reply, { error: 'Invalid API call' }, cache.noStore, 404));

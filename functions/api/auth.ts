@@ -17,7 +17,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { KeySchema } from '../../shared/redis/keys.js';
 import type { Storage } from '../../shared/storage/port.js';
-import { intReply } from '../stats/replies.js';
+import { asInt } from '../../shared/storage/replies.js';
 
 export const ADMIN_FAIL_WINDOW_SECONDS = 15 * 60;
 export const ADMIN_FAIL_LIMIT = 10;
@@ -77,7 +77,7 @@ export async function checkAdmin(
     return { ok: false, status: 403, error: 'admin API disabled: api.password is not set' };
   }
   const key = keys.adminFail(ip);
-  const taken = intReply(
+  const taken = asInt(
     await storage.evalScript(TAKE_ATTEMPT, [key], [String(limit), String(ADMIN_FAIL_WINDOW_SECONDS)]),
     'admin attempt',
   );

@@ -6,9 +6,7 @@
 import type { PoolConfig } from '../../shared/config/schema.js';
 import type { DaemonClient } from '../../shared/rpc/daemon.js';
 import type { Storage } from '../../shared/storage/port.js';
-import type { Log } from '../stats/deps.js';
-
-export type { Log } from '../stats/deps.js';
+import type { Log } from '../../shared/log.js';
 
 export interface ApiDeps {
   storage: Storage;

@@ -5,7 +5,7 @@
  * No timer runs while nobody waits, and the timer never keeps the process alive.
  */
 import type { Storage } from '../../shared/storage/port.js';
-import { optString } from '../stats/replies.js';
+import { asOptString } from '../../shared/storage/replies.js';
 
 interface Waiter {
   seen: string | null;
@@ -28,7 +28,7 @@ export class SnapshotSource {
 
   /** The stored snapshot text now (null when absent). */
   async read(): Promise<string | null> {
-    this.latest = optString(await this.storage.command(['GET', this.key]), 'statsSnapshot');
+    this.latest = asOptString(await this.storage.command(['GET', this.key]), 'statsSnapshot');
     return this.latest;
   }
 

@@ -19,7 +19,7 @@
  * payBatchesOpen holds the ids of reserved, signed, relayed and sent batches.
  */
 import { ERRORS, PoolError } from '../../shared/errors.js';
-import { asBigint } from '../unlocker/replies.js';
+import { asBigint } from '../../shared/storage/replies.js';
 
 export type BatchStatus = 'reserved' | 'signed' | 'relayed' | 'sent' | 'final' | 'released';
 export const BATCH_STATUSES: readonly BatchStatus[] = ['reserved', 'signed', 'relayed', 'sent', 'final', 'released'];

@@ -60,9 +60,9 @@ export async function run(deps: PaymentsDeps, input: RunInput = {}): Promise<Pay
   } catch (e) {
     result.status = 'held';
     result.reason = `stopped by an error (state is recoverable on the next run): ${errorMessage(e)}`;
-    deps.log.error({ error: errorMessage(e) }, 'payments: run stopped by an error');
+    deps.log.error({ err: e }, 'payments: run stopped by an error');
   } finally {
-    await ledger.releaseLock(payer).catch((e: unknown) => deps.log.warn({ error: errorMessage(e) }, 'payments: could not release the lock'));
+    await ledger.releaseLock(payer).catch((e: unknown) => deps.log.warn({ err: e }, 'payments: could not release the lock'));
   }
   if (result.status === 'paid' || result.status === 'idle') await writeHeartbeat(deps, keys);
   if (result.status !== 'idle') deps.log.info({ status: result.status, reason: result.reason, batches: result.batches.length }, 'payments: run done');

@@ -6,7 +6,7 @@
 import { ERRORS, PoolError } from '../../shared/errors.js';
 import { keySchema, type KeySchema } from '../../shared/redis/keys.js';
 import type { Storage } from '../../shared/storage/port.js';
-import { asHash, asInt, asStrings } from '../unlocker/replies.js';
+import { asHash, asInt, asOptString, asStrings } from '../../shared/storage/replies.js';
 import { destinationsJson, parseBatch, type Destination, type PayBatch } from './batch.js';
 import type { PaymentsDeps } from './deps.js';
 import * as lua from './scripts.js';
@@ -26,7 +26,7 @@ export function keysFor(deps: PaymentsDeps): KeySchema {
 export async function acquireLock(deps: PaymentsDeps, keys: KeySchema): Promise<string | null> {
   const ttlMs = deps.config.payments.lockTtl * 1000;
   const reply = await deps.storage.evalScript(lua.ACQUIRE_LOCK, [keys.payLock, keys.payFence], [String(ttlMs)]);
-  return typeof reply === 'string' ? reply : null;
+  return asOptString(reply, 'payLock token');
 }
 
 /** Pushes the lock's expiry out; throws LOCK_HELD if the lock is no longer ours. */

@@ -11,7 +11,7 @@
  *     Anything else is refused, because releasing a tx that may still be mined is a double payment.
  */
 import { ERRORS, PoolError, errorMessage } from '../../shared/errors.js';
-import { asHash } from '../unlocker/replies.js';
+import { asHash } from '../../shared/storage/replies.js';
 import { batchSummary, type PayBatch } from './batch.js';
 import type { PaymentsDeps } from './deps.js';
 import * as ledger from './ledger.js';

@@ -142,7 +142,7 @@ async function relayAndConfirm(p: Payer, b: PayBatch): Promise<BatchOutcome> {
   } catch (e) {
     relayError = errorMessage(e);
     await ledger.noteError(p, b.id, `relay attempt ${attempt}: ${relayError}`);
-    p.deps.log.warn({ batchId: b.id, txHash, error: relayError }, 'payments: relay_tx failed or its reply was lost; checking the daemon');
+    p.deps.log.warn({ batchId: b.id, txHash, err: e }, 'payments: relay_tx failed or its reply was lost; checking the daemon');
   }
   const seen = await txSeen(p, txHash);
   if (seen.state !== 'missing') return settleAndWait(p, b, seen);
@@ -190,7 +190,7 @@ async function finish(p: Payer, b: PayBatch): Promise<BatchOutcome> {
   try {
     await p.deps.wallet.store();
   } catch (e) {
-    p.deps.log.warn({ batchId: b.id, error: errorMessage(e) }, 'payments: wallet store failed (the tx is on the daemon; continuing)');
+    p.deps.log.warn({ batchId: b.id, err: e }, 'payments: wallet store failed (the tx is on the daemon; continuing)');
   }
   const code = await ledger.finalize(p, b.id);
   if (code !== 1) return failStop(p, b.id, `finalize refused (code ${code})`);

@@ -13,7 +13,7 @@ import { errorMessage } from '../../shared/errors.js';
 import { parseAddress } from '../../shared/monero/address.js';
 import type { KeySchema } from '../../shared/redis/keys.js';
 import type { Storage } from '../../shared/storage/port.js';
-import { asBigint, asStrings } from '../unlocker/replies.js';
+import { asBigint, asOptStrings, asStrings } from '../../shared/storage/replies.js';
 import type { Destination } from './batch.js';
 
 export interface BalanceRow {
@@ -32,13 +32,9 @@ export async function readBalances(storage: Storage, keys: KeySchema): Promise<B
   if (addresses.length === 0) return [];
   const replies = await storage.pipeline(addresses.map((a) => ['HMGET', keys.worker(a), 'balance', 'threshold']));
   return addresses.map((address, i) => {
-    const [balance, threshold] = asStringsOrNull(replies[i] ?? null);
+    const [balance, threshold] = asOptStrings(replies[i], 'worker balance/threshold');
     return { address, balance: asBigint(balance), threshold: threshold ? asBigint(threshold) : null };
   });
-}
-
-function asStringsOrNull(reply: unknown): (string | null)[] {
-  return Array.isArray(reply) ? reply.map((r) => (typeof r === 'string' ? r : null)) : [];
 }
 
 export function selectPayees(rows: readonly BalanceRow[], config: PoolConfig): { payees: Destination[]; skipped: Skipped[] } {

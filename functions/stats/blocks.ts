@@ -11,7 +11,8 @@
  */
 import type { KeySchema } from '../../shared/redis/keys.js';
 import type { Storage } from '../../shared/storage/port.js';
-import { chunkedPipeline, hashReply, stringList, toBigInt } from './replies.js';
+import { chunkedPipeline } from '../../shared/storage/bulk.js';
+import { asBigint, asHash, asOptInt, asOptStrings, asStrings } from '../../shared/storage/replies.js';
 
 export type BlockStatus = 'candidate' | 'unlocked' | 'orphaned';
 
@@ -26,17 +27,17 @@ export interface BlockView {
   reward: bigint | null;
 }
 
+/** A block record as the API shows it; an absent field takes the zset's value or zero, a garbled one is E_STORAGE. */
 export function blockView(hash: string, height: number, rec: Record<string, string>): BlockView {
   const status: BlockStatus = rec.status === 'unlocked' || rec.status === 'orphaned' ? rec.status : 'candidate';
-  const timeMs = Number(toBigInt(rec.time));
   return {
     hash: rec.hash ?? hash,
-    height: rec.height !== undefined && /^\d+$/.test(rec.height) ? Number(rec.height) : height,
-    timeMs: Number.isSafeInteger(timeMs) ? timeMs : 0,
-    difficulty: toBigInt(rec.difficulty),
-    shares: toBigInt(rec.shares),
+    height: asOptInt(rec.height, 'block height') ?? height,
+    timeMs: asOptInt(rec.time, 'block time') ?? 0,
+    difficulty: asBigint(rec.difficulty, 'block difficulty'),
+    shares: asBigint(rec.shares, 'block shares'),
     status,
-    reward: rec.reward !== undefined && /^\d+$/.test(rec.reward) ? BigInt(rec.reward) : null,
+    reward: rec.reward === undefined ? null : asBigint(rec.reward, 'block reward'),
   };
 }
 
@@ -46,13 +47,6 @@ export function blockMember(b: BlockView): string {
   if (b.status === 'orphaned') return `${base}:1`;
   if (b.status === 'unlocked') return `${base}:0:${b.reward ?? 0n}`;
   return base;
-}
-
-/** Pairs a WITHSCORES reply into [member, score] tuples. */
-export function pairs(flat: readonly string[]): [string, string][] {
-  const out: [string, string][] = [];
-  for (let i = 0; i + 1 < flat.length; i += 2) out.push([flat[i] as string, flat[i + 1] as string]);
-  return out;
 }
 
 /** Loads the block records for [hash, heightScore] pairs, in order. */
@@ -65,7 +59,7 @@ export async function loadBlocks(
     storage,
     entries.map(([hash]) => ['HGETALL', keys.block(hash)]),
   );
-  return entries.map(([hash, score], i) => blockView(hash, Number(score), hashReply(replies[i], 'block')));
+  return entries.map(([hash, score], i) => blockView(hash, Number(score), asHash(replies[i], 'block')));
 }
 
 /** Flat seed list [member, score, member, score, ...] for blocks. */
@@ -89,20 +83,20 @@ export interface MaturedTotals {
  * block's status, reward, difficulty and shares: O(blocks found), pipelined in chunks.
  */
 export async function maturedTotals(storage: Storage, keys: KeySchema): Promise<MaturedTotals> {
-  const hashes = stringList(await storage.command(['ZRANGE', keys.blocksMatured, '0', '-1']), 'blocksMatured');
+  const hashes = asStrings(await storage.command(['ZRANGE', keys.blocksMatured, '0', '-1']), 'blocksMatured');
   const replies = await chunkedPipeline(
     storage,
     hashes.map((h) => ['HMGET', keys.block(h), 'status', 'reward', 'difficulty', 'shares']),
   );
   const t: MaturedTotals = { unlocked: 0, orphaned: 0, revenue: 0n, difficulty: 0n, shares: 0n };
   for (const r of replies) {
-    const [status, reward, difficulty, shares] = stringList(r, 'block fields');
+    const [status, reward, difficulty, shares] = asOptStrings(r, 'block fields');
     if (status === 'orphaned') t.orphaned++;
     else if (status === 'unlocked') {
       t.unlocked++;
-      t.revenue += toBigInt(reward);
-      t.difficulty += toBigInt(difficulty);
-      t.shares += toBigInt(shares);
+      t.revenue += asBigint(reward, 'block reward');
+      t.difficulty += asBigint(difficulty, 'block difficulty');
+      t.shares += asBigint(shares, 'block shares');
     }
   }
   return t;

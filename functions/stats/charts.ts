@@ -5,7 +5,8 @@
  * (ZREMRANGEBYSCORE slot slot, then ZADD) so two racing runs still leave one point, trims everything older than
  * `stats.chartRetention` and sets a TTL of retention + one interval (an idle miner's series expires by itself).
  */
-import { pairs } from './blocks.js';
+import type { StorageReply } from '../../shared/storage/port.js';
+import { asPairs } from '../../shared/storage/replies.js';
 
 /** Pool series written by the stats function. */
 export const POOL_CHARTS = ['hashrate', 'miners', 'workers', 'difficulty'] as const;
@@ -38,10 +39,10 @@ export function chartPointCommands(
   ];
 }
 
-/** Parses a WITHSCORES reply of a chart zset into [time, value] points, oldest first. */
-export function parseChart(flat: readonly string[]): ChartPoint[] {
+/** Parses a chart zset's ZRANGE ... WITHSCORES reply into [time, value] points, oldest first. */
+export function parseChart(reply: StorageReply | undefined): ChartPoint[] {
   const out: ChartPoint[] = [];
-  for (const [member] of pairs(flat)) {
+  for (const [member] of asPairs(reply, 'chart')) {
     const i = member.indexOf(':');
     if (i < 0) continue;
     const t = Number(member.slice(0, i));

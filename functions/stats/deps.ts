@@ -3,20 +3,13 @@
  * (shared/storage/*), the daemon client (shared/rpc/daemon.ts), a pino logger (shared/log.ts) and PoolConfig.
  */
 import type { PoolConfig } from '../../shared/config/schema.js';
+import type { Log } from '../../shared/log.js';
 import type { DaemonClient } from '../../shared/rpc/daemon.js';
 import type { Storage } from '../../shared/storage/port.js';
 
-/** The logger surface the back-office functions use (a pino Logger satisfies it). */
-export interface Log {
-  debug(obj: object, msg?: string): void;
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
-
 export interface StatsDeps {
   storage: Storage;
-  daemon: Pick<DaemonClient, 'getLastBlockHeader'>;
+  daemon: Pick<DaemonClient, 'getLastBlockHeader' | 'getInfo'>;
   config: PoolConfig;
   log: Log;
   /** Unix ms. */

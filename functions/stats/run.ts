@@ -4,7 +4,7 @@
  * Reads (keys from shared/redis/keys.ts): hashrateBucket(t) for the buckets in api.hashrateWindow, roundTotal,
  * stats, blocksCandidates, blocksMatured (newest api.blocks) and their block(hash) records, paymentsAll (newest
  * api.payments), creditedAddresses + worker(addr).paid (miners paid), the previous statsSnapshot; the daemon's last
- * block header.
+ * block header and get_info (whose difficulty is the next block's: the difficulty of the template being mined).
  * Writes (skipped on dryRun): statsSnapshot (JSON PoolStatsSnapshot, EX 3600), heartbeat("stats") = unix ms, and
  * once per stats.chartInterval slot the chart points: chart(hashrate|miners|workers|difficulty) and minerChart(addr)
  * per miner active in the window (functions/stats/charts.ts for trimming and TTLs). Miner points go in MULTIs of
@@ -15,18 +15,21 @@
  *  1. one pipeline of reads (+ the daemon header in parallel);
  *  2. sum the buckets: pool hashrate = total / span, miners = distinct m: fields, workers = distinct w: fields;
  *  3. one pipeline for the listed blocks' records and the credited addresses' `paid`;
- *  4. network: the header's difficulty, height, timestamp, reward, hash; hashrate = difficulty / 120. If the daemon
- *     fails, the previous snapshot's network is kept (logged) so pool stats stay fresh; with none, the run fails;
- *  5. effort = roundTotal / network difficulty;
+ *  4. network: the last header's height, timestamp, reward, hash; difficulty = get_info's (the next block's, i.e. the
+ *     current template's); hashrate = difficulty / 120. If the daemon fails, the previous snapshot's network is kept
+ *     (logged) so pool stats stay fresh; with none, the run fails;
+ *  5. effort = roundTotal / that template difficulty (the work the open round is mining against);
  *  6. write snapshot, heartbeat and (new slot only) chart points atomically.
+ * Logging: the whole snapshot at debug on every run; at most one one-line info summary a minute per logger.
  */
-import { errorMessage } from '../../shared/errors.js';
 import { keySchema } from '../../shared/redis/keys.js';
-import { flatBlocks, loadBlocks, pairs } from './blocks.js';
+import type { BlockHeader } from '../../shared/rpc/daemon.js';
+import { chunkedPipeline } from '../../shared/storage/bulk.js';
+import { asBigint, asHash, asInt, asOptInt, asOptString, asPairs, asStrings } from '../../shared/storage/replies.js';
+import { flatBlocks, loadBlocks } from './blocks.js';
 import { CHART_POINT_COMMANDS, POOL_CHARTS, chartPointCommands, chartSlot, type PoolChartName } from './charts.js';
 import type { StatsDeps, StatsInput } from './deps.js';
 import { bucketWindow, hashrateOf, sumBuckets } from './hashrate.js';
-import { chunkedPipeline, hashReply, intReply, optString, stringList, toBigInt, toIntOrNull } from './replies.js';
 import { SNAPSHOT_VERSION, parseSnapshot, type PoolStatsSnapshot } from './snapshot.js';
 
 /** Monero's target block time (s), the seed's `blockTime` and the network hashrate divisor. */
@@ -81,26 +84,26 @@ export async function run(deps: StatsDeps, input: StatsInput = {}): Promise<Pool
     ['ZRANGEBYSCORE', keys.chart('hashrate'), slotText, slotText, 'LIMIT', '0', '1'],
   ];
   const bucketCmds = win.starts.map((t) => ['HGETALL', keys.hashrateBucket(t)]);
-  const [replies, header] = await Promise.all([
+  const [replies, chain] = await Promise.all([
     storage.pipeline([...fixed, ...bucketCmds]),
-    deps.daemon.getLastBlockHeader().then(
-      (h) => ({ ok: true as const, h }),
+    Promise.all([deps.daemon.getLastBlockHeader(), deps.daemon.getInfo()]).then(
+      ([h, info]) => ({ ok: true as const, h, info }),
       (e: unknown) => ({ ok: false as const, e }),
     ),
   ]);
-  const previous = parseSnapshot(optString(replies[0]));
-  const roundTotal = toBigInt(optString(replies[1]));
-  const statsHash = hashReply(replies[2], 'stats');
-  const candidates = pairs(stringList(replies[3]));
-  const matured = pairs(stringList(replies[4]));
-  const maturedCount = intReply(replies[5]);
-  const payments = stringList(replies[6]);
-  const paymentsCount = intReply(replies[7]);
-  const credited = stringList(replies[8]);
-  const slotTaken = stringList(replies[9]).length > 0;
+  const previous = parseSnapshot(asOptString(replies[0], 'statsSnapshot'));
+  const roundTotal = asBigint(asOptString(replies[1], 'roundTotal'), 'roundTotal');
+  const statsHash = asHash(replies[2], 'stats');
+  const candidates = asPairs(replies[3], 'blocksCandidates');
+  const matured = asPairs(replies[4], 'blocksMatured');
+  const maturedCount = asInt(replies[5], 'ZCARD blocksMatured');
+  const payments = asStrings(replies[6], 'paymentsAll');
+  const paymentsCount = asInt(replies[7], 'ZCARD paymentsAll');
+  const credited = asStrings(replies[8], 'creditedAddresses');
+  const slotTaken = asStrings(replies[9], 'chart slot').length > 0;
 
   // 2. buckets
-  const sums = sumBuckets(win.starts.map((_, i) => hashReply(replies[fixed.length + i], 'hashrate bucket')));
+  const sums = sumBuckets(win.starts.map((_, i) => asHash(replies[fixed.length + i], 'hashrate bucket')));
   const hashrate = hashrateOf(sums.total, win.span);
 
   // 3. block records and miners paid
@@ -109,25 +112,17 @@ export async function run(deps: StatsDeps, input: StatsInput = {}): Promise<Pool
     storage,
     credited.map((a) => ['HGET', keys.worker(a), 'paid']),
   );
-  const minersPaid = paidReplies.filter((r) => toBigInt(optString(r)) > 0n).length;
+  const minersPaid = paidReplies.filter((r) => asBigint(asOptString(r, 'worker paid'), 'worker paid') > 0n).length;
 
   // 4. network
   let network: PoolStatsSnapshot['network'];
-  if (header.ok) {
-    const h = header.h;
-    network = {
-      difficulty: h.difficulty.toString(),
-      height: h.height,
-      timestamp: h.timestamp,
-      reward: h.reward.toString(),
-      hash: h.hash,
-      hashrate: Math.round(Number(h.difficulty) / BLOCK_TIME_SECONDS),
-    };
+  if (chain.ok) {
+    network = networkOf(chain.h, chain.info.difficulty);
   } else if (previous !== null) {
-    log.error({ err: errorMessage(header.e) }, 'stats: daemon unreachable, keeping the previous network stats');
+    log.error({ err: chain.e }, 'stats: daemon unreachable, keeping the previous network stats');
     network = previous.network;
   } else {
-    throw header.e;
+    throw chain.e;
   }
 
   // 5. snapshot
@@ -140,16 +135,16 @@ export async function run(deps: StatsDeps, input: StatsInput = {}): Promise<Pool
       miners: sums.miners.size,
       workers: sums.workers.size,
       roundHashes: roundTotal.toString(),
-      effort: difficulty > 0n ? Number(roundTotal) / Number(difficulty) : null,
-      roundStart: toIntOrNull(statsHash.roundStart),
+      effort: roundEffort(roundTotal, difficulty),
+      roundStart: asOptInt(statsHash.roundStart, 'stats.roundStart'),
       lastBlockFound: statsHash.lastBlockFound ?? null,
-      lastBlockFoundHeight: toIntOrNull(statsHash.lastBlockFoundHeight),
+      lastBlockFoundHeight: asOptInt(statsHash.lastBlockFoundHeight, 'stats.lastBlockFoundHeight'),
       stats: publicStats(statsHash),
       blocks: flatBlocks(blocks),
       totalBlocks: maturedCount + candidates.length,
       blocksCandidates: candidates.length,
-      blocksUnlocked: toIntOrNull(statsHash.blocksUnlocked) ?? 0,
-      blocksOrphaned: toIntOrNull(statsHash.blocksOrphaned) ?? 0,
+      blocksUnlocked: asOptInt(statsHash.blocksUnlocked, 'stats.blocksUnlocked') ?? 0,
+      blocksOrphaned: asOptInt(statsHash.blocksOrphaned, 'stats.blocksOrphaned') ?? 0,
       payments,
       totalPayments: paymentsCount,
       totalMinersPaid: minersPaid,
@@ -191,9 +186,46 @@ export async function run(deps: StatsDeps, input: StatsInput = {}): Promise<Pool
     ['SET', keys.heartbeat(HEARTBEAT_NAME), String(nowMs)],
   );
   await storage.multi(writes);
-  log.info(
-    { hashrate, miners: snapshot.pool.miners, workers: snapshot.pool.workers, height: network.height, chartPoints },
-    'stats: snapshot written',
-  );
+  log.debug({ snapshot, chartPoints }, 'stats: snapshot written');
+  if (summaryDue(log, nowMs)) {
+    log.info(
+      { hashrate, miners: snapshot.pool.miners, workers: snapshot.pool.workers, height: network.height, effort: snapshot.pool.effort },
+      'stats: snapshot written',
+    );
+  }
   return snapshot;
+}
+
+/** Unix ms of the last info summary per logger: at most one a SUMMARY_EVERY_MS (the snapshot itself is at debug). */
+const lastSummary = new WeakMap<object, number>();
+export const SUMMARY_EVERY_MS = 60_000;
+
+function summaryDue(log: object, nowMs: number): boolean {
+  const last = lastSummary.get(log);
+  if (last !== undefined && nowMs - last < SUMMARY_EVERY_MS && nowMs >= last) return false;
+  lastSummary.set(log, nowMs);
+  return true;
+}
+
+/**
+ * The snapshot's network: the last block's height, timestamp, reward and hash, and the difficulty of the NEXT block
+ * (get_info's difficulty, the one the pool's current template is mined at), from which hashrate and effort follow.
+ */
+export function networkOf(
+  last: Pick<BlockHeader, 'height' | 'timestamp' | 'reward' | 'hash'>,
+  nextDifficulty: bigint,
+): PoolStatsSnapshot['network'] {
+  return {
+    difficulty: nextDifficulty.toString(),
+    height: last.height,
+    timestamp: last.timestamp,
+    reward: last.reward.toString(),
+    hash: last.hash,
+    hashrate: Math.round(Number(nextDifficulty) / BLOCK_TIME_SECONDS),
+  };
+}
+
+/** Round effort: the round's summed share difficulty over the current template's difficulty; null when unknown. */
+export function roundEffort(roundHashes: bigint, templateDifficulty: bigint): number | null {
+  return templateDifficulty > 0n ? Number(roundHashes) / Number(templateDifficulty) : null;
 }

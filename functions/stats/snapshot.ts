@@ -23,7 +23,7 @@ export const snapshotSchema = z.object({
     workers: z.number().int(),
     /** roundTotal: summed share difficulty of the open round */
     roundHashes: decimal,
-    /** roundHashes / network difficulty (1 = one expected block's work); null when the difficulty is unknown */
+    /** roundHashes / network.difficulty, the current template's (1 = one expected block's work); null when unknown */
     effort: z.number().nullable(),
     /** unix ms the open round started (stats.roundStart), null before the first block */
     roundStart: z.number().int().nullable(),
@@ -46,7 +46,9 @@ export const snapshotSchema = z.object({
     totalMinersPaid: z.number().int(),
   }),
   network: z.object({
+    /** the NEXT block's difficulty (get_info): what the current template is mined at */
     difficulty: decimal,
+    /** height, timestamp, reward and hash of the last block (get_last_block_header) */
     height: z.number().int(),
     timestamp: z.number().int(),
     reward: decimal,

@@ -31,7 +31,7 @@ import { keySchema, type KeySchema } from '../../shared/redis/keys.js';
 import type { Storage } from '../../shared/storage/port.js';
 import type { BlockHeader } from '../../shared/rpc/daemon.js';
 import type { RunInput, UnlockerDeps } from './deps.js';
-import { asBigint, asHash, asInt, asScored } from './replies.js';
+import { asBigint, asHash, asInt, asScored } from '../../shared/storage/replies.js';
 import { CREDIT_BLOCK, ORPHAN_BLOCK } from './scripts.js';
 import { splitReward, type RewardScheme, type RewardSplit } from './split.js';
 

@@ -9,7 +9,7 @@ import { expect } from 'vitest';
 import type { KeySchema } from '../../shared/redis/keys.js';
 import type { WalletClient } from '../../shared/rpc/wallet.js';
 import type { Storage } from '../../shared/storage/port.js';
-import { asHash, asStrings } from '../../functions/unlocker/replies.js';
+import { asHash, asStrings } from '../../shared/storage/replies.js';
 
 export interface Ledger {
   credited: bigint;

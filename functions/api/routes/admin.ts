@@ -21,7 +21,8 @@
 import type { FastifyInstance } from 'fastify';
 import { errorMessage } from '../../../shared/errors.js';
 import { bucketWindow, hashrateOf, maturedTotals, sumBuckets } from '../../stats/index.js';
-import { chunkedPipeline, hashReply, optString, scanKeys, stringList, toBigInt } from '../../stats/replies.js';
+import { chunkedPipeline, scanKeys } from '../../../shared/storage/bulk.js';
+import { asBigint, asHash, asOptString, asOptStrings, asScored } from '../../../shared/storage/replies.js';
 import { ADMIN_FAIL_LIMIT, checkAdmin, presentedToken } from '../auth.js';
 import type { ApiContext } from '../context.js';
 import { cache, sendJson } from '../http.js';
@@ -67,7 +68,7 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: ApiContext): void
   async function windowHashrates(): Promise<Map<string, number>> {
     const win = bucketWindow(Math.floor(deps.now() / 1000), config.api.hashrateWindow);
     const replies = await storage.pipeline(win.starts.map((t) => ['HGETALL', keys.hashrateBucket(t)]));
-    const sums = sumBuckets(replies.map((r) => hashReply(r, 'hashrate bucket')));
+    const sums = sumBuckets(replies.map((r) => asHash(r, 'hashrate bucket')));
     return new Map([...sums.miners].map(([a, s]) => [a, hashrateOf(s, win.span)]));
   }
 
@@ -81,10 +82,10 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: ApiContext): void
     let pending = 0n;
     let paid = 0n;
     for (const r of rows) {
-      const [b, p, d] = stringList(r);
-      balance += toBigInt(b);
-      pending += toBigInt(p);
-      paid += toBigInt(d);
+      const [b, p, d] = asOptStrings(r, 'worker balance/pending/paid');
+      balance += asBigint(b, 'worker balance');
+      pending += asBigint(p, 'worker pending');
+      paid += asBigint(d, 'worker paid');
     }
     const blocks = await maturedTotals(storage, keys);
     return sendJson(
@@ -112,7 +113,7 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: ApiContext): void
     );
     const users: Record<string, Json> = {};
     addresses.forEach((a, i) => {
-      const [balance, paid, lastShare, hashes, pending, threshold] = stringList(rows[i]);
+      const [balance, paid, lastShare, hashes, pending, threshold] = asOptStrings(rows[i], 'worker');
       Object.defineProperty(users, a, {
         enumerable: true,
         value: {
@@ -146,31 +147,29 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: ApiContext): void
       ]),
     ]);
     hbKeys.sort();
-    const open = stringList(openRaw);
-    const ids: [string, string][] = [];
-    for (let i = 0; i + 1 < open.length; i += 2) ids.push([open[i] as string, open[i + 1] as string]);
+    const ids = asScored(openRaw, 'payBatchesOpen').map(({ member, score }) => [member, score] as const);
     const [hbValues, batchRecords] = await Promise.all([
       hbKeys.length > 0 ? storage.pipeline(hbKeys.map((k) => ['GET', k])) : Promise.resolve([]),
       ids.length > 0 ? chunkedPipeline(storage, ids.map(([id]) => ['HGETALL', keys.payBatch(id)])) : Promise.resolve([]),
     ]);
     const heartbeats: Record<string, Json> = {};
     hbKeys.forEach((k, i) => {
-      const at = Number(toBigInt(optString(hbValues[i])));
+      const at = Number(asBigint(asOptString(hbValues[i], 'heartbeat'), 'heartbeat'));
       Object.defineProperty(heartbeats, k.slice(hbPrefix.length), {
         enumerable: true,
         value: { at, ageSeconds: Math.max(0, Math.round((nowMs - at) / 1000)) },
       });
     });
     const openBatches = ids.map(([id, created], i) => {
-      const rec = hashReply(batchRecords[i], 'payBatch');
+      const rec = asHash(batchRecords[i], 'payBatch');
       const fields: Record<string, Json> = {};
       for (const f of BATCH_FIELDS) {
         const v = rec[f];
         if (v !== undefined) Object.defineProperty(fields, f, { enumerable: true, value: v });
       }
-      return { ...fields, id, created: Number(toBigInt(created)) };
+      return { ...fields, id, created };
     });
-    const failStopText = optString(failStopRaw);
+    const failStopText = asOptString(failStopRaw, 'payFailStop');
     let failStop: Json = null;
     if (failStopText !== null) {
       try {

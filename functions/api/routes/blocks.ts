@@ -4,8 +4,8 @@
  * the block(hash) records.
  */
 import type { FastifyInstance } from 'fastify';
-import { flatBlocks, loadBlocks, pairs } from '../../stats/index.js';
-import { stringList } from '../../stats/replies.js';
+import { asPairs } from '../../../shared/storage/replies.js';
+import { flatBlocks, loadBlocks } from '../../stats/index.js';
 import type { ApiContext } from '../context.js';
 import { cache, sendJson } from '../http.js';
 
@@ -20,7 +20,7 @@ export function registerBlockRoutes(app: FastifyInstance, ctx: ApiContext): void
     const r = await storage.command([
       'ZREVRANGEBYSCORE', ctx.keys.blocksMatured, max, '-inf', 'WITHSCORES', 'LIMIT', '0', String(config.api.blocks),
     ]);
-    const blocks = await loadBlocks(storage, ctx.keys, pairs(stringList(r)));
+    const blocks = await loadBlocks(storage, ctx.keys, asPairs(r, 'blocksMatured'));
     return sendJson(reply, flatBlocks(blocks), cache.stats(config.api.updateInterval));
   });
 }

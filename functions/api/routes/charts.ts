@@ -6,7 +6,6 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { POOL_CHARTS, parseChart, type PoolChartName } from '../../stats/index.js';
-import { stringList } from '../../stats/replies.js';
 import type { ApiContext } from '../context.js';
 import { cache, minerAddress, sendJson } from '../http.js';
 
@@ -31,7 +30,7 @@ export function registerChartRoutes(app: FastifyInstance, ctx: ApiContext): void
   const interval = config.stats.chartInterval;
   const maxAge = cache.stats(config.api.updateInterval);
   const read = async (key: string): Promise<[number, number][]> =>
-    parseChart(stringList(await storage.command(['ZRANGE', key, '0', '-1', 'WITHSCORES'])));
+    parseChart(await storage.command(['ZRANGE', key, '0', '-1', 'WITHSCORES']));
 
   app.get<{ Querystring: { name: PoolChartName } }>('/charts/pool', { schema: poolSchema }, async (req, reply) => {
     const name = req.query.name;

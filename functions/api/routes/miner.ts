@@ -29,7 +29,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { bucketWindow, hashrateOf, readableHashrate } from '../../stats/index.js';
-import { hashReply, optString, stringList, toBigInt } from '../../stats/replies.js';
+import { asBigint, asHash, asOptString, asOptStrings, asStrings } from '../../../shared/storage/replies.js';
 import { ERRORS } from '../../../shared/errors.js';
 import type { ApiContext } from '../context.js';
 import { cache, minerAddress, sendJson } from '../http.js';
@@ -123,10 +123,10 @@ export function registerMinerRoutes(app: FastifyInstance, ctx: ApiContext): void
       ['ZREVRANGE', keys.payments(address), '0', String(config.api.payments - 1), 'WITHSCORES'],
       ...win.starts.map((t) => ['HGET', keys.hashrateBucket(t), `m:${address}`]),
     ]);
-    const w = hashReply(replies[0], 'worker');
+    const w = asHash(replies[0], 'worker');
     if (Object.keys(w).length === 0) return { error: 'not found' };
     let sum = 0n;
-    for (const r of replies.slice(2)) sum += toBigInt(optString(r));
+    for (const r of replies.slice(2)) sum += asBigint(asOptString(r, 'hashrate bucket'), 'hashrate bucket');
     const hs = hashrateOf(sum, win.span);
     return {
       stats: {
@@ -139,7 +139,7 @@ export function registerMinerRoutes(app: FastifyInstance, ctx: ApiContext): void
         hashrate: readableHashrate(hs),
         hashrateHs: hs,
       },
-      payments: stringList(replies[1]),
+      payments: asStrings(replies[1], 'payments'),
     };
   }
 
@@ -158,7 +158,7 @@ export function registerMinerRoutes(app: FastifyInstance, ctx: ApiContext): void
 
   app.get<{ Querystring: AddressQuery }>('/workers', { schema: workersSchema }, async (req, reply) => {
     const { address } = minerAddress(config, req.query.address);
-    const rigs = hashReply(await storage.command(['HGETALL', keys.workerRigs(address)]), 'workerRigs');
+    const rigs = asHash(await storage.command(['HGETALL', keys.workerRigs(address)]), 'workerRigs');
     const names = Object.keys(rigs).sort();
     const win = bucketWindow(Math.floor(deps.now() / 1000), config.api.hashrateWindow);
     const sums = new Map<string, bigint>(names.map((n) => [n, 0n]));
@@ -166,9 +166,9 @@ export function registerMinerRoutes(app: FastifyInstance, ctx: ApiContext): void
       const fields = names.map((n) => `w:${address}:${n}`);
       const replies = await storage.pipeline(win.starts.map((t) => ['HMGET', keys.hashrateBucket(t), ...fields]));
       for (const r of replies) {
-        stringList(r).forEach((v, i) => {
+        asOptStrings(r, 'hashrate bucket').forEach((v, i) => {
           const n = names[i] as string;
-          sums.set(n, (sums.get(n) ?? 0n) + toBigInt(v));
+          sums.set(n, (sums.get(n) ?? 0n) + asBigint(v, 'hashrate bucket'));
         });
       }
     }
@@ -179,7 +179,7 @@ export function registerMinerRoutes(app: FastifyInstance, ctx: ApiContext): void
         workers: names.map((name) => ({
           name,
           hashrate: hashrateOf(sums.get(name) ?? 0n, win.span),
-          lastShare: Number(toBigInt(rigs[name])),
+          lastShare: Number(asBigint(rigs[name], 'rig lastShare')),
         })),
       },
       maxAge,
@@ -192,7 +192,7 @@ export function registerMinerRoutes(app: FastifyInstance, ctx: ApiContext): void
     const r = await storage.command([
       'ZREVRANGEBYSCORE', key, max, '-inf', 'WITHSCORES', 'LIMIT', '0', String(config.api.payments),
     ]);
-    return sendJson(reply, stringList(r), maxAge);
+    return sendJson(reply, asStrings(r, 'payments'), maxAge);
   });
 
   app.post<{ Body: ThresholdBody }>('/set_payout_threshold', { schema: thresholdSchema }, async (req, reply) => {
@@ -239,7 +239,7 @@ export function registerMinerRoutes(app: FastifyInstance, ctx: ApiContext): void
   async function ipProof(address: string, ip: string): Promise<void> {
     const forms = ipForms(ip);
     const scores = await storage.pipeline(forms.map((f) => ['ZSCORE', keys.minerIps(address), f]));
-    const lastSeen = Math.max(0, ...scores.map((s) => Number(optString(s) ?? '0')));
+    const lastSeen = Math.max(0, ...scores.map((s) => Number(asOptString(s, 'miner IP score') ?? '0')));
     if (lastSeen < deps.now() - THRESHOLD_IP_WINDOW_MS) {
       throw new ThresholdProofError(
         403,
