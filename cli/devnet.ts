@@ -10,7 +10,7 @@
  * ports (a port taken by someone else is replaced, saved and printed) and open the wallet.
  *
  * Data model (files in dataDir):
- * - devnet.json      {version: 1, ports: {redis, monerodRpc, monerodP2p, walletRpc}, walletLogin: {user, password},
+ * - devnet.json      {version: 1, ports: {redis, monerodRpc, monerodP2p, walletRpc, zmqPub, zmqRpc}, walletLogin: {user, password},
  *                     bootstrapped: boolean}
  * - pool-wallet.json {filename, address, createdAt}
  * - devnet.lock      {pid} while a devnet runs from this folder (a second one refuses to start)
@@ -51,7 +51,7 @@ export interface DevnetOptions {
 }
 
 export interface DevnetConfigFragment {
-  daemon: { host: string; port: number };
+  daemon: { host: string; port: number; zmq: string };
   wallet: { host: string; port: number; user: string; password: string };
   redis: { host: string; port: number };
 }
@@ -72,7 +72,8 @@ export interface Devnet {
 
 interface DevnetState {
   version: 1;
-  ports: { redis: number; monerodRpc: number; monerodP2p: number; walletRpc: number };
+  /** zmqPub/zmqRpc: monerod's ZMQ publisher (new blocks pushed to the pool) and its ZMQ RPC (absent in older files). */
+  ports: { redis: number; monerodRpc: number; monerodP2p: number; walletRpc: number; zmqPub: number; zmqRpc: number };
   walletLogin: { user: string; password: string };
   bootstrapped: boolean;
 }
@@ -151,6 +152,8 @@ export async function startDevnet(opts: DevnetOptions): Promise<Devnet> {
         monerodRpc: await ensurePort(prev?.ports.monerodRpc, 'monerod RPC', log),
         monerodP2p: await ensurePort(prev?.ports.monerodP2p, 'monerod P2P', log),
         walletRpc: await ensurePort(prev?.ports.walletRpc, 'wallet-rpc', log),
+        zmqPub: await ensurePort(prev?.ports.zmqPub, 'monerod ZMQ publisher', log),
+        zmqRpc: await ensurePort(prev?.ports.zmqRpc, 'monerod ZMQ RPC', log),
       },
       walletLogin: prev?.walletLogin ?? { user: 'pool', password: randomBytes(12).toString('hex') },
       bootstrapped: prev?.bootstrapped ?? false,
@@ -170,6 +173,9 @@ export async function startDevnet(opts: DevnetOptions): Promise<Devnet> {
       dir: join(dataDir, 'monerod'),
       rpcPort: state.ports.monerodRpc,
       p2pPort: state.ports.monerodP2p,
+      zmq: true,
+      zmqPubPort: state.ports.zmqPub,
+      zmqRpcPort: state.ports.zmqRpc,
       fixedDifficulty,
       ...(opts.binaries?.monerod ? { binary: opts.binaries.monerod } : {}),
     });
@@ -255,7 +261,7 @@ export async function startDevnet(opts: DevnetOptions): Promise<Devnet> {
       poolAddress: opened.address,
       height,
       configFragment: {
-        daemon: { host: '127.0.0.1', port: monerod.port },
+        daemon: { host: '127.0.0.1', port: monerod.port, zmq: `tcp://127.0.0.1:${state.ports.zmqPub}` },
         wallet: { host: '127.0.0.1', port: wallet.port, user: state.walletLogin.user, password: state.walletLogin.password },
         redis: { host: '127.0.0.1', port: redis.port },
       },

@@ -16,6 +16,7 @@ import type { DaemonClient } from '../shared/rpc/daemon.js';
 import { keySchema } from '../shared/redis/keys.js';
 import { createHasher, type Hasher } from '../native/index.js';
 import { JobManager } from './jobs.js';
+import { subscribeChainPush } from './zmq.js';
 import { chainFromDaemon } from './chain.js';
 import { ShareRecorder } from './recorder.js';
 import { claimJournalSlot } from './journal.js';
@@ -74,6 +75,7 @@ export async function startStratumNode(deps: StratumNodeDeps): Promise<StratumNo
     log: log.child({ part: 'jobs' }),
   });
   await jobs.start();
+  const push = config.daemon.zmq === null ? null : subscribeChainPush(config.daemon.zmq, jobs, log.child({ part: 'zmq' }));
   const recorder = new ShareRecorder(
     storage,
     {
@@ -150,6 +152,7 @@ export async function startStratumNode(deps: StratumNodeDeps): Promise<StratumNo
     metrics,
     async stop() {
       health.stopping();
+      push?.close();
       jobs.stop();
       pool.stop();
       await servers.close();

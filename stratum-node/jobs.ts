@@ -12,7 +12,10 @@
  *   the same blob, and a share can never be replayed under another job id.
  *
  * The tip is polled every blockRefreshInterval ms with the cheap get_last_block_header; the template is fetched
- * only when the tip changed, and again every templateRefreshInterval s to pick up new transactions.
+ * only when the tip changed, and again every templateRefreshInterval s to pick up new transactions. With monerod's
+ * ZMQ publisher (zmq.ts, `daemon.zmq`) a new tip is pushed: `pushed('tip')` fetches a template at once (after any
+ * fetch already running, which may predate the block), and `pushed('txpool')` refreshes it for new transactions at
+ * most every TXPOOL_REFRESH_MS; the poll stays as the fallback.
  */
 import { EventEmitter } from 'node:events';
 import { bytesToHex, hexToBytes } from '../shared/hex.js';
@@ -22,6 +25,8 @@ import type { Logger } from 'pino';
 
 export const RESERVE_SIZE = 8;
 const HISTORY = 4;
+/** Shortest time between two template refreshes asked by txpool pushes. */
+export const TXPOOL_REFRESH_MS = 5000;
 
 export interface RawTemplate {
   readonly blob: string;
@@ -61,10 +66,6 @@ export interface JobManagerOptions {
   readonly log: Logger;
 }
 
-export declare interface JobManager {
-  on(event: 'template', listener: (t: ActiveTemplate, reason: 'tip' | 'refresh') => void): this;
-}
-
 export class JobManager extends EventEmitter {
   private readonly history: ActiveTemplate[] = [];
   private templateSeq = 0;
@@ -81,6 +82,11 @@ export class JobManager extends EventEmitter {
     super();
   }
 
+  /** 'template': a new template (reason 'tip' for a new block, 'refresh' for new transactions at the same height). */
+  override on(event: 'template', listener: (t: ActiveTemplate, reason: 'tip' | 'refresh') => void): this {
+    return super.on(event, listener);
+  }
+
   /** Fetches the first template (throws if the daemon cannot give one), then starts polling. */
   async start(): Promise<void> {
     await this.refresh('tip');
@@ -91,6 +97,8 @@ export class JobManager extends EventEmitter {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    if (this.txpoolTimer) clearTimeout(this.txpoolTimer);
+    this.txpoolTimer = null;
   }
 
   get current(): ActiveTemplate {
@@ -152,12 +160,46 @@ export class JobManager extends EventEmitter {
   }
 
   private refreshing: Promise<ActiveTemplate> | null = null;
+  private tipPending = false;
+  private txpoolTimer: NodeJS.Timeout | null = null;
+
+  /** A push from monerod (zmq.ts): see the header. Never throws; failures are logged and left to the poll. */
+  pushed(kind: 'tip' | 'txpool'): void {
+    if (this.stopped) return;
+    if (kind === 'tip') {
+      if (this.refreshing) {
+        // the running fetch may have read the template before this block: fetch again once it is done
+        this.tipPending = true;
+        return;
+      }
+      this.refreshQuietly('tip');
+      return;
+    }
+    if (this.txpoolTimer) return;
+    const wait = Math.max(0, this.lastTemplateAt + TXPOOL_REFRESH_MS - Date.now());
+    this.txpoolTimer = setTimeout(() => {
+      this.txpoolTimer = null;
+      if (!this.stopped) this.refreshQuietly('refresh');
+    }, wait);
+    this.txpoolTimer.unref?.();
+  }
+
+  private refreshQuietly(reason: 'tip' | 'refresh'): void {
+    this.refresh(reason).catch((e: unknown) => {
+      this.lastError = errorMessage(e);
+      this.opts.log.warn({ err: this.lastError }, 'pushed template refresh failed');
+    });
+  }
 
   /** Fetches a template now (also used right after a block is found); concurrent callers share one fetch. */
   refresh(reason: 'tip' | 'refresh'): Promise<ActiveTemplate> {
     if (!this.refreshing) {
       this.refreshing = this.fetchTemplate(reason).finally(() => {
         this.refreshing = null;
+        if (this.tipPending && !this.stopped) {
+          this.tipPending = false;
+          this.refreshQuietly('tip');
+        }
       });
     }
     return this.refreshing;

@@ -1,7 +1,8 @@
 /**
  * Launches a private regtest chain: `monerod --regtest --offline --keep-fakechain --fixed-difficulty N
- * --non-interactive --no-zmq --rpc-ssl disabled` on 127.0.0.1 (unrestricted RPC, so generateblocks and pop_blocks
- * work). `--keep-fakechain` keeps the chain across restarts on the same `dir` (regtest deletes it otherwise). Ready
+ * --non-interactive --rpc-ssl disabled` on 127.0.0.1 (unrestricted RPC, so generateblocks and pop_blocks work),
+ * with `--no-zmq` unless `zmq` is asked for: then its ZMQ RPC binds a free port and `--zmq-pub tcp://127.0.0.1:PORT`
+ * publishes new chain tips and txpool additions (`zmqPub`, the address for the pool's `daemon.zmq`). `--keep-fakechain` keeps the chain across restarts on the same `dir` (regtest deletes it otherwise). Ready
  * when get_info answers.
  *
  * Data model: files in `dir`: fake/ (the LMDB chain), monerod.log (its log), monerod.stdout.log.
@@ -25,6 +26,10 @@ export interface StartMonerodOptions {
   logLevel?: number;
   extraArgs?: readonly string[];
   readyTimeoutMs?: number;
+  /** Start the ZMQ publisher (on free ports unless given; give both ports to restart on the same address). */
+  zmq?: boolean;
+  zmqPubPort?: number;
+  zmqRpcPort?: number;
 }
 
 export interface MonerodService extends ManagedProcess {
@@ -35,16 +40,27 @@ export interface MonerodService extends ManagedProcess {
   /** http://127.0.0.1:port */
   readonly url: string;
   readonly fixedDifficulty: number;
+  /** "tcp://127.0.0.1:PORT" of the ZMQ publisher, or null when started without `zmq`. */
+  readonly zmqPub: string | null;
+  readonly zmqPubPort: number | null;
+  readonly zmqRpcPort: number | null;
   /** The `daemon` section of a pool config pointing at this daemon. */
   readonly config: { host: string; port: number; timeout: number; retries: number };
 }
 
 export async function startMonerod(opts: StartMonerodOptions): Promise<MonerodService> {
   const { dir, owned } = serviceDir('monerod', opts.dir);
-  const autoPorts = opts.rpcPort === undefined || opts.p2pPort === undefined;
+  const zmq = opts.zmq === true;
+  const autoPorts = opts.rpcPort === undefined || opts.p2pPort === undefined || (zmq && (opts.zmqPubPort === undefined || opts.zmqRpcPort === undefined));
   return retryStart({ dir, ownsDir: owned, autoPorts }, async () => {
     const rpcPort = opts.rpcPort ?? (await freePort());
     const p2pPort = opts.p2pPort ?? (await freePort());
+    const zmqPubPort = zmq ? (opts.zmqPubPort ?? (await freePort())) : null;
+    const zmqRpcPort = zmq ? (opts.zmqRpcPort ?? (await freePort())) : null;
+    const zmqArgs =
+      zmqPubPort !== null && zmqRpcPort !== null
+        ? ['--zmq-rpc-bind-ip', '127.0.0.1', '--zmq-rpc-bind-port', String(zmqRpcPort), '--zmq-pub', `tcp://127.0.0.1:${zmqPubPort}`]
+        : ['--no-zmq'];
     const logFile = join(dir, 'monerod.log');
     const args = [
       '--regtest',
@@ -52,7 +68,7 @@ export async function startMonerod(opts: StartMonerodOptions): Promise<MonerodSe
       '--keep-fakechain',
       '--fixed-difficulty', String(opts.fixedDifficulty),
       '--non-interactive',
-      '--no-zmq',
+      ...zmqArgs,
       '--no-igd',
       '--check-updates', 'disabled',
       '--disable-dns-checkpoints',
@@ -89,6 +105,9 @@ export async function startMonerod(opts: StartMonerodOptions): Promise<MonerodSe
       p2pPort,
       url: `http://127.0.0.1:${rpcPort}`,
       fixedDifficulty: opts.fixedDifficulty,
+      zmqPub: zmqPubPort === null ? null : `tcp://127.0.0.1:${zmqPubPort}`,
+      zmqPubPort,
+      zmqRpcPort,
       config: { host: '127.0.0.1', port: rpcPort, timeout: 30_000, retries: 2 },
     });
   });
