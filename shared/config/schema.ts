@@ -103,6 +103,8 @@ const poolServerSchema = section({
     time: posInt().default(600),
     invalidPercent: percent().default(25),
     checkThreshold: posInt().default(30),
+    /** Ban an IP at its first forged result (claimed result is not the RandomX hash of its blob). */
+    banOnForgedResult: bool().default(true),
   }).default({}),
   slushMining: section({
     enabled: bool().default(false),
