@@ -19,7 +19,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { bytesToHex, hexToBytes } from '../shared/hex.js';
-import { hashingBlob, parseBlockTemplate, type BlockTemplate } from '../shared/monero/template.js';
+import { hashingBlob, jobBlobMaker, parseBlockTemplate, type BlockTemplate, type JobBlob } from '../shared/monero/template.js';
 import { errorMessage } from '../shared/errors.js';
 import type { Logger } from 'pino';
 
@@ -133,6 +133,21 @@ export class JobManager extends EventEmitter {
   /** The hashing blob (zero nonce) of a template for one miner's extra nonce. */
   blobFor(t: ActiveTemplate, extraNonce: Uint8Array): Uint8Array {
     return hashingBlob(t.template, extraNonce);
+  }
+
+  private readonly makers = new WeakMap<ActiveTemplate, (extraNonce: Uint8Array) => JobBlob>();
+
+  /**
+   * The same blob with its hex, for a job: what does not depend on the extra nonce is prepared once per template
+   * (template.ts jobBlobMaker), so a broadcast pays per miner only the patch, the miner tx hash and the merkle fold.
+   */
+  jobBlob(t: ActiveTemplate, extraNonce: Uint8Array): JobBlob {
+    let make = this.makers.get(t);
+    if (!make) {
+      make = jobBlobMaker(t.template);
+      this.makers.set(t, make);
+    }
+    return make(extraNonce);
   }
 
   private schedule(): void {

@@ -122,7 +122,7 @@ export class Miner {
    * network difficulty. Every job carries its own extra nonce, hence its own blob: a nonce found for one job can
    * never be resubmitted under another job id.
    */
-  newJob(t: ActiveTemplate, extraNonce: Uint8Array, blob: Uint8Array): StratumJob {
+  newJob(t: ActiveTemplate, extraNonce: Uint8Array, blob: Uint8Array, blobHex?: string): StratumJob {
     if (!this.fixedDiff) this.difficulty = this.jobDifficulty(t);
     const difficulty = this.jobDifficulty(t);
     const job: MinerJob = {
@@ -139,7 +139,7 @@ export class Miner {
     this.jobs.push(job);
     if (this.jobs.length > MAX_JOBS) this.jobs.shift();
     return {
-      blob: bytesToHex(blob),
+      blob: blobHex ?? bytesToHex(blob),
       job_id: job.id,
       target: job.target.hex,
       algo: 'rx/0',

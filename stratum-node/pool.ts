@@ -168,7 +168,8 @@ export class StratumPool implements MethodHandlers<Connection> {
    */
   private jobFor(miner: Miner, t: ActiveTemplate) {
     const extraNonce = this.deps.jobs.nextExtraNonce();
-    return miner.newJob(t, extraNonce, this.deps.jobs.blobFor(t, extraNonce));
+    const blob = this.deps.jobs.jobBlob(t, extraNonce);
+    return miner.newJob(t, extraNonce, blob.bytes, blob.hex);
   }
 
   private rejectLogin(conn: Connection, id: RequestId, message: string): void {

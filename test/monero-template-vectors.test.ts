@@ -3,6 +3,7 @@ import { ERRORS, isPoolError } from '../shared/errors.js';
 import { bytesToHex, concatBytes, hexToBytes } from '../shared/hex.js';
 import { keccak256 } from '../shared/monero/keccak.js';
 import {
+  jobBlobMaker,
   blockBlob,
   blockId,
   hashingBlob,
@@ -199,6 +200,21 @@ describe('parseBlockTemplate against daemon vectors', () => {
       const prefix = t.bytes.subarray(t.minerTxPrefix.start, t.minerTxPrefix.end);
       const root = treeHash([minerTxHash(prefix), ...t.txHashes]);
       expect(bytesToHex(root)).toBe(v.hashingBlob.slice(2 * 43, 2 * 75));
+    }
+  });
+
+  it('jobBlobMaker (the broadcast path) gives the same blobs as hashingBlob, for every vector and many extra nonces', () => {
+    for (const v of DAEMON_VECTORS) {
+      const t = parseBlockTemplate(v.template, v.reservedOffset, 8);
+      const make = jobBlobMaker(t);
+      expect(make(new Uint8Array(8)).hex).toBe(v.hashingBlob);
+      for (let i = 1; i < 40; i++) {
+        const en = new Uint8Array(8).map((_, k) => (i * 37 + k * 11) & 0xff);
+        const want = hashingBlob(t, en);
+        const got = make(en);
+        expect(got.hex).toBe(bytesToHex(want));
+        expect(bytesToHex(got.bytes)).toBe(bytesToHex(want));
+      }
     }
   });
 
