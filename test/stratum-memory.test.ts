@@ -115,7 +115,8 @@ async function harness(opts: { trust?: boolean; banThreshold?: number } = {}): P
       addressPolicy: { integrated: 'reject', subaddress: 'allow' },
       fixedDiffSeparator: '+',
       varDiff: { minDiff: 1, maxDiff: 1_000_000, targetTime: 30, retargetTime: 3600, variancePercent: 30, maxJump: 100 },
-      shareTrust: { enabled: opts.trust ?? false, min: 10, stepDown: 30, threshold: 2, penalty: 3 },
+      // with trust on, two verified shares drop the hashing probability to 0: every later share may skip hashing
+      shareTrust: { enabled: opts.trust ?? false, min: 0, stepDown: 50, threshold: 2, penalty: 3 },
       minerTimeoutSec: 600,
     },
     jobs,
@@ -288,14 +289,19 @@ describe('share validation in memory', () => {
     const c = connection();
     const { session, job } = await login(h, c);
     let nonce = 1;
-    for (let i = 0; i < 2; i++) {
+    const hashedAt: number[] = [];
+    for (let i = 0; i < 3; i++) {
       const s = await mineShare(hasher, job, { parallel: 1, startNonce: nonce });
       nonce = Number.parseInt(s.nonce.match(/../g)!.reverse().join(''), 16) + 1;
+      const before = h.hasher.calls;
       expect((await submit(h, c, { id: session, job_id: job.job_id, nonce: s.nonce, result: s.result })).error).toBeNull();
+      hashedAt.push(h.hasher.calls - before);
     }
+    expect(hashedAt).toEqual([1, 1, 0]); // two verified, then trusted
     const hashed = h.hasher.calls;
-    // a block claim (tiny result) is hashed whatever the trust: it is forged, so it is refused
-    const claim = '00'.repeat(31) + '01';
+    // a block claim (a tiny result: hashes are little-endian numbers) is hashed whatever the trust: it is forged,
+    // so it is refused
+    const claim = '01' + '00'.repeat(31);
     expect((await submit(h, c, { id: session, job_id: job.job_id, nonce: '7fffffff', result: claim })).error?.message).toBe(MSG.invalidShare);
     expect(h.hasher.calls).toBe(hashed + 1);
   });
