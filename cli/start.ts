@@ -9,7 +9,7 @@ import { availableParallelism } from 'node:os';
 import { existsSync } from 'node:fs';
 import type { PoolConfig } from '../shared/config/schema.js';
 import { errorMessage, ERRORS, PoolError } from '../shared/errors.js';
-import { flushLogs } from '../shared/log.js';
+import { flushLogs, type Log } from '../shared/log.js';
 import { startStratumNode } from '../stratum-node/index.js';
 import { startApiServer } from '../functions/api/index.js';
 import { createContext, type Context } from './context.js';
@@ -96,17 +96,26 @@ export async function startModules(config: PoolConfig, modules: readonly string[
   };
 }
 
-/** Keeps the process alive until SIGINT/SIGTERM, then runs the stoppers in order. */
-export function untilSignal(stop: () => Promise<void>): void {
+/**
+ * Keeps the process alive until SIGINT/SIGTERM, then runs the stoppers in order. With `log`, the stop is reported
+ * through it (the console keeps one format); without, as a plain line on stderr.
+ */
+export function untilSignal(stop: () => Promise<void>, log?: Pick<Log, 'info' | 'error'>): void {
   let stopping = false;
   const handler = (sig: string): void => {
     if (stopping) return;
     stopping = true;
-    process.stderr.write(`\n${sig} received: stopping...\n`);
+    if (log) log.info({ signal: sig }, 'stopping');
+    else process.stderr.write(`\n${sig} received: stopping...\n`);
     stop()
-      .then(() => process.exit(0))
-      .catch((e: unknown) => {
-        process.stderr.write(`error while stopping: ${errorMessage(e)}\n`);
+      .then(async () => {
+        await flushLogs();
+        process.exit(0);
+      })
+      .catch(async (e: unknown) => {
+        if (log) log.error({ err: e }, 'error while stopping');
+        else process.stderr.write(`error while stopping: ${errorMessage(e)}\n`);
+        await flushLogs();
         process.exit(1);
       });
   };

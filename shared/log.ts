@@ -1,6 +1,9 @@
 /**
  * Logging (pino), configured by the seed's `logging` block.
- * - Console: JSON lines on stdout at logging.console.level; pretty and coloured (pino-pretty) when console.colors.
+ * - Console: JSON lines on stdout at logging.console.level; when console.colors, pino-pretty instead, one record per
+ *   line (`[yyyy-mm-dd HH:MM:ss] LEVEL (name): msg {"field":...}`, coloured), an `err` stack on indented lines below.
+ * - Errors are logged as `{ err }` (the Error itself): the err serializer keeps its type, message, stack, code,
+ *   details and cause, in the files and on the console.
  * - Files: like the seed, one file per level in logging.files.directory: `<name>_<level>.log` for files.level and
  *   each seed level above it (info, warn, error). Each file holds its level and everything more severe (fatal lands
  *   in the error file). Lines are pino JSON. Writes are buffered (sync:false, minLength) and flushed every
@@ -42,6 +45,8 @@ const SEED_FILE_LEVELS: readonly Level[] = ['info', 'warn', 'error'];
 /** Bytes buffered before a write is issued between timer flushes. */
 const FILE_BUFFER_BYTES = 4096;
 const REDACT = ['password', 'auth', '*.password', '*.auth', '*.*.password', '*.*.auth'];
+/** `err` (the one key errors are logged under) keeps type, message, stack, code, details and cause. */
+const SERIALIZERS = { err: pino.stdSerializers.err };
 
 const files = new Map<string, FileDestination>();
 let flushTimer: NodeJS.Timeout | undefined;
@@ -97,7 +102,8 @@ function fileDestination(path: string): FileDestination {
 
 function consoleStream(colors: boolean): DestinationStream {
   if (colors) {
-    return pretty({ colorize: true, sync: true, translateTime: 'SYS:yyyy-mm-dd HH:MM:ss', ignore: 'pid,hostname' });
+    // one record per line: `[time] LEVEL (name): msg {fields}`; only an `err` stack continues on indented lines
+    return pretty({ colorize: true, singleLine: true, sync: true, translateTime: 'SYS:yyyy-mm-dd HH:MM:ss', ignore: 'pid,hostname' });
   }
   return pino.destination({ dest: 1, sync: true });
 }
@@ -120,7 +126,7 @@ export function createLogger(logging: LoggingOptions, name: string): Logger {
     (low, s) => (low === 'silent' || RANK[s.level as Level] < RANK[low] ? (s.level as Level) : low),
     'silent',
   );
-  const options = { name, level: lowest, redact: REDACT, timestamp: pino.stdTimeFunctions.isoTime };
+  const options = { name, level: lowest, redact: REDACT, timestamp: pino.stdTimeFunctions.isoTime, serializers: SERIALIZERS };
   return streams.length === 0 ? pino(options) : pino(options, pino.multistream(streams));
 }
 
@@ -146,4 +152,4 @@ export function silentLogger(): Logger {
 }
 
 /** Console-only logger for code that runs before the config is loaded (JSON lines, info and above). */
-export const logger: Logger = pino({ name: 'pool', level: 'info', timestamp: pino.stdTimeFunctions.isoTime });
+export const logger: Logger = pino({ name: 'pool', level: 'info', timestamp: pino.stdTimeFunctions.isoTime, serializers: SERIALIZERS });
