@@ -11,6 +11,11 @@ describe('parseCliArgs', () => {
     });
   });
 
+  it('takes several names after one --module (`--module pool api stats`), stopping at anything else', () => {
+    expect(parseCliArgs(['start', '--config', 'a.json', '--module', 'pool', 'api', 'stats'])).toEqual({ config: 'a.json', modules: ['pool', 'api', 'stats'], rest: ['start'] });
+    expect(parseCliArgs(['start', '--module', 'pool', 'extra', 'api']).rest).toEqual(['start', 'extra', 'api']);
+  });
+
   it('accepts repeated and comma-listed modules, de-duplicated in order', () => {
     expect(parseCliArgs(['-module=pool,api', '-module=unlocker', '--module', 'api', '--module=payments, stats']).modules).toEqual([
       'pool',

@@ -1,6 +1,6 @@
 /**
  * Command-line normalizer shared by the `pool` CLI: accepts the seed's spelling (`-config=FILE`, `-module=NAME`)
- * and the GNU one (`--config FILE`, `--config=FILE`, `--module NAME`, `--module=a,b`). Modules repeat and take comma
+ * and the GNU one (`--config FILE`, `--config=FILE`, `--module NAME [NAME...]`, `--module=a,b`). Modules repeat and take comma
  * lists; they are trimmed and de-duplicated in first-seen order. Everything else is passed through in `rest`, as is
  * everything after a bare `--`.
  *
@@ -15,6 +15,8 @@ export interface CliArgs {
 }
 
 const OPTION = /^--?(config|module)(?:=(.*))?$/s;
+/** Module names, so `--module a b c` can take several values without swallowing other arguments. */
+const MODULE_NAMES = new Set(['pool', 'api', 'unlocker', 'payments', 'stats']);
 
 /** Normalise `argv` (process.argv.slice(2)). Throws PoolError CLI_USAGE on a missing or conflicting value. */
 export function parseCliArgs(argv: readonly string[]): CliArgs {
@@ -39,6 +41,10 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
       }
       value = next;
       i++;
+      // `--module pool api stats` (commander's variadic form): the names that follow, up to the next option
+      if (name === 'module') {
+        while (i + 1 < argv.length && MODULE_NAMES.has(argv[i + 1]!)) value += `,${argv[++i]!}`;
+      }
     }
     if (name === 'config') {
       if (value === '') throw new PoolError(ERRORS.CLI_USAGE, `${arg}: the config file name is empty`);
