@@ -45,7 +45,10 @@ describe('payments durability gate (WAITAOF + WAIT) on a primary with a replica'
   const deps = (s: IoredisStorage, payments: Record<string, unknown> = {}): PaymentsDeps =>
     ({
       storage: s,
-      config: configFromObject({ poolServer: { enabled: false, poolAddress: POOL_ADDRESS }, payments: { replicaTimeout: 300, ...payments } }),
+      config: configFromObject({
+        poolServer: { enabled: false, poolAddress: POOL_ADDRESS },
+        payments: { replicaTimeout: 300, ...payments },
+      }),
       log: silentLogger(),
       now: () => Date.now(),
     }) as unknown as PaymentsDeps;
@@ -106,22 +109,35 @@ describe('payments durability gate (WAITAOF + WAIT) on a primary with a replica'
 
   it('more replicas required than online: the preflight check names it; the gate times out', async () => {
     const d = deps(storage, { minReplicas: 2 });
-    expect(await replicasShort(d, keys)).toMatch(/minReplicas is 2 but the primary holding the pool's data shows 1 online replica/);
+    expect(await replicasShort(d, keys)).toMatch(
+      /minReplicas is 2 but the primary holding the pool's data shows 1 online replica/,
+    );
     expect(await replicasShort(deps(storage, { minReplicas: 1 }), keys)).toBeNull();
     expect(await replicasShort(deps(storage), keys)).toBeNull();
-    expect(await confirmDurable(await payer(d), '7', { replicas: true, txHash: 'aa'.repeat(32) })).toMatch(/reached 1 of 2/);
+    expect(await confirmDurable(await payer(d), '7', { replicas: true, txHash: 'aa'.repeat(32) })).toMatch(
+      /reached 1 of 2/,
+    );
   });
 
   it('a lone server: "auto" asks no replica (durable), 1 holds', async () => {
     await loneStorage.command(['HSET', keys.payBatch('7'), 'id', '7', 'status', 'signed', 'txHash', 'bb'.repeat(32)]);
-    expect(await confirmDurable(await payer(deps(loneStorage)), '7', { replicas: true, txHash: 'bb'.repeat(32) })).toBeNull();
+    expect(
+      await confirmDurable(await payer(deps(loneStorage)), '7', { replicas: true, txHash: 'bb'.repeat(32) }),
+    ).toBeNull();
     expect(await replicasShort(deps(loneStorage, { minReplicas: 1 }), keys)).toMatch(/shows 0 online replica/);
-    expect(await confirmDurable(await payer(deps(loneStorage, { minReplicas: 1 })), '7', { replicas: true, txHash: 'bb'.repeat(32) })).toMatch(/reached 0 of 1/);
+    expect(
+      await confirmDurable(await payer(deps(loneStorage, { minReplicas: 1 })), '7', {
+        replicas: true,
+        txHash: 'bb'.repeat(32),
+      }),
+    ).toMatch(/reached 0 of 1/);
   });
 
   it('refuses a batch the primary does not hold, or that holds another tx; a lost lock throws', async () => {
     const p = await payer(deps(storage));
-    expect(await confirmDurable(p, '8', { replicas: true, txHash: 'aa'.repeat(32) })).toMatch(/batch 8 is not on the Redis primary/);
+    expect(await confirmDurable(p, '8', { replicas: true, txHash: 'aa'.repeat(32) })).toMatch(
+      /batch 8 is not on the Redis primary/,
+    );
     expect(await confirmDurable(p, '7', { replicas: true, txHash: 'cc'.repeat(32) })).toMatch(/holds another tx/);
     await raw.set(keys.payLock, 'someone-else');
     const err = await confirmDurable(p, '7', { replicas: true, txHash: 'aa'.repeat(32) }).catch((e: unknown) => e);
@@ -135,12 +151,18 @@ describe('payments durability gate (WAITAOF + WAIT) on a primary with a replica'
       await s.command(['HSET', keys.payBatch('7'), 'id', '7', 'txHash', 'dd'.repeat(32)]);
       const p = await payer(deps(s));
       const version = String(await s.command(['INFO', 'server'])).match(/redis_version:(\d+)\.(\d+)/);
-      const hasWaitAof = version !== null && (Number(version[1]) > 7 || (Number(version[1]) === 7 && Number(version[2]) >= 2));
+      const hasWaitAof =
+        version !== null && (Number(version[1]) > 7 || (Number(version[1]) === 7 && Number(version[2]) >= 2));
       const reason = await confirmDurable(p, '7', { replicas: false, txHash: 'dd'.repeat(32) });
       if (hasWaitAof) expect(reason).toMatch(/WAITAOF failed/);
       else expect(reason).toBeNull();
       // requireAof false: WAITAOF is not asked at all
-      expect(await confirmDurable(await payer(deps(s, { requireAof: false })), '7', { replicas: false, txHash: 'dd'.repeat(32) })).toBeNull();
+      expect(
+        await confirmDurable(await payer(deps(s, { requireAof: false })), '7', {
+          replicas: false,
+          txHash: 'dd'.repeat(32),
+        }),
+      ).toBeNull();
     } finally {
       await s.close();
       await noAof.stop();

@@ -64,7 +64,10 @@ export async function confirmDurable(p: Payer, batchId: string, opts: DurableOpt
  * Online replicas of the primary that owns the pool's slot, from INFO replication (`slaveN:...,state=online`).
  * 0 when the store does not answer INFO replication or shows no replica.
  */
-export async function onlineReplicas(deps: Pick<PaymentsDeps, 'storage'> & { log?: Logger }, keys: KeySchema): Promise<number> {
+export async function onlineReplicas(
+  deps: Pick<PaymentsDeps, 'storage'> & { log?: Logger },
+  keys: KeySchema,
+): Promise<number> {
   let info: StorageReply;
   try {
     info = await commandOnSlot(deps.storage, keys.payLock, ['INFO', 'replication']);
@@ -77,7 +80,10 @@ export async function onlineReplicas(deps: Pick<PaymentsDeps, 'storage'> & { log
 }
 
 /** Preflight: with an explicit payments.minReplicas, hold before any work while fewer replicas are online. */
-export async function replicasShort(deps: Pick<PaymentsDeps, 'storage' | 'config'>, keys: KeySchema): Promise<string | null> {
+export async function replicasShort(
+  deps: Pick<PaymentsDeps, 'storage' | 'config'>,
+  keys: KeySchema,
+): Promise<string | null> {
   const want = deps.config.payments.minReplicas;
   if (want === 'auto' || want === 0) return null;
   const online = await onlineReplicas(deps, keys);
@@ -92,8 +98,13 @@ function touch(p: Payer, batchId: string, txHash: string): string[] {
 
 function touchRefused(code: StorageReply, batchId: string): string | null {
   if (code === 1) return null;
-  if (code === -2) throw new PoolError(ERRORS.LOCK_HELD, 'the payer lock was lost (expired or taken over); stopping without further wallet calls');
-  if (code === -1) return `batch ${batchId} is not on the Redis primary that owns the pool's data (lost in a failover?)`;
+  if (code === -2)
+    throw new PoolError(
+      ERRORS.LOCK_HELD,
+      'the payer lock was lost (expired or taken over); stopping without further wallet calls',
+    );
+  if (code === -1)
+    return `batch ${batchId} is not on the Redis primary that owns the pool's data (lost in a failover?)`;
   if (code === -3) return `batch ${batchId} on the Redis primary holds another tx`;
   return `unexpected reply ${JSON.stringify(code)} to the batch touch`;
 }
@@ -107,7 +118,13 @@ async function waitAofOnSlot(p: Payer, batchId: string, txHash: string): Promise
     const msg = errorMessage(e);
     if (!/unknown command/i.test(msg)) return `WAITAOF failed: ${msg}`;
     // Redis < 7.2: AOF is on (preflight); the touch still has to have found the batch
-    replies = [await p.deps.storage.evalScript(TOUCH_BATCH, [p.keys.payLock, p.keys.payBatch(batchId)], [p.token, String(p.ttlMs), txHash])];
+    replies = [
+      await p.deps.storage.evalScript(
+        TOUCH_BATCH,
+        [p.keys.payLock, p.keys.payBatch(batchId)],
+        [p.token, String(p.ttlMs), txHash],
+      ),
+    ];
     return touchRefused(replies[0] ?? null, batchId);
   }
   const refused = touchRefused(replies[0] ?? null, batchId);

@@ -57,10 +57,12 @@ export type BatchOutcome =
 export async function payNewBatch(p: Payer, payees: readonly Destination[]): Promise<BatchOutcome> {
   const id = String(await p.deps.storage.command(['INCR', p.keys.payBatchSeq]));
   const code = await ledger.reserve(p, id, payees);
-  if (code !== 1) return { id, result: 'skipped', reason: `reserve refused (code ${code}): balances changed since selection` };
+  if (code !== 1)
+    return { id, result: 'skipped', reason: `reserve refused (code ${code}): balances changed since selection` };
   const batch = await mustLoad(p, id);
   const notDurable = await confirmDurable(p, id, { replicas: false, txHash: '' });
-  if (notDurable) return releaseWith(p, batch, `the reservation is not durable in Redis (${notDurable}); nothing was built`);
+  if (notDurable)
+    return releaseWith(p, batch, `the reservation is not durable in Redis (${notDurable}); nothing was built`);
   crashPoint('reserved');
 
   await ledger.extendLock(p);
@@ -94,7 +96,8 @@ export async function payNewBatch(p: Payer, payees: readonly Destination[]): Pro
     { txHash: tx.txHash, txKey: tx.txKey, txMetadata: tx.txMetadata, fee: tx.fee, keyImages: tx.spentKeyImages },
     priced,
   );
-  if (persisted !== 1) return failStop(p, id, `could not persist the signed tx (code ${persisted}); it was not relayed`);
+  if (persisted !== 1)
+    return failStop(p, id, `could not persist the signed tx (code ${persisted}); it was not relayed`);
   crashPoint('signed');
   return relayAndConfirm(p, await mustLoad(p, id));
 }
@@ -131,7 +134,11 @@ async function relayAndConfirm(p: Payer, b: PayBatch): Promise<BatchOutcome> {
   const notDurable = await confirmDurable(p, b.id, { replicas: true, txHash });
   if (notDurable) {
     await ledger.noteError(p, b.id, `relay attempt ${attempt} not made: ${notDurable}`);
-    return { id: b.id, result: 'held', reason: `tx ${txHash} not relayed: its record is not durable in Redis yet (${notDurable})` };
+    return {
+      id: b.id,
+      result: 'held',
+      reason: `tx ${txHash} not relayed: its record is not durable in Redis yet (${notDurable})`,
+    };
   }
   let relayError: string | null = null;
   try {
@@ -142,20 +149,32 @@ async function relayAndConfirm(p: Payer, b: PayBatch): Promise<BatchOutcome> {
   } catch (e) {
     relayError = errorMessage(e);
     await ledger.noteError(p, b.id, `relay attempt ${attempt}: ${relayError}`);
-    p.deps.log.warn({ batchId: b.id, txHash, err: e }, 'payments: relay_tx failed or its reply was lost; checking the daemon');
+    p.deps.log.warn(
+      { batchId: b.id, txHash, err: e },
+      'payments: relay_tx failed or its reply was lost; checking the daemon',
+    );
   }
   const seen = await txSeen(p, txHash);
   if (seen.state !== 'missing') return settleAndWait(p, b, seen);
   if (attempt >= MAX_RELAY_ATTEMPTS) {
-    return failStop(p, b.id, `tx ${txHash} still unknown to the daemon after ${attempt} relay attempts (last: ${relayError ?? 'no error'})`);
+    return failStop(
+      p,
+      b.id,
+      `tx ${txHash} still unknown to the daemon after ${attempt} relay attempts (last: ${relayError ?? 'no error'})`,
+    );
   }
-  return { id: b.id, result: 'held', reason: `tx ${txHash} not seen by the daemon yet (${relayError ?? 'relay answered OK'}); will relay the same tx again` };
+  return {
+    id: b.id,
+    result: 'held',
+    reason: `tx ${txHash} not seen by the daemon yet (${relayError ?? 'relay answered OK'}); will relay the same tx again`,
+  };
 }
 
 /** The daemon knows the tx: settle (pending -> paid, status sent), then finalize once it has CONFIRMATIONS. */
 async function settleAndWait(p: Payer, b: PayBatch, seen: TxSeen): Promise<BatchOutcome> {
   const txHash = b.txHash ?? '';
-  if (seen.doubleSpendSeen) return failStop(p, b.id, `tx ${txHash} is marked double_spend_seen by the daemon; not settled`);
+  if (seen.doubleSpendSeen)
+    return failStop(p, b.id, `tx ${txHash} is marked double_spend_seen by the daemon; not settled`);
   const code = await ledger.settle(p, b);
   if (code !== 1) return failStop(p, b.id, `ledger settle refused (code ${code})`);
   // Best effort: a settle lost in a Redis crash leaves the batch signed/relayed, and it is settled again.
@@ -179,11 +198,22 @@ async function checkSent(p: Payer, b: PayBatch): Promise<BatchOutcome> {
   const txHash = b.txHash ?? '';
   const seen = await txSeen(p, txHash);
   if (seen.state === 'missing') {
-    return failStop(p, b.id, `tx ${txHash} of sent batch is in neither the pool nor the chain (dropped, double-spent or reorged out); its payees are recorded as paid but may not be`);
+    return failStop(
+      p,
+      b.id,
+      `tx ${txHash} of sent batch is in neither the pool nor the chain (dropped, double-spent or reorged out); its payees are recorded as paid but may not be`,
+    );
   }
-  if (seen.doubleSpendSeen) return failStop(p, b.id, `tx ${txHash} of sent batch is marked double_spend_seen by the daemon`);
+  if (seen.doubleSpendSeen)
+    return failStop(p, b.id, `tx ${txHash} of sent batch is marked double_spend_seen by the daemon`);
   if (seen.confirmations >= CONFIRMATIONS) return finish(p, b);
-  return { id: b.id, result: 'waiting', txHash, confirmations: seen.confirmations, reason: `${seen.confirmations}/${CONFIRMATIONS} confirmations` };
+  return {
+    id: b.id,
+    result: 'waiting',
+    txHash,
+    confirmations: seen.confirmations,
+    reason: `${seen.confirmations}/${CONFIRMATIONS} confirmations`,
+  };
 }
 
 async function finish(p: Payer, b: PayBatch): Promise<BatchOutcome> {
@@ -194,7 +224,10 @@ async function finish(p: Payer, b: PayBatch): Promise<BatchOutcome> {
   }
   const code = await ledger.finalize(p, b.id);
   if (code !== 1) return failStop(p, b.id, `finalize refused (code ${code})`);
-  p.deps.log.info({ batchId: b.id, txHash: b.txHash, total: b.total.toString(), fee: b.fee?.toString() }, 'payments: batch paid');
+  p.deps.log.info(
+    { batchId: b.id, txHash: b.txHash, total: b.total.toString(), fee: b.fee?.toString() },
+    'payments: batch paid',
+  );
   return {
     id: b.id,
     result: 'final',
@@ -221,7 +254,8 @@ export async function txSeen(p: Pick<Payer, 'deps'>, txHash: string): Promise<Tx
   const r = await p.deps.daemon.getTransactions([txHash]);
   const tx = r.txs.find((t) => t.txHash === txHash);
   if (!tx) return { state: 'missing', doubleSpendSeen: false, confirmations: 0 };
-  if (tx.inPool || tx.blockHeight === undefined) return { state: 'pool', doubleSpendSeen: tx.doubleSpendSeen, confirmations: 0 };
+  if (tx.inPool || tx.blockHeight === undefined)
+    return { state: 'pool', doubleSpendSeen: tx.doubleSpendSeen, confirmations: 0 };
   const { height } = await p.deps.daemon.getInfo();
   return { state: 'block', doubleSpendSeen: tx.doubleSpendSeen, confirmations: Math.max(0, height - tx.blockHeight) };
 }
@@ -233,7 +267,10 @@ export async function txSeen(p: Pick<Payer, 'deps'>, txHash: string): Promise<Tx
  */
 export function priceDestinations(payees: readonly Destination[], fee: bigint): Destination[] | string {
   if (payees.every((d) => d.reserve === d.amount)) return payees.map((d) => ({ ...d, share: 0n, refund: 0n }));
-  const shares = split(fee, payees.map((d) => d.amount));
+  const shares = split(
+    fee,
+    payees.map((d) => d.amount),
+  );
   const out: Destination[] = [];
   for (const [i, d] of payees.entries()) {
     const share = shares[i] ?? 0n;
@@ -246,7 +283,11 @@ export function priceDestinations(payees: readonly Destination[], fee: bigint): 
   return out;
 }
 
-function replyMismatch(payees: readonly Destination[], metadata: string, amounts: readonly bigint[] | undefined): string | null {
+function replyMismatch(
+  payees: readonly Destination[],
+  metadata: string,
+  amounts: readonly bigint[] | undefined,
+): string | null {
   if (metadata === '') return 'no tx_metadata';
   if (amounts && (amounts.length !== payees.length || amounts.some((a, i) => a !== payees[i]?.amount))) {
     return `amounts_by_dest ${amounts.join(',')} differ from the batch`;
@@ -267,7 +308,11 @@ async function feeTooSmall(p: Payer, b: PayBatch, reason: string): Promise<Batch
   if (released.result !== 'released') return released;
   const holds = Number(await p.deps.storage.command(['INCR', p.keys.payFeeHolds]));
   if (holds >= FEE_HOLDS_FAILSTOP) {
-    return failStop(p, b.id, `${reason}; ${holds} runs in a row held by payments.transferFee: raise payments.transferFee, then resume`);
+    return failStop(
+      p,
+      b.id,
+      `${reason}; ${holds} runs in a row held by payments.transferFee: raise payments.transferFee, then resume`,
+    );
   }
   return released;
 }

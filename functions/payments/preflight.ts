@@ -27,14 +27,20 @@ export interface PreflightHold {
 
 export const AOF_REQUIRED = 'Redis persistence: appendonly must be yes for payouts';
 
-export async function preflight(deps: Pick<PaymentsDeps, 'daemon' | 'wallet' | 'storage' | 'config'>): Promise<PreflightOk | PreflightHold> {
+export async function preflight(
+  deps: Pick<PaymentsDeps, 'daemon' | 'wallet' | 'storage' | 'config'>,
+): Promise<PreflightOk | PreflightHold> {
   // Redis first (before any RPC): a signed tx must never be relayed unless its record survives a Redis crash; with
   // RDB snapshots only, a restore could bring the batch back to `reserved` (or lose it) and recovery would release it.
   // Asked of the primary that owns the pool's slot (on a Redis Cluster a keyless INFO goes to an arbitrary node).
   const keys = keySchema(deps.config.coin);
   if (deps.config.payments.requireAof) {
     const info = String(await commandOnSlot(deps.storage, keys.payLock, ['INFO', 'persistence']));
-    if (!/^aof_enabled:1\s*$/m.test(info)) return { ok: false, reason: `${AOF_REQUIRED} (INFO persistence shows no aof_enabled:1; or set payments.requireAof false for a store durable without AOF)` };
+    if (!/^aof_enabled:1\s*$/m.test(info))
+      return {
+        ok: false,
+        reason: `${AOF_REQUIRED} (INFO persistence shows no aof_enabled:1; or set payments.requireAof false for a store durable without AOF)`,
+      };
   }
   const short = await replicasShort(deps, keys);
   if (short) return { ok: false, reason: short };
@@ -65,7 +71,10 @@ export async function preflight(deps: Pick<PaymentsDeps, 'daemon' | 'wallet' | '
     }
   }
   if (walletHeight !== daemonHeight) {
-    return { ok: false, reason: `wallet height ${walletHeight} differs from daemon height ${daemonHeight} (${refreshed})` };
+    return {
+      ok: false,
+      reason: `wallet height ${walletHeight} differs from daemon height ${daemonHeight} (${refreshed})`,
+    };
   }
   return { ok: true, height: daemonHeight };
 }

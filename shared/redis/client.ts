@@ -92,7 +92,12 @@ export function createRedisCluster(config: RedisClientConfig, options: CreateRed
     retryDelayOnClusterDown: 300,
     retryDelayOnTryAgain: 200,
     slotsRefreshTimeout: Math.max(1_000, Math.min(options.connectTimeoutMs ?? 10_000, 5_000)),
-    ...(config.tls ? { dnsLookup: (address: string, cb: (err: NodeJS.ErrnoException | null, address: string) => void) => cb(null, address) } : {}),
+    ...(config.tls
+      ? {
+          dnsLookup: (address: string, cb: (err: NodeJS.ErrnoException | null, address: string) => void) =>
+            cb(null, address),
+        }
+      : {}),
   };
   return new Cluster([{ host: config.host, port: config.port }], opts);
 }
