@@ -87,6 +87,7 @@ export async function startStratumNode(deps: StratumNodeDeps): Promise<StratumNo
       hashrateWindowSec: config.api.hashrateWindow,
       nodeId,
       journalPath: slot?.journalPath ?? null,
+      journalTarget: `${config.redis.host}:${config.redis.port}/${config.redis.db}`,
     },
     log.child({ part: 'recorder' }),
   );

@@ -3,6 +3,7 @@
  * Redis outage loses nothing. One append-only file per stratum process in `poolServer.dataDir`.
  *
  * File format (UTF-8, one JSON record per line, "\n"-terminated, appended with O_APPEND):
+ *   {"t":"target","target":T}                            first line: the Redis endpoint and prefix the records are for
  *   {"t":"batch","id":ID,"p":BatchPayload}               a share batch, in the order it was cut
  *   {"t":"batch","id":ID,"into":TAIL,"p":BatchPayload}   a batch merged into the still unsent batch TAIL (same round)
  *   {"t":"block","id":ID,"b":BlockPayload,"p":BatchPayload}   a found block with the shares pending before it
@@ -10,6 +11,8 @@
  * `batch` and `block` records are fsynced before the recorder first sends them; acks are not (replay is idempotent:
  * a batch applies once per id through flushed(id), a block once through EXISTS block(hash)). When nothing is pending
  * the file is truncated to empty. A torn last line (a crash mid-write) is dropped when the file is opened.
+ * A journal written for another target (the operator pointed the node at another Redis or coin) is never replayed
+ * into this one: it is renamed aside to `<file>.<unix ms>.other-target` and reported by the caller.
  *
  * Replay rule (`readJournal`): records in file order rebuild the queue: batch/block append an op, `into` merges into
  * the op with that id (with the same merge function the recorder used), ack removes the op. What is left is sent to
@@ -22,12 +25,13 @@
  *
  * Data model: JournalRecord below; payloads are scripts.ts's BatchPayload/BlockPayload.
  */
-import { closeSync, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { ERRORS, PoolError } from '../shared/errors.js';
 import type { BatchPayload, BlockPayload } from './scripts.js';
 
 export type JournalRecord =
+  | { t: 'target'; target: string }
   | { t: 'batch'; id: string; into?: string; p: BatchPayload }
   | { t: 'block'; id: string; b: BlockPayload; p: BatchPayload }
   | { t: 'ack'; id: string };
@@ -36,14 +40,32 @@ export class ShareJournal {
   private fd: number;
   private size: number;
 
-  private constructor(readonly path: string, fd: number, size: number) {
+  private constructor(readonly path: string, private readonly target: string, fd: number, size: number) {
     this.fd = fd;
     this.size = size;
   }
 
-  /** Opens (creating) the journal and returns it with the records it already holds (a torn tail is cut off). */
-  static open(path: string): { journal: ShareJournal; records: JournalRecord[] } {
-    const text = existsSync(path) ? readFileSync(path, 'utf8') : '';
+  /**
+   * Opens (creating) the journal for `target` and returns it with the records it already holds (a torn tail is cut
+   * off). `setAside` names the file a journal of another target was moved to (its records are not returned).
+   */
+  static open(path: string, target: string): { journal: ShareJournal; records: JournalRecord[]; setAside: string | null } {
+    let setAside: string | null = null;
+    let text = existsSync(path) ? readFileSync(path, 'utf8') : '';
+    const first = text.slice(0, text.indexOf('\n') + 1);
+    if (first !== '') {
+      let header: JournalRecord | null = null;
+      try {
+        header = JSON.parse(first) as JournalRecord;
+      } catch {
+        header = null;
+      }
+      if (header?.t !== 'target' || header.target !== target) {
+        setAside = `${path}.${Date.now()}.other-target`;
+        renameSync(path, setAside);
+        text = '';
+      }
+    }
     const end = text.lastIndexOf('\n') + 1;
     const records: JournalRecord[] = [];
     for (const line of text.slice(0, end).split('\n')) {
@@ -59,12 +81,13 @@ export class ShareJournal {
       ftruncateSync(fd, Buffer.byteLength(text.slice(0, end)));
       fsyncSync(fd);
     }
-    return { journal: new ShareJournal(path, fd, Buffer.byteLength(text.slice(0, end))), records };
+    return { journal: new ShareJournal(path, target, fd, Buffer.byteLength(text.slice(0, end))), records: records.filter((r) => r.t !== 'target'), setAside };
   }
 
-  /** Appends one record; `sync` fsyncs it before returning. */
+  /** Appends one record (after the target line when the file is empty); `sync` fsyncs it before returning. */
   append(rec: JournalRecord, sync: boolean): void {
-    const buf = Buffer.from(`${JSON.stringify(rec)}\n`);
+    const head = this.size === 0 ? `${JSON.stringify({ t: 'target', target: this.target })}\n` : '';
+    const buf = Buffer.from(`${head}${JSON.stringify(rec)}\n`);
     writeSync(this.fd, buf);
     this.size += buf.length;
     if (sync) fsyncSync(this.fd);

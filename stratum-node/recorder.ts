@@ -58,6 +58,8 @@ export interface RecorderOptions {
   readonly nodeId: number;
   /** The journal file (journal.ts); null or absent: no journal (what Redis has not taken dies with the process). */
   readonly journalPath?: string | null;
+  /** What the journal is for (the Redis endpoint); a journal written for another target is set aside, not replayed. */
+  readonly journalTarget?: string;
 }
 
 /** Ops kept in memory before unsent batches are merged across hashrate buckets. */
@@ -132,7 +134,10 @@ export class ShareRecorder {
     this.storage = store instanceof Redis || store instanceof Cluster ? createIoredisStorage(store) : store;
     this.keys = keysFromPrefix(opts.prefix);
     if (opts.journalPath) {
-      const { journal, records } = ShareJournal.open(opts.journalPath);
+      const { journal, records, setAside } = ShareJournal.open(opts.journalPath, `${opts.journalTarget ?? 'redis'} ${opts.prefix}`);
+      if (setAside !== null) {
+        log.error({ setAside, target: opts.journalTarget }, 'share journal written for another Redis endpoint or coin: set aside, not replayed (replay it by hand if it belongs here)');
+      }
       this.journal = journal;
       this.replay(records);
     }
@@ -282,6 +287,7 @@ export class ShareRecorder {
   /** Rebuilds the queue from the journal (journal.ts replay rule); every replayed op counts as attempted. */
   private replay(records: readonly JournalRecord[]): void {
     for (const rec of records) {
+      if (rec.t === 'target') continue;
       if (rec.t === 'ack') {
         const i = this.ops.findIndex((o) => o.id === rec.id);
         if (i >= 0) this.ops.splice(i, 1);

@@ -1,0 +1,208 @@
+/**
+ * "A Redis outage loses nothing and mixes no rounds", for the share recorder against a real redis-server (AOF,
+ * fsync always) that is really stopped and started again on the same port and data folder:
+ * - a miner finds a block while Redis is down and the miners keep mining: after Redis returns, the block's round
+ *   holds exactly the shares mined before it and the open round exactly those mined after (PROP and PPLNS, share
+ *   by share);
+ * - the queue stays bounded while Redis is down (batches of one round merge);
+ * - the recorder "dies" with everything only in its journal (the object is dropped, nothing flushed) and a new
+ *   recorder on the same journal replays it in order once Redis is back: same rounds, nothing lost;
+ * - replaying a journal whose ops Redis already took (a crash between Redis's reply and the ack) changes nothing.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { startRedis, type RedisService } from '../shared/services/index.js';
+import { keySchema } from '../shared/redis/keys.js';
+import { silentLogger } from '../shared/log.js';
+import { ERRORS, isPoolError } from '../shared/errors.js';
+import { createIoredisStorage, type IoredisStorage } from '../shared/storage/ioredis.js';
+import { ShareRecorder, type RecorderOptions } from '../stratum-node/recorder.js';
+
+const keys = keySchema('monero');
+const A = 'addrA';
+const B = 'addrB';
+
+describe('share recorder across a Redis outage', () => {
+  let dir: string;
+  let redisDir: string;
+  let port: number;
+  let svc: RedisService | null = null;
+  let admin: Redis;
+  const storages: IoredisStorage[] = [];
+  let journalN = 0;
+
+  const up = async (): Promise<void> => {
+    svc = await startRedis({ dir: redisDir, ...(port ? { port } : {}), appendonly: true, appendfsync: 'always' });
+    port = svc.port;
+  };
+  const down = async (): Promise<void> => {
+    await svc?.stop();
+    svc = null;
+  };
+  const conns: Redis[] = [];
+  /** A connection whose commands fail at once while Redis is down (no offline queue) and that reconnects quickly. */
+  const storage = async (waitReady = true): Promise<IoredisStorage> => {
+    const conn = new Redis({ host: '127.0.0.1', port, enableOfflineQueue: false, maxRetriesPerRequest: 0, stringNumbers: true, retryStrategy: () => 100 });
+    conn.on('error', () => undefined);
+    conns.push(conn);
+    if (waitReady) await new Promise((r) => conn.once('ready', r));
+    const s = createIoredisStorage(conn);
+    storages.push(s);
+    return s;
+  };
+  const make = (s: IoredisStorage, journalPath: string, o: Partial<RecorderOptions> = {}) =>
+    new ShareRecorder(
+      s,
+      { prefix: keys.prefix, scheme: 'prop', slushWeight: 0, pplnsWindow: 2, batchMs: 1000, hashrateWindowSec: 600, nodeId: 9, journalPath, journalTarget: 'test', ...o },
+      silentLogger(),
+    );
+  const share = (login: string, diff: number) => ({ login, rig: 'r1', ip: '10.0.0.1', diff, solo: false, atMs: Date.now() });
+  const newJournal = () => join(dir, `j${journalN++}.journal`);
+  /** Retries a flush while the client reconnects to the restarted server. */
+  const flushWhenBack = async (r: ShareRecorder): Promise<void> => {
+    for (let i = 0; ; i++) {
+      try {
+        await r.flush();
+        return;
+      } catch (e) {
+        if (i >= 40) throw e;
+        await new Promise((res) => setTimeout(res, 250));
+      }
+    }
+  };
+  const expectStorageFailure = async (p: Promise<unknown>): Promise<void> => {
+    const err = await p.then(() => null, (e: unknown) => e);
+    expect(isPoolError(err, ERRORS.STORAGE)).toBe(true);
+  };
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'recorder-outage-'));
+    redisDir = join(dir, 'redis');
+    await up();
+    admin = new Redis({ host: '127.0.0.1', port, maxRetriesPerRequest: 1, lazyConnect: true });
+    admin.on('error', () => undefined);
+  }, 60_000);
+  afterAll(async () => {
+    admin?.disconnect();
+    for (const s of storages) await s.close();
+    for (const c of conns) c.disconnect();
+    await down();
+    rmSync(dir, { recursive: true, force: true });
+  }, 60_000);
+  beforeEach(async () => {
+    if (!svc) await up();
+    await admin.flushall();
+  });
+
+  /** Shares before the outage, during it (before and after a block found during it). Returns the block hash. */
+  async function outage(r: ShareRecorder, hash: string, afterDown: () => Promise<void>): Promise<void> {
+    // before: A 120, B 50 reach Redis
+    r.add(share(A, 120));
+    r.add(share(B, 50));
+    await r.flush();
+    await down();
+    // Redis down: A 40, B 60 are cut into a batch that cannot be written
+    r.add(share(A, 40));
+    r.add(share(B, 60));
+    await expectStorageFailure(r.flush());
+    // B finds a block (its own share credited first)
+    r.add(share(B, 10));
+    await expectStorageFailure(r.recordBlock({ hash, height: 50, timeMs: Date.now(), difficulty: 100n, finder: B, solo: false }));
+    // mining goes on: every share from now on belongs to the next round
+    for (let i = 0; i < 30; i++) {
+      r.add(share(A, 1));
+      r.add(share(B, 1));
+      await expectStorageFailure(r.flush());
+    }
+    // bounded: the failing head, the block, and the next round's batches merged (one per hashrate bucket at most)
+    expect(r.queued).toBeLessThanOrEqual(5);
+    await afterDown();
+  }
+
+  it('PROP: the block takes exactly the shares before it; the shares after it open the next round', async () => {
+    const journal = newJournal();
+    const r = make(await storage(), journal);
+    const hash = 'a1'.repeat(32);
+    await outage(r, hash, async () => undefined);
+    expect(statSync(journal).size).toBeGreaterThan(0);
+    await up();
+    await flushWhenBack(r);
+    expect(r.queued).toBe(0);
+    expect(statSync(journal).size).toBe(0);
+    expect(await admin.hgetall(keys.round(hash))).toEqual({ [A]: '160', [B]: '120' });
+    expect(await admin.hget(keys.block(hash), 'shares')).toBe('280');
+    expect(await admin.hgetall(keys.roundCurrent)).toEqual({ [A]: '30', [B]: '30' });
+    expect(await admin.get(keys.roundTotal)).toBe('60');
+    expect(await admin.hget(keys.worker(A), 'hashes')).toBe(String(120 + 40 + 30));
+    expect(await admin.hget(keys.worker(B), 'hashes')).toBe(String(50 + 60 + 10 + 30));
+    expect(await admin.hget(keys.stats, 'totalShares')).toBe(String(2 + 2 + 1 + 60));
+    expect(await admin.zscore(keys.blocksCandidates, hash)).toBe('50');
+    await r.stop();
+  }, 120_000);
+
+  it('PPLNS: the window is cut from the shares before the block, in the order they were mined', async () => {
+    const journal = newJournal();
+    const r = make(await storage(), journal, { scheme: 'pplns' });
+    r.setNetworkDifficulty(100n); // window 2 x 100 = 200
+    const hash = 'b2'.repeat(32);
+    await outage(r, hash, async () => undefined);
+    await up();
+    await flushWhenBack(r);
+    // newest first before the block: B 10, then the outage batch (B 60, A 40), then B 50, then 40 of A's 120
+    expect(await admin.hgetall(keys.round(hash))).toEqual({ [B]: '120', [A]: '80' });
+    // the next round's log entries (newest first, up to the 60 mined after the block): exactly 30 + 30
+    const after = new Map<string, number>();
+    let sum = 0;
+    for (const e of await admin.lrange(keys.shareLog, 0, -1)) {
+      if (sum >= 60) break;
+      const [login, d] = e.split(':') as [string, string];
+      after.set(login, (after.get(login) ?? 0) + Number(d));
+      sum += Number(d);
+    }
+    expect(Object.fromEntries(after)).toEqual({ [A]: 30, [B]: 30 });
+    expect(await admin.get(keys.roundTotal)).toBe('60');
+    await r.stop();
+  }, 120_000);
+
+  it('a recorder that dies during the outage loses nothing: the next one replays its journal in order', async () => {
+    const journal = newJournal();
+    const first = make(await storage(), journal);
+    const hash = 'c3'.repeat(32);
+    await outage(first, hash, async () => undefined);
+    const snapshot = readFileSync(journal);
+    // "kill": the first recorder is dropped as it is (no stop, no flush); only its journal survives
+    const second = make(await storage(false), journal);
+    expect(second.queued).toBeGreaterThanOrEqual(3);
+    await up();
+    await flushWhenBack(second);
+    expect(await admin.hgetall(keys.round(hash))).toEqual({ [A]: '160', [B]: '120' });
+    expect(await admin.hgetall(keys.roundCurrent)).toEqual({ [A]: '30', [B]: '30' });
+    expect(await admin.hget(keys.stats, 'totalShares')).toBe(String(2 + 2 + 1 + 60));
+    expect(statSync(journal).size).toBe(0);
+    await second.stop();
+
+    // a crash after Redis took everything but before the acks: replaying the same journal again is a no-op
+    writeFileSync(journal, snapshot);
+    const third = make(await storage(), journal);
+    expect(third.queued).toBeGreaterThanOrEqual(3);
+    await third.flush();
+    expect(third.queued).toBe(0);
+    expect(await admin.hgetall(keys.round(hash))).toEqual({ [A]: '160', [B]: '120' });
+    expect(await admin.hgetall(keys.roundCurrent)).toEqual({ [A]: '30', [B]: '30' });
+    expect(await admin.hget(keys.worker(A), 'hashes')).toBe(String(120 + 40 + 30));
+    expect(await admin.hget(keys.stats, 'blocksFound')).toBe('1');
+    await third.stop();
+  }, 120_000);
+
+  it('a journal written for another Redis endpoint is set aside, never replayed here', async () => {
+    const journal = newJournal();
+    writeFileSync(journal, `${JSON.stringify({ t: 'target', target: 'elsewhere {monero}:' })}\n${JSON.stringify({ t: 'batch', id: 'x-1', p: { id: 'x-1' } })}\n`);
+    const r = make(await storage(), journal);
+    expect(r.queued).toBe(0);
+    expect(statSync(journal).size).toBe(0);
+    await r.stop();
+  });
+});
