@@ -2,12 +2,16 @@
  * Time-series charts on uPlot (about 50 kB, canvas, no dependencies). One line per chart, sized to its container
  * (ResizeObserver), coloured from the theme's CSS variables and redrawn when the theme changes.
  *
+ * The x window and tick labels come from chart-window.ts (at least the last hour, ending now; HH:MM labels on short
+ * windows). The labels last drawn are kept on the figure as `data-x-labels` ("|"-separated) for tests and tools.
+ *
  * Data model: ChartSeries {times (unix s), values} from model.ts.
  */
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { h } from './dom.js';
 import type { ChartSeries } from './model.js';
+import { timeLabels, timeWindow } from './chart-window.js';
 
 export interface ChartOptions {
   label: string;
@@ -45,7 +49,12 @@ export function lineChart(opts: ChartOptions): LineChart {
       height: opts.height ?? 220,
       legend: { show: true, live: true },
       cursor: { drag: { x: false, y: false } },
-      scales: { x: { time: true }, y: { range: (_u, min, max) => [0, Math.max(max * 1.1, min + 1)] } },
+      scales: {
+        // from the data itself: for a single point uPlot hands the range function [t, t + 86400 / ms], which with
+        // unix-second times (ms = 1e-3) is ~2.7 years
+        x: { time: true, range: (u) => timeWindow(u.data[0]?.[0] ?? null, u.data[0]?.at(-1) ?? null, Date.now() / 1000) },
+        y: { range: (_u, min, max) => [0, Math.max(max * 1.1, min + 1)] },
+      },
       series: [
         { label: 'Time' },
         {
@@ -58,7 +67,16 @@ export function lineChart(opts: ChartOptions): LineChart {
         },
       ],
       axes: [
-        { stroke: axisColor, grid: { stroke: gridColor }, ticks: { stroke: gridColor } },
+        {
+          stroke: axisColor,
+          grid: { stroke: gridColor },
+          ticks: { stroke: gridColor },
+          values: (u, ticks) => {
+            const labels = timeLabels(ticks, (u.scales.x?.max ?? 0) - (u.scales.x?.min ?? 0));
+            el.dataset.xLabels = labels.join('|');
+            return labels;
+          },
+        },
         {
           stroke: axisColor,
           grid: { stroke: gridColor },
