@@ -5,6 +5,7 @@ import { defineConfig } from 'vitest/config';
 export const UNIT_TESTS = [
   'test/config.test.ts',
   'test/config-args.test.ts',
+  'test/docs.test.ts',
   'test/monero-*.test.ts',
   'test/money.test.ts',
   'test/payments-unit.test.ts',
