@@ -6,7 +6,8 @@
  *           time, ...], totalPayments, totalMinersPaid, miners, workers, hashrate, roundHashes,
  *           lastBlockFound: "<unix ms>" | null,
  *           + effort, roundStart, lastBlockFoundHeight, blocksUnlocked, blocksOrphaned, updated (snapshot unix ms) },
- *   network: { difficulty, height, timestamp, reward, hash, + hashrate },
+ *   network: { difficulty (the next block's: the template's), height, timestamp, reward, hash (the last block's),
+ *              + hashrate },
  *   config: { see public-config.ts }
  * }
  * /live_stats answers with the same body once the snapshot changed (or after the long-poll timeout); with
