@@ -2,6 +2,9 @@
  * A whole stratum node on real parts for tests: redis-server and `monerod --regtest --offline --fixed-difficulty N`
  * started on free ports in temp folders, the node started in-process on free ports, everything stopped by stop().
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { startRedis, freePort, startChain } from '../harness/index.js';
 import type { DaemonClient } from '../../shared/rpc/daemon.js';
@@ -45,7 +48,8 @@ export async function startChainFixture(fixedDifficulty: number): Promise<ChainF
 export async function poolConfig(chain: ChainFixture, poolServer: Record<string, unknown>, extra: ConfigOverrides = {}): Promise<PoolConfig> {
   return configFromObject({
     coin: 'monero',
-    poolServer: { poolAddress: POOL_ADDRESS, clusterForks: 1, health: { enabled: true, host: '127.0.0.1', port: await freePort() }, ...poolServer },
+    // the share journal in a fresh folder: never one shared with (and replayed from) another test's node
+    poolServer: { poolAddress: POOL_ADDRESS, clusterForks: 1, dataDir: mkdtempSync(join(tmpdir(), 'pool-node-data-')), health: { enabled: true, host: '127.0.0.1', port: await freePort() }, ...poolServer },
     daemon: { host: '127.0.0.1', port: chain.daemonPort },
     redis: { host: '127.0.0.1', port: chain.redisPort },
     api: { enabled: false, password: 'not-the-example' },
