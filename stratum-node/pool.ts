@@ -93,6 +93,9 @@ export class StratumPool implements MethodHandlers<Connection> {
     const every = Math.max(1, Math.min(this.deps.settings.varDiff.retargetTime, 30)) * 1000;
     this.retargetTimer = setInterval(() => this.housekeeping(), every);
     this.retargetTimer.unref?.();
+    if (this.deps.jobs.hasTemplate) {
+      this.deps.hasher.prepareSeed(this.deps.jobs.current.seedHash).catch((err: unknown) => this.deps.log.warn({ err }, 'preparing the seed failed'));
+    }
   }
 
   stop(): void {
@@ -254,6 +257,8 @@ export class StratumPool implements MethodHandlers<Connection> {
 
   private async onTemplate(t: ActiveTemplate): Promise<void> {
     this.deps.recorder.setNetworkDifficulty(t.difficulty);
+    // the current seed too: a share must never wait for a cache build (the first one after start would, or a new epoch's)
+    this.deps.hasher.prepareSeed(t.seedHash).catch((err: unknown) => this.deps.log.warn({ err }, 'preparing the seed failed'));
     if (t.nextSeedHash) {
       // build the next epoch's RandomX cache before miners switch to it
       this.deps.hasher.prepareSeed(t.nextSeedHash).catch((err: unknown) => this.deps.log.warn({ err }, 'preparing the next seed failed'));
