@@ -30,6 +30,7 @@
 import { ERRORS, PoolError, errorMessage } from '../../shared/errors.js';
 import { split } from '../../shared/money.js';
 import type { TransferResult } from '../../shared/rpc/wallet.js';
+import { asInt } from '../../shared/storage/replies.js';
 import type { PayBatch, Destination } from './batch.js';
 import { crashPoint } from './crash.js';
 import { confirmDurable, settleDurable } from './durable.js';
@@ -55,7 +56,7 @@ export type BatchOutcome =
 
 /** Pays one new batch of payees. */
 export async function payNewBatch(p: Payer, payees: readonly Destination[]): Promise<BatchOutcome> {
-  const id = String(await p.deps.storage.command(['INCR', p.keys.payBatchSeq]));
+  const id = String(asInt(await p.deps.storage.command(['INCR', p.keys.payBatchSeq]), 'INCR payBatchSeq'));
   const code = await ledger.reserve(p, id, payees);
   if (code !== 1)
     return { id, result: 'skipped', reason: `reserve refused (code ${code}): balances changed since selection` };
@@ -306,7 +307,7 @@ async function releaseWith(p: Payer, b: PayBatch, reason: string): Promise<Batch
 async function feeTooSmall(p: Payer, b: PayBatch, reason: string): Promise<BatchOutcome> {
   const released = await releaseWith(p, b, reason);
   if (released.result !== 'released') return released;
-  const holds = Number(await p.deps.storage.command(['INCR', p.keys.payFeeHolds]));
+  const holds = asInt(await p.deps.storage.command(['INCR', p.keys.payFeeHolds]), 'INCR payFeeHolds');
   if (holds >= FEE_HOLDS_FAILSTOP) {
     return failStop(
       p,

@@ -13,6 +13,7 @@ import { errorMessage } from '../../shared/errors.js';
 import { keySchema } from '../../shared/redis/keys.js';
 import { commandOnSlot } from '../../shared/redis/routed.js';
 import type { DaemonInfo } from '../../shared/rpc/daemon.js';
+import { asString } from '../../shared/storage/replies.js';
 import { replicasShort } from './durable.js';
 import type { PaymentsDeps } from './deps.js';
 
@@ -35,7 +36,7 @@ export async function preflight(
   // Asked of the primary that owns the pool's slot (on a Redis Cluster a keyless INFO goes to an arbitrary node).
   const keys = keySchema(deps.config.coin);
   if (deps.config.payments.requireAof) {
-    const info = String(await commandOnSlot(deps.storage, keys.payLock, ['INFO', 'persistence']));
+    const info = asString(await commandOnSlot(deps.storage, keys.payLock, ['INFO', 'persistence']), 'INFO persistence');
     if (!/^aof_enabled:1\s*$/m.test(info))
       return {
         ok: false,
