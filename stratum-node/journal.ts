@@ -25,7 +25,19 @@
  *
  * Data model: JournalRecord below; payloads are scripts.ts's BatchPayload/BlockPayload.
  */
-import { closeSync, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  unlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { ERRORS, PoolError } from '../shared/errors.js';
 import type { BatchPayload, BlockPayload } from './scripts.js';
@@ -40,7 +52,12 @@ export class ShareJournal {
   private fd: number;
   private size: number;
 
-  private constructor(readonly path: string, private readonly target: string, fd: number, size: number) {
+  private constructor(
+    readonly path: string,
+    private readonly target: string,
+    fd: number,
+    size: number,
+  ) {
     this.fd = fd;
     this.size = size;
   }
@@ -49,12 +66,15 @@ export class ShareJournal {
    * Opens (creating) the journal for `target` and returns it with the records it already holds (a torn tail is cut
    * off). `setAside` names the file a journal of another target was moved to (its records are not returned).
    */
-  static open(path: string, target: string): { journal: ShareJournal; records: JournalRecord[]; setAside: string | null } {
+  static open(
+    path: string,
+    target: string,
+  ): { journal: ShareJournal; records: JournalRecord[]; setAside: string | null } {
     let setAside: string | null = null;
     let text = existsSync(path) ? readFileSync(path, 'utf8') : '';
     const first = text.slice(0, text.indexOf('\n') + 1);
     if (first !== '') {
-      let header: JournalRecord | null = null;
+      let header: JournalRecord | null;
       try {
         header = JSON.parse(first) as JournalRecord;
       } catch {
@@ -73,7 +93,12 @@ export class ShareJournal {
       try {
         records.push(JSON.parse(line) as JournalRecord);
       } catch (e) {
-        throw new PoolError(ERRORS.STORAGE, `share journal ${path}: unreadable record`, { path, line: line.slice(0, 200) }, { cause: e });
+        throw new PoolError(
+          ERRORS.STORAGE,
+          `share journal ${path}: unreadable record`,
+          { path, line: line.slice(0, 200) },
+          { cause: e },
+        );
       }
     }
     const fd = openSync(path, 'a');
@@ -81,7 +106,11 @@ export class ShareJournal {
       ftruncateSync(fd, Buffer.byteLength(text.slice(0, end)));
       fsyncSync(fd);
     }
-    return { journal: new ShareJournal(path, target, fd, Buffer.byteLength(text.slice(0, end))), records: records.filter((r) => r.t !== 'target'), setAside };
+    return {
+      journal: new ShareJournal(path, target, fd, Buffer.byteLength(text.slice(0, end))),
+      records: records.filter((r) => r.t !== 'target'),
+      setAside,
+    };
   }
 
   /** Appends one record (after the target line when the file is empty); `sync` fsyncs it before returning. */

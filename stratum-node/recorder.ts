@@ -20,7 +20,15 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { Cluster, Redis } from 'ioredis';
-import { FLUSH_SHARES, RECORD_BLOCK, flushKeys, recordBlockKeys, type BatchPayload, type BlockPayload, type MinerAggregate } from './scripts.js';
+import {
+  FLUSH_SHARES,
+  RECORD_BLOCK,
+  flushKeys,
+  recordBlockKeys,
+  type BatchPayload,
+  type BlockPayload,
+  type MinerAggregate,
+} from './scripts.js';
 import { ShareJournal, type JournalRecord } from './journal.js';
 import { HASHRATE_BUCKET_SECONDS, hashTag, keySchema, type KeySchema } from '../shared/redis/keys.js';
 import { ERRORS, PoolError } from '../shared/errors.js';
@@ -74,14 +82,25 @@ type Op =
 /** Adds batch `b` (cut later) into `a`: sums, union of rigs/ips, slush weights rebased to the later reference. */
 export function mergeBatches(a: BatchPayload, b: BatchPayload): BatchPayload {
   const ref = Math.max(a.slushLatestMs, b.slushLatestMs);
-  const rebase = (sw: number, from: number, w: number): number => (w > 0 && sw > 0 ? sw * Math.exp((from - ref) / 1000 / w) : sw);
+  const rebase = (sw: number, from: number, w: number): number =>
+    w > 0 && sw > 0 ? sw * Math.exp((from - ref) / 1000 / w) : sw;
   const miners = new Map<string, MinerAggregate>();
-  for (const [src, p] of [[a, a.slushLatestMs], [b, b.slushLatestMs]] as const) {
+  for (const [src, p] of [
+    [a, a.slushLatestMs],
+    [b, b.slushLatestMs],
+  ] as const) {
     for (const m of src.miners) {
       const cur = miners.get(m.l);
       const sw = rebase(m.sw, p, src.slushWeight);
       if (!cur) {
-        miners.set(m.l, { l: m.l, d: m.d, rd: m.rd, sw, rigs: m.rigs.map(([r, d]) => [r, d]), ips: m.ips.map(([i, t]) => [i, t]) });
+        miners.set(m.l, {
+          l: m.l,
+          d: m.d,
+          rd: m.rd,
+          sw,
+          rigs: m.rigs.map(([r, d]) => [r, d]),
+          ips: m.ips.map(([i, t]) => [i, t]),
+        });
         continue;
       }
       cur.d += m.d;
@@ -134,9 +153,15 @@ export class ShareRecorder {
     this.storage = store instanceof Redis || store instanceof Cluster ? createIoredisStorage(store) : store;
     this.keys = keysFromPrefix(opts.prefix);
     if (opts.journalPath) {
-      const { journal, records, setAside } = ShareJournal.open(opts.journalPath, `${opts.journalTarget ?? 'redis'} ${opts.prefix}`);
+      const { journal, records, setAside } = ShareJournal.open(
+        opts.journalPath,
+        `${opts.journalTarget ?? 'redis'} ${opts.prefix}`,
+      );
       if (setAside !== null) {
-        log.error({ setAside, target: opts.journalTarget }, 'share journal written for another Redis endpoint or coin: set aside, not replayed (replay it by hand if it belongs here)');
+        log.error(
+          { setAside, target: opts.journalTarget },
+          'share journal written for another Redis endpoint or coin: set aside, not replayed (replay it by hand if it belongs here)',
+        );
       }
       this.journal = journal;
       this.replay(records);
@@ -152,7 +177,9 @@ export class ShareRecorder {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    await this.flush().catch((err: unknown) => this.log.error({ err, pending: this.ops.length }, 'final share flush failed (kept in the journal)'));
+    await this.flush().catch((err: unknown) =>
+      this.log.error({ err, pending: this.ops.length }, 'final share flush failed (kept in the journal)'),
+    );
     this.journal?.close();
     this.journal = null;
   }
@@ -194,7 +221,11 @@ export class ShareRecorder {
    * E_STORAGE; the block stays queued (and journaled) and is recorded, in order, when Redis is back.
    */
   async recordBlock(block: FoundBlock): Promise<boolean> {
-    const scheme = block.solo ? 'solo' : this.opts.slushWeight > 0 && this.opts.scheme === 'prop' ? 'slush' : this.opts.scheme;
+    const scheme = block.solo
+      ? 'solo'
+      : this.opts.slushWeight > 0 && this.opts.scheme === 'prop'
+        ? 'slush'
+        : this.opts.scheme;
     const payload: BlockPayload = {
       hash: block.hash,
       height: block.height,
@@ -217,8 +248,16 @@ export class ShareRecorder {
         return op.reply === 1;
       } catch (err) {
         if (attempt >= BLOCK_ATTEMPTS) {
-          this.log.error({ err, block: payload, queued: this.ops.length }, 'CRITICAL: block accepted by the daemon but not yet recorded in Redis; journaled, retried in order every flush');
-          throw new PoolError(ERRORS.STORAGE, `block ${block.hash} not yet recorded in Redis (queued and journaled; retried in order)`, { hash: block.hash }, { cause: err });
+          this.log.error(
+            { err, block: payload, queued: this.ops.length },
+            'CRITICAL: block accepted by the daemon but not yet recorded in Redis; journaled, retried in order every flush',
+          );
+          throw new PoolError(
+            ERRORS.STORAGE,
+            `block ${block.hash} not yet recorded in Redis (queued and journaled; retried in order)`,
+            { hash: block.hash },
+            { cause: err },
+          );
         }
         await new Promise((r) => setTimeout(r, 300 * attempt));
       }
@@ -241,7 +280,12 @@ export class ShareRecorder {
     this.buffer = [];
     this.invalid = 0;
     const tail = this.ops[this.ops.length - 1];
-    if (tail && tail.kind === 'batch' && !tail.attempted && (tail.batch.bucket === batch.bucket || this.ops.length >= MAX_OPS)) {
+    if (
+      tail &&
+      tail.kind === 'batch' &&
+      !tail.attempted &&
+      (tail.batch.bucket === batch.bucket || this.ops.length >= MAX_OPS)
+    ) {
       this.journal?.append({ t: 'batch', id: batch.id, into: tail.id, p: batch }, true);
       tail.batch = mergeBatches(tail.batch, batch);
       return;
@@ -265,7 +309,10 @@ export class ShareRecorder {
           const reply =
             op.kind === 'batch'
               ? await this.storage.evalScript(FLUSH_SHARES, flushKeys(this.keys, op.batch), [JSON.stringify(op.batch)])
-              : await this.storage.evalScript(RECORD_BLOCK, recordBlockKeys(this.keys, op.block, op.batch), [JSON.stringify(op.block), JSON.stringify(op.batch)]);
+              : await this.storage.evalScript(RECORD_BLOCK, recordBlockKeys(this.keys, op.block, op.batch), [
+                  JSON.stringify(op.block),
+                  JSON.stringify(op.batch),
+                ]);
           op.reply = Number(reply);
           this.ops.shift();
           if (this.ops.length === 0) this.journal?.reset();
@@ -302,7 +349,11 @@ export class ShareRecorder {
       }
     }
     if (this.ops.length === 0) this.journal?.reset();
-    else this.log.warn({ ops: this.ops.length, journal: this.opts.journalPath }, 'replaying share batches and blocks Redis had not taken');
+    else
+      this.log.warn(
+        { ops: this.ops.length, journal: this.opts.journalPath },
+        'replaying share batches and blocks Redis had not taken',
+      );
   }
 
   private payload(batch: readonly AcceptedShare[], invalid: number, nowMs: number): BatchPayload {

@@ -162,7 +162,9 @@ end
 
 export const FLUSH_SHARES = FLUSH_FN + `return flush(0, cjson.decode(ARGV[1]))`;
 
-export const RECORD_BLOCK = FLUSH_FN + `
+export const RECORD_BLOCK =
+  FLUSH_FN +
+  `
 local blockKey, roundKey, candidates = KEYS[1], KEYS[2], KEYS[3]
 local stats, roundCurrent, roundTotal, logKey = KEYS[5], KEYS[7], KEYS[8], KEYS[9]
 local flushed = flush(3, cjson.decode(ARGV[2]))

@@ -53,7 +53,12 @@ interface Violation {
 }
 
 /** Checks every Lua-issued command against its call's declared keys (see the module comment). */
-async function violations(events: readonly Monitored[], calls: readonly DeclaredCall[], admin: Redis, tag: string): Promise<Violation[]> {
+async function violations(
+  events: readonly Monitored[],
+  calls: readonly DeclaredCall[],
+  admin: Redis,
+  tag: string,
+): Promise<Violation[]> {
   const out: Violation[] = [];
   let current = -1;
   let luaCommands = 0;
@@ -105,7 +110,10 @@ describe('every Lua script declares every key it touches (MONITOR + COMMAND GETK
   });
 
   /** Runs `f` on a marking storage and returns the MONITOR events it produced (up to a final mark seen). */
-  async function observe(coin: string, f: (s: Storage) => Promise<unknown>): Promise<{ calls: DeclaredCall[]; seen: Monitored[] }> {
+  async function observe(
+    coin: string,
+    f: (s: Storage) => Promise<unknown>,
+  ): Promise<{ calls: DeclaredCall[]; seen: Monitored[] }> {
     const calls: DeclaredCall[] = [];
     const inner = createIoredisStorage(svc.config);
     const s = markingStorage(inner, calls);
@@ -117,7 +125,8 @@ describe('every Lua script declares every key it touches (MONITOR + COMMAND GETK
       await inner.command(['ECHO', end]);
       await inner.close();
     }
-    for (let i = 0; i < 200 && !events.slice(from).some((e) => e.args[1] === end); i++) await new Promise((r) => setTimeout(r, 25));
+    for (let i = 0; i < 200 && !events.slice(from).some((e) => e.args[1] === end); i++)
+      await new Promise((r) => setTimeout(r, 25));
     const seen = events.slice(from);
     expect(seen.some((e) => e.args[1] === end)).toBe(true);
     return { calls, seen };
@@ -125,16 +134,24 @@ describe('every Lua script declares every key it touches (MONITOR + COMMAND GETK
 
   it('the checker catches a key built inside a script (planted violation)', async () => {
     const { calls, seen } = await observe('planted', async (s) => {
-      await s.evalScript("redis.call('SET', KEYS[1], '1') return redis.call('GET', KEYS[1] .. 'x')", ['{planted}:k'], []);
+      await s.evalScript(
+        "redis.call('SET', KEYS[1], '1') return redis.call('GET', KEYS[1] .. 'x')",
+        ['{planted}:k'],
+        [],
+      );
     });
-    expect(await violations(seen, calls, admin, 'planted')).toEqual([{ call: 0, command: 'GET', key: '{planted}:kx', why: 'undeclared' }]);
+    expect(await violations(seen, calls, admin, 'planted')).toEqual([
+      { call: 0, command: 'GET', key: '{planted}:kx', why: 'undeclared' },
+    ]);
   });
 
   it('the checker catches a declared key without the pool hash tag', async () => {
     const { calls, seen } = await observe('tagless', async (s) => {
       await s.evalScript("return redis.call('GET', KEYS[1])", ['{other}:k'], []);
     });
-    expect(await violations(seen, calls, admin, 'tagless')).toEqual([{ call: 0, command: 'GET', key: '{other}:k', why: 'no-hash-tag' }]);
+    expect(await violations(seen, calls, admin, 'tagless')).toEqual([
+      { call: 0, command: 'GET', key: '{other}:k', why: 'no-hash-tag' },
+    ]);
   });
 
   it('every production script, through its real call site: no undeclared key, every key tagged', async () => {
@@ -154,7 +171,9 @@ describe('every Lua script declares every key it touches (MONITOR + COMMAND GETK
       const none = await s.evalScript("return redis.call('SET', '{refused}:k', '1')", [], []).catch((e: unknown) => e);
       expect(isPoolError(none, ERRORS.STORAGE)).toBe(true);
       expect((none as Error).message).toMatch(/no keys/);
-      const mixed = await s.evalScript("return redis.call('SET', KEYS[2], '1')", ['{refused}:a', '{other}:b'], []).catch((e: unknown) => e);
+      const mixed = await s
+        .evalScript("return redis.call('SET', KEYS[2], '1')", ['{refused}:a', '{other}:b'], [])
+        .catch((e: unknown) => e);
       expect(isPoolError(mixed, ERRORS.STORAGE)).toBe(true);
       expect((mixed as Error).message).toMatch(/hash tag/);
     });

@@ -25,7 +25,8 @@ import type { Destination } from '../functions/payments/batch.js';
 import { withFunctionLock } from '../shared/cloud/lambda.js';
 import { checkAdmin } from '../functions/api/auth.js';
 
-export const POOL_ADDRESS = '42ey1afDFnn4886T7196doS9GPMzexD9gXpsZJDwVjeRVdFCSoHnv7KPbBeGpzJBzHRCAs9UxqeoyFQMYbqSWYTfJJQAWDm';
+export const POOL_ADDRESS =
+  '42ey1afDFnn4886T7196doS9GPMzexD9gXpsZJDwVjeRVdFCSoHnv7KPbBeGpzJBzHRCAs9UxqeoyFQMYbqSWYTfJJQAWDm';
 const A = 'minerA-4AzKEX4gXdJdNeM6dfiBFL7kqund3HYGvMBF3ttsNd9Sfzg';
 const B = 'minerB-48edfHu7V9Z84YzzMa6fUueoELZ9ZRXq9VetWzYGzKt52XU5';
 const C = 'minerC-solo-44AFFq5kSiGBoZ4NMDwYtN18obc8AemS33DBLWs3H7ot';
@@ -39,7 +40,12 @@ export interface ScenarioResult {
 function scenarioConfig(coin: string): PoolConfig {
   return configFromObject({
     coin,
-    poolServer: { poolAddress: POOL_ADDRESS, clusterForks: 1, ports: [{ port: 3333, difficulty: 1000 }], health: { enabled: false } },
+    poolServer: {
+      poolAddress: POOL_ADDRESS,
+      clusterForks: 1,
+      ports: [{ port: 3333, difficulty: 1000 }],
+      health: { enabled: false },
+    },
     api: { enabled: false, password: 'scenario-admin' },
   });
 }
@@ -51,7 +57,16 @@ const never = (what: string) => (): never => {
 function recorder(storage: Storage, keys: KeySchema, o: Partial<RecorderOptions>): ShareRecorder {
   return new ShareRecorder(
     storage,
-    { prefix: keys.prefix, scheme: 'prop', slushWeight: 0, pplnsWindow: 2, batchMs: 1000, hashrateWindowSec: 600, nodeId: 7, ...o },
+    {
+      prefix: keys.prefix,
+      scheme: 'prop',
+      slushWeight: 0,
+      pplnsWindow: 2,
+      batchMs: 1000,
+      hashrateWindowSec: 600,
+      nodeId: 7,
+      ...o,
+    },
     silentLogger(),
   );
 }
@@ -73,13 +88,34 @@ export async function runScriptScenarios(storage: Storage, coin: string): Promis
 
   // --- PROP round: three miners, two rigs and two IPs for A; a block found by B, then shares of the next round
   const prop = recorder(storage, keys, {});
-  shares(prop, [[A, 'r1', '10.0.0.1', 100], [A, 'r2', '10.0.0.2', 50], [B, 'box', '10.0.0.3', 70], [C, 'x', '10.0.0.4', 30, true]], t0);
+  shares(
+    prop,
+    [
+      [A, 'r1', '10.0.0.1', 100],
+      [A, 'r2', '10.0.0.2', 50],
+      [B, 'box', '10.0.0.3', 70],
+      [C, 'x', '10.0.0.4', 30, true],
+    ],
+    t0,
+  );
   prop.addInvalid();
   await prop.flush();
   shares(prop, [[B, 'box', '10.0.0.3', 30]], t0 + 10);
   const propHash = hash(1);
-  expect(await prop.recordBlock({ hash: propHash, height: 101, timeMs: t0 + 20, difficulty: 1000n, finder: B, solo: false, submit: 'accepted' })).toBe(true);
-  expect(await storage.command(['HGETALL', keys.round(propHash)])).toEqual(expect.arrayContaining([A, '150', B, '100']));
+  expect(
+    await prop.recordBlock({
+      hash: propHash,
+      height: 101,
+      timeMs: t0 + 20,
+      difficulty: 1000n,
+      finder: B,
+      solo: false,
+      submit: 'accepted',
+    }),
+  ).toBe(true);
+  expect(await storage.command(['HGETALL', keys.round(propHash)])).toEqual(
+    expect.arrayContaining([A, '150', B, '100']),
+  );
   expect(await hget(keys.block(propHash), 'submit')).toBe('accepted');
   shares(prop, [[A, 'r1', '10.0.0.1', 40]], t0 + 30);
   await prop.flush();
@@ -87,42 +123,98 @@ export async function runScriptScenarios(storage: Storage, coin: string): Promis
 
   // --- slush (PROP with a weight): another block, recorded as "unconfirmed"
   const slush = recorder(storage, keys, { slushWeight: 120 });
-  shares(slush, [[A, 'r1', '10.0.0.1', 100], [B, 'box', '10.0.0.3', 100]], t0 + 40);
+  shares(
+    slush,
+    [
+      [A, 'r1', '10.0.0.1', 100],
+      [B, 'box', '10.0.0.3', 100],
+    ],
+    t0 + 40,
+  );
   const slushHash = hash(2);
-  expect(await slush.recordBlock({ hash: slushHash, height: 102, timeMs: t0 + 50, difficulty: 1000n, finder: A, solo: false, submit: 'unconfirmed' })).toBe(true);
+  expect(
+    await slush.recordBlock({
+      hash: slushHash,
+      height: 102,
+      timeMs: t0 + 50,
+      difficulty: 1000n,
+      finder: A,
+      solo: false,
+      submit: 'unconfirmed',
+    }),
+  ).toBe(true);
   expect(await hget(keys.block(slushHash), 'scheme')).toBe('slush');
   expect(await hget(keys.block(slushHash), 'submit')).toBe('unconfirmed');
 
   // --- PPLNS: the window cut from the share log (network difficulty 100, window 2 -> 200)
   const pplns = recorder(storage, keys, { scheme: 'pplns' });
   pplns.setNetworkDifficulty(100n);
-  for (const [login, d] of [[A, 120], [B, 50], [A, 40], [B, 60]] as const) {
+  for (const [login, d] of [
+    [A, 120],
+    [B, 50],
+    [A, 40],
+    [B, 60],
+  ] as const) {
     shares(pplns, [[login, 'r1', '10.0.0.9', d]], t0 + 60);
     await pplns.flush();
   }
   const pplnsHash = hash(3);
-  expect(await pplns.recordBlock({ hash: pplnsHash, height: 103, timeMs: t0 + 70, difficulty: 100n, finder: B, solo: false })).toBe(true);
-  expect(await storage.command(['HGETALL', keys.round(pplnsHash)])).toEqual(expect.arrayContaining([B, '110', A, '90']));
+  expect(
+    await pplns.recordBlock({
+      hash: pplnsHash,
+      height: 103,
+      timeMs: t0 + 70,
+      difficulty: 100n,
+      finder: B,
+      solo: false,
+    }),
+  ).toBe(true);
+  expect(await storage.command(['HGETALL', keys.round(pplnsHash)])).toEqual(
+    expect.arrayContaining([B, '110', A, '90']),
+  );
   expect(await hget(keys.block(pplnsHash), 'submit')).toBeNull();
 
   // --- solo: the finder alone
   const solo = recorder(storage, keys, { scheme: 'solo' });
   shares(solo, [[C, 'x', '10.0.0.4', 500, true]], t0 + 80);
   const soloHash = hash(4);
-  expect(await solo.recordBlock({ hash: soloHash, height: 104, timeMs: t0 + 90, difficulty: 1000n, finder: C, solo: true })).toBe(true);
-  expect(await solo.recordBlock({ hash: soloHash, height: 104, timeMs: t0 + 90, difficulty: 1000n, finder: C, solo: true })).toBe(false);
+  expect(
+    await solo.recordBlock({ hash: soloHash, height: 104, timeMs: t0 + 90, difficulty: 1000n, finder: C, solo: true }),
+  ).toBe(true);
+  expect(
+    await solo.recordBlock({ hash: soloHash, height: 104, timeMs: t0 + 90, difficulty: 1000n, finder: C, solo: true }),
+  ).toBe(false);
 
   // --- unlocker: credit the PROP block, orphan the PPLNS one
-  const credits: [string, bigint][] = [[A, 3_000_000_000_000n], [B, 2_000_000_000_000n]];
+  const credits: [string, bigint][] = [
+    [A, 3_000_000_000_000n],
+    [B, 2_000_000_000_000n],
+  ];
   const credited = credits.reduce((s, [, v]) => s + v, 0n);
   expect(
-    await storage.evalScript(CREDIT_BLOCK, creditKeys(keys, propHash, credits.map(([a]) => a)), [
-      propHash, '101', '5100000000000', '100000000000', String(t0), '{"scheme":"prop"}', credited.toString(),
-      ...credits.flatMap(([a, v]) => [a, v.toString()]),
-    ]),
+    await storage.evalScript(
+      CREDIT_BLOCK,
+      creditKeys(
+        keys,
+        propHash,
+        credits.map(([a]) => a),
+      ),
+      [
+        propHash,
+        '101',
+        '5100000000000',
+        '100000000000',
+        String(t0),
+        '{"scheme":"prop"}',
+        credited.toString(),
+        ...credits.flatMap(([a, v]) => [a, v.toString()]),
+      ],
+    ),
   ).toBe(1);
   expect(await hget(keys.worker(A), 'balance')).toBe('3000000000000');
-  expect(await storage.evalScript(ORPHAN_BLOCK, orphanKeys(keys, pplnsHash), [pplnsHash, '103', '0', String(t0)])).toBe(1);
+  expect(await storage.evalScript(ORPHAN_BLOCK, orphanKeys(keys, pplnsHash), [pplnsHash, '103', '0', String(t0)])).toBe(
+    1,
+  );
   expect(await hget(keys.block(pplnsHash), 'status')).toBe('orphaned');
 
   // --- payments: one batch paid end to end, one released
@@ -132,8 +224,18 @@ export async function runScriptScenarios(storage: Storage, coin: string): Promis
     config,
     log: silentLogger(),
     now: () => (clock += 1),
-    daemon: { getInfo: never('getInfo'), getTransactions: never('getTransactions'), isKeyImageSpent: never('isKeyImageSpent') },
-    wallet: { getHeight: never('getHeight'), refresh: never('refresh'), transfer: never('transfer'), relayTx: never('relayTx'), store: never('store') },
+    daemon: {
+      getInfo: never('getInfo'),
+      getTransactions: never('getTransactions'),
+      isKeyImageSpent: never('isKeyImageSpent'),
+    },
+    wallet: {
+      getHeight: never('getHeight'),
+      refresh: never('refresh'),
+      transfer: never('transfer'),
+      relayTx: never('relayTx'),
+      store: never('store'),
+    },
   };
   const token = await ledger.acquireLock(deps, keys);
   expect(token).not.toBeNull();
@@ -145,7 +247,20 @@ export async function runScriptScenarios(storage: Storage, coin: string): Promis
   ];
   const paid = 'scenario-1';
   expect(await ledger.reserve(p, paid, dests)).toBe(1);
-  expect(await ledger.persistSigned(p, paid, { txHash: 'ab'.repeat(32), txKey: 'cd'.repeat(32), txMetadata: 'meta', fee: 30_000_000n, keyImages: ['ef'.repeat(32)] }, dests)).toBe(1);
+  expect(
+    await ledger.persistSigned(
+      p,
+      paid,
+      {
+        txHash: 'ab'.repeat(32),
+        txKey: 'cd'.repeat(32),
+        txMetadata: 'meta',
+        fee: 30_000_000n,
+        keyImages: ['ef'.repeat(32)],
+      },
+      dests,
+    ),
+  ).toBe(1);
   expect(await ledger.markSubmit(p, paid)).toBe(1);
   expect(await ledger.markRelayed(p, paid)).toBe(1);
   expect(await ledger.noteError(p, paid, 'a note')).toBe(1);
@@ -164,13 +279,23 @@ export async function runScriptScenarios(storage: Storage, coin: string): Promis
   expect(await storage.command(['EXISTS', keys.payLock])).toBe(0);
 
   // --- the function lock and the admin login counter
-  expect(await withFunctionLock(storage, coin, 'stats', 10_000, async () => 'ran')).toEqual({ skipped: false, result: 'ran' });
+  expect(await withFunctionLock(storage, coin, 'stats', 10_000, async () => 'ran')).toEqual({
+    skipped: false,
+    result: 'ran',
+  });
   expect(await storage.command(['EXISTS', keys.functionLock('stats')])).toBe(0);
-  expect(await checkAdmin(storage, keys, 'scenario-admin', '10.9.9.9', 'wrong', 10)).toMatchObject({ ok: false, status: 401 });
+  expect(await checkAdmin(storage, keys, 'scenario-admin', '10.9.9.9', 'wrong', 10)).toMatchObject({
+    ok: false,
+    status: 401,
+  });
   expect(await checkAdmin(storage, keys, 'scenario-admin', '10.9.9.9', 'scenario-admin', 10)).toEqual({ ok: true });
   expect(await storage.command(['GET', keys.adminFail('10.9.9.9')])).toBe('1');
 
-  return { blocks: { prop: propHash, slush: slushHash, pplns: pplnsHash, solo: soloHash }, paidBatch: paid, releasedBatch: released };
+  return {
+    blocks: { prop: propHash, slush: slushHash, pplns: pplnsHash, solo: soloHash },
+    paidBatch: paid,
+    releasedBatch: released,
+  };
 }
 
 /** Every key under the coin's prefix (SCAN), for cleanup. */

@@ -34,7 +34,11 @@ async function expectStorageError(p: Promise<unknown>, match?: RegExp): Promise<
   if (match) expect((err as Error).message).toMatch(match);
 }
 
-export function storageContract(name: string, makeStorage: () => Storage | Promise<Storage>, opts: StorageContractOptions = {}): void {
+export function storageContract(
+  name: string,
+  makeStorage: () => Storage | Promise<Storage>,
+  opts: StorageContractOptions = {},
+): void {
   describe(`Storage contract: ${name}`, () => {
     let s: Storage;
     const prefix = `{contract:${randomUUID()}}:`;
@@ -80,7 +84,22 @@ export function storageContract(name: string, makeStorage: () => Storage | Promi
     });
 
     it('value-like strings come back unchanged (no JSON or numeric coercion)', async () => {
-      const values = ['18446744073709551615', '123', 'true', 'false', 'null', '1e3', '0x10', '007', '-0', '1.50', '{"a":1}', '[1,2]', ' 42 ', '"x"'];
+      const values = [
+        '18446744073709551615',
+        '123',
+        'true',
+        'false',
+        'null',
+        '1e3',
+        '0x10',
+        '007',
+        '-0',
+        '1.50',
+        '{"a":1}',
+        '[1,2]',
+        ' 42 ',
+        '"x"',
+      ];
       const cmds = values.map((v, i) => ['SET', k(`like:${i}`), v]);
       expect(await s.pipeline(cmds)).toEqual(values.map(() => 'OK'));
       for (const [i, v] of values.entries()) expect(await s.command(['GET', k(`like:${i}`)])).toBe(v);
@@ -92,7 +111,14 @@ export function storageContract(name: string, makeStorage: () => Storage | Promi
 
     it('arrays are flat, ordered and raw: ZRANGE WITHSCORES, HGETALL, LRANGE, empty', async () => {
       await s.command(['ZADD', k('z'), '1', 'a', '2.5', 'b', '18446744073709551615', 'c']);
-      expect(await s.command(['ZRANGE', k('z'), '0', '-1', 'WITHSCORES'])).toEqual(['a', '1', 'b', '2.5', 'c', '1.8446744073709552e+19']);
+      expect(await s.command(['ZRANGE', k('z'), '0', '-1', 'WITHSCORES'])).toEqual([
+        'a',
+        '1',
+        'b',
+        '2.5',
+        'c',
+        '1.8446744073709552e+19',
+      ]);
       expect(await s.command(['ZSCORE', k('z'), 'b'])).toBe('2.5');
       // numeric-looking fields keep insertion order (no object conversion)
       await s.command(['HSET', k('h'), 'zeta', 'v1', '2', '"2"', '1', 'true']);
@@ -138,7 +164,13 @@ export function storageContract(name: string, makeStorage: () => Storage | Promi
     });
 
     it('multi: replies in order, and transactions never interleave', async () => {
-      expect(await s.multi([['SET', k('m'), '10'], ['INCRBY', k('m'), '5'], ['GET', k('m')]])).toEqual(['OK', 15, '15']);
+      expect(
+        await s.multi([
+          ['SET', k('m'), '10'],
+          ['INCRBY', k('m'), '5'],
+          ['GET', k('m')],
+        ]),
+      ).toEqual(['OK', 15, '15']);
       const runs = await Promise.all(
         Array.from({ length: 20 }, () =>
           s.multi([
@@ -163,7 +195,13 @@ export function storageContract(name: string, makeStorage: () => Storage | Promi
 
     it('multi: a runtime error throws STORAGE', async () => {
       await s.command(['SET', k('mr-str'), 'v']);
-      await expectStorageError(s.multi([['SET', k('mr-a'), '1'], ['INCR', k('mr-str')]]), /not an integer|ERR/i);
+      await expectStorageError(
+        s.multi([
+          ['SET', k('mr-a'), '1'],
+          ['INCR', k('mr-str')],
+        ]),
+        /not an integer|ERR/i,
+      );
     });
 
     it('evalScript: keys and args, cached script reused, Lua conversions', async () => {
@@ -179,8 +217,14 @@ export function storageContract(name: string, makeStorage: () => Storage | Promi
     });
 
     it('evalScript: refuses zero keys and keys of two hash tags, before sending', async () => {
-      await expectStorageError(s.evalScript("return redis.call('SET', '" + k('keyless') + "', '1')", [], []), /no keys/);
-      await expectStorageError(s.evalScript("return redis.call('SET', KEYS[2], '1')", [k('mixed'), '{elsewhere}:x'], []), /hash tag/);
+      await expectStorageError(
+        s.evalScript("return redis.call('SET', '" + k('keyless') + "', '1')", [], []),
+        /no keys/,
+      );
+      await expectStorageError(
+        s.evalScript("return redis.call('SET', KEYS[2], '1')", [k('mixed'), '{elsewhere}:x'], []),
+        /hash tag/,
+      );
       await expectStorageError(s.evalScript("return redis.call('SET', KEYS[1], '1')", ['untagged:x'], []), /hash tag/);
       expect(await s.command(['EXISTS', k('keyless'), k('mixed')])).toBe(0);
     });
@@ -199,7 +243,10 @@ export function storageContract(name: string, makeStorage: () => Storage | Promi
       await expectStorageError(s.command(['INCR', k('err-str')]), /not an integer/);
       await expectStorageError(s.command(['NOSUCHCOMMAND', 'x']));
       await expectStorageError(s.evalScript("return redis.error_reply('boom')", [k('err')], []), /boom/);
-      await expectStorageError(s.evalScript("return redis.call('INCR', KEYS[1])", [k('err-str')], []), /not an integer/);
+      await expectStorageError(
+        s.evalScript("return redis.call('INCR', KEYS[1])", [k('err-str')], []),
+        /not an integer/,
+      );
       await expectStorageError(s.evalScript('this is not lua', [k('err')], []));
       // the connection is still usable afterwards
       expect(await s.command(['GET', k('err-str')])).toBe('v');

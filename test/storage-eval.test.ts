@@ -30,7 +30,9 @@ describe('eval helper', () => {
   });
 
   it('sends again after a not-executed reply (TRYAGAIN, CLUSTERDOWN) until it runs', async () => {
-    expect(await s.evalScript(COUNT_THEN('TRYAGAIN Multiple keys request during rehashing of slot', 3), ['{ev}:a'], [])).toBe(3);
+    expect(
+      await s.evalScript(COUNT_THEN('TRYAGAIN Multiple keys request during rehashing of slot', 3), ['{ev}:a'], []),
+    ).toBe(3);
     expect(await s.evalScript(COUNT_THEN('CLUSTERDOWN The cluster is down', 2), ['{ev}:b'], [])).toBe(2);
   });
 
@@ -57,10 +59,22 @@ describe('eval helper', () => {
   });
 
   it('classifies replies by their leading error code only', () => {
-    for (const r of ['MOVED 3999 10.0.0.1:6379', 'ASK 3999 10.0.0.1:6379', 'TRYAGAIN x', 'CLUSTERDOWN Hash slot not served', 'LOADING Redis is loading']) {
+    for (const r of [
+      'MOVED 3999 10.0.0.1:6379',
+      'ASK 3999 10.0.0.1:6379',
+      'TRYAGAIN x',
+      'CLUSTERDOWN Hash slot not served',
+      'LOADING Redis is loading',
+    ]) {
       expect(isNotExecutedReply(r)).toBe(true);
     }
-    for (const r of ['ERR user_script:1: MOVED', 'NOSCRIPT No matching script', 'WRONGTYPE x', 'READONLY x', 'Connection is closed.']) {
+    for (const r of [
+      'ERR user_script:1: MOVED',
+      'NOSCRIPT No matching script',
+      'WRONGTYPE x',
+      'READONLY x',
+      'Connection is closed.',
+    ]) {
       expect(isNotExecutedReply(r)).toBe(false);
     }
   });

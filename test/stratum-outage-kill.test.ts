@@ -87,7 +87,12 @@ describe('stratum node: Redis outage, block found during it, node killed -9 and 
   let output = '';
 
   const redisUp = async (): Promise<void> => {
-    redis = await startRedis({ dir: join(dir, 'redis'), ...(redisPort ? { port: redisPort } : {}), appendonly: true, appendfsync: 'always' });
+    redis = await startRedis({
+      dir: join(dir, 'redis'),
+      ...(redisPort ? { port: redisPort } : {}),
+      appendonly: true,
+      appendfsync: 'always',
+    });
     redisPort = redis.port;
   };
   const startNodeProcess = (): ChildProcess => {
@@ -181,7 +186,11 @@ describe('stratum node: Redis outage, block found during it, node killed -9 and 
       await oneShare(a, MINER_ADDRESS, credit.before);
       await oneShare(b, MINER_B, credit.before);
     }
-    await waitFor('the first shares in Redis', async () => Number(await admin.hget(keys.stats, 'totalShares')) === 4, 30_000);
+    await waitFor(
+      'the first shares in Redis',
+      async () => Number(await admin.hget(keys.stats, 'totalShares')) === 4,
+      30_000,
+    );
 
     // Redis goes away; mining goes on
     await redis!.stop();
@@ -208,10 +217,14 @@ describe('stratum node: Redis outage, block found during it, node killed -9 and 
     }
     // everything Redis has not taken is in the journal (the first 4 shares reached Redis before the outage)
     const journal = join(dir, 'data', 'shares-0.journal');
-    await waitFor('the outage shares in the journal', () => {
-      const j = journaledShares(journal);
-      return j.shares === accepted - 4 && j.blocks === 1;
-    }, 30_000);
+    await waitFor(
+      'the outage shares in the journal',
+      () => {
+        const j = journaledShares(journal);
+        return j.shares === accepted - 4 && j.blocks === 1;
+      },
+      30_000,
+    );
 
     // kill -9, restart while Redis is still down
     const exited = new Promise((res) => proc!.once('exit', res));
@@ -226,7 +239,11 @@ describe('stratum node: Redis outage, block found during it, node killed -9 and 
     b = await connect(MINER_B);
     await oneShare(a, MINER_ADDRESS, credit.after);
     await oneShare(b, MINER_B, credit.after);
-    await waitFor('the restarted node to journal its shares', () => journaledShares(journal).shares === accepted - 4, 30_000);
+    await waitFor(
+      'the restarted node to journal its shares',
+      () => journaledShares(journal).shares === accepted - 4,
+      30_000,
+    );
 
     // Redis is back: the journal drains, in order
     await redisUp();
@@ -234,7 +251,9 @@ describe('stratum node: Redis outage, block found during it, node killed -9 and 
 
     const round = await admin.hgetall(keys.round(found.hash));
     expect(round).toEqual(Object.fromEntries([...credit.before].map(([l, d]) => [l, String(d)])));
-    expect(await admin.hgetall(keys.roundCurrent)).toEqual(Object.fromEntries([...credit.after].map(([l, d]) => [l, String(d)])));
+    expect(await admin.hgetall(keys.roundCurrent)).toEqual(
+      Object.fromEntries([...credit.after].map(([l, d]) => [l, String(d)])),
+    );
     const sumAfter = [...credit.after.values()].reduce((s, d) => s + d, 0);
     const sumBefore = [...credit.before.values()].reduce((s, d) => s + d, 0);
     expect(await admin.get(keys.roundTotal)).toBe(String(sumAfter));

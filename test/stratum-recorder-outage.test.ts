@@ -45,7 +45,14 @@ describe('share recorder across a Redis outage', () => {
   const conns: Redis[] = [];
   /** A connection whose commands fail at once while Redis is down (no offline queue) and that reconnects quickly. */
   const storage = async (waitReady = true): Promise<IoredisStorage> => {
-    const conn = new Redis({ host: '127.0.0.1', port, enableOfflineQueue: false, maxRetriesPerRequest: 0, stringNumbers: true, retryStrategy: () => 100 });
+    const conn = new Redis({
+      host: '127.0.0.1',
+      port,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      stringNumbers: true,
+      retryStrategy: () => 100,
+    });
     conn.on('error', () => undefined);
     conns.push(conn);
     if (waitReady) await new Promise((r) => conn.once('ready', r));
@@ -56,10 +63,28 @@ describe('share recorder across a Redis outage', () => {
   const make = (s: IoredisStorage, journalPath: string, o: Partial<RecorderOptions> = {}) =>
     new ShareRecorder(
       s,
-      { prefix: keys.prefix, scheme: 'prop', slushWeight: 0, pplnsWindow: 2, batchMs: 1000, hashrateWindowSec: 600, nodeId: 9, journalPath, journalTarget: 'test', ...o },
+      {
+        prefix: keys.prefix,
+        scheme: 'prop',
+        slushWeight: 0,
+        pplnsWindow: 2,
+        batchMs: 1000,
+        hashrateWindowSec: 600,
+        nodeId: 9,
+        journalPath,
+        journalTarget: 'test',
+        ...o,
+      },
       silentLogger(),
     );
-  const share = (login: string, diff: number) => ({ login, rig: 'r1', ip: '10.0.0.1', diff, solo: false, atMs: Date.now() });
+  const share = (login: string, diff: number) => ({
+    login,
+    rig: 'r1',
+    ip: '10.0.0.1',
+    diff,
+    solo: false,
+    atMs: Date.now(),
+  });
   const newJournal = () => join(dir, `j${journalN++}.journal`);
   /** Retries a flush while the client reconnects to the restarted server. */
   const flushWhenBack = async (r: ShareRecorder): Promise<void> => {
@@ -74,7 +99,10 @@ describe('share recorder across a Redis outage', () => {
     }
   };
   const expectStorageFailure = async (p: Promise<unknown>): Promise<void> => {
-    const err = await p.then(() => null, (e: unknown) => e);
+    const err = await p.then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(isPoolError(err, ERRORS.STORAGE)).toBe(true);
   };
 
@@ -110,7 +138,9 @@ describe('share recorder across a Redis outage', () => {
     await expectStorageFailure(r.flush());
     // B finds a block (its own share credited first)
     r.add(share(B, 10));
-    await expectStorageFailure(r.recordBlock({ hash, height: 50, timeMs: Date.now(), difficulty: 100n, finder: B, solo: false }));
+    await expectStorageFailure(
+      r.recordBlock({ hash, height: 50, timeMs: Date.now(), difficulty: 100n, finder: B, solo: false }),
+    );
     // mining goes on: every share from now on belongs to the next round
     for (let i = 0; i < 30; i++) {
       r.add(share(A, 1));
@@ -197,9 +227,57 @@ describe('share recorder across a Redis outage', () => {
     await third.stop();
   }, 120_000);
 
+  it('slush: scores of batches merged during the outage equal the per-share scores', async () => {
+    const journal = newJournal();
+    const w = 10; // seconds
+    const r = make(await storage(), journal, { slushWeight: w });
+    const epoch = Date.now() - 60_000;
+    await admin.hset(keys.stats, 'slushEpoch', String(epoch));
+    const at = (login: string, diff: number, dt: number) => ({
+      login,
+      rig: 'r1',
+      ip: '10.0.0.1',
+      diff,
+      solo: false,
+      atMs: epoch + dt,
+    });
+    const shares: [string, number, number][] = [
+      [A, 100, 1000],
+      [B, 100, 2000],
+      [A, 50, 3000],
+      [B, 50, 4000],
+      [B, 25, 5000],
+      [A, 10, 5000],
+    ];
+    r.add(at(...shares[0]!));
+    r.add(at(...shares[1]!));
+    await r.flush();
+    await down();
+    r.add(at(...shares[2]!));
+    await expectStorageFailure(r.flush()); // the head: sent, failed
+    r.add(at(...shares[3]!));
+    await expectStorageFailure(r.flush()); // queued behind it
+    r.add(at(...shares[4]!));
+    r.add(at(...shares[5]!));
+    await expectStorageFailure(r.flush()); // merged into the previous (never sent) batch
+    await up();
+    await flushWhenBack(r);
+    const round = await admin.hgetall(keys.roundCurrent);
+    for (const login of [A, B]) {
+      const exact = shares
+        .filter(([l]) => l === login)
+        .reduce((sum, [, d, dt]) => sum + d * Math.exp(dt / 1000 / w), 0);
+      expect(Math.abs(Number(round[login]) - exact)).toBeLessThanOrEqual(2); // one rounding per batch written
+    }
+    await r.stop();
+  }, 120_000);
+
   it('a journal written for another Redis endpoint is set aside, never replayed here', async () => {
     const journal = newJournal();
-    writeFileSync(journal, `${JSON.stringify({ t: 'target', target: 'elsewhere {monero}:' })}\n${JSON.stringify({ t: 'batch', id: 'x-1', p: { id: 'x-1' } })}\n`);
+    writeFileSync(
+      journal,
+      `${JSON.stringify({ t: 'target', target: 'elsewhere {monero}:' })}\n${JSON.stringify({ t: 'batch', id: 'x-1', p: { id: 'x-1' } })}\n`,
+    );
     const r = make(await storage(), journal);
     expect(r.queued).toBe(0);
     expect(statSync(journal).size).toBe(0);

@@ -21,8 +21,28 @@ describe('share recorder', () => {
   let svc: RedisService;
   let redis: Redis;
   const make = (o: Partial<RecorderOptions> = {}) =>
-    new ShareRecorder(redis, { prefix: keys.prefix, scheme: 'prop', slushWeight: 0, pplnsWindow: 2, batchMs: 1000, hashrateWindowSec: 600, nodeId: 1, ...o }, silentLogger());
-  const share = (login: string, diff: number, atMs = Date.now(), solo = false) => ({ login, rig: 'r1', ip: '10.0.0.1', diff, solo, atMs });
+    new ShareRecorder(
+      redis,
+      {
+        prefix: keys.prefix,
+        scheme: 'prop',
+        slushWeight: 0,
+        pplnsWindow: 2,
+        batchMs: 1000,
+        hashrateWindowSec: 600,
+        nodeId: 1,
+        ...o,
+      },
+      silentLogger(),
+    );
+  const share = (login: string, diff: number, atMs = Date.now(), solo = false) => ({
+    login,
+    rig: 'r1',
+    ip: '10.0.0.1',
+    diff,
+    solo,
+    atMs,
+  });
 
   beforeAll(async () => {
     svc = await startRedis();
@@ -49,7 +69,7 @@ describe('share recorder', () => {
     expect(await redis.hget(keys.workerRigs(A), 'r1')).toMatch(/^\d+$/);
     expect(await redis.zscore(keys.minerIps(A), '10.0.0.1')).not.toBeNull();
     expect(await redis.hget(keys.worker(A), 'balance')).toBeNull(); // balances are the unlocker's
-    const buckets = (await redis.keys(`${keys.prefix}hr:*`));
+    const buckets = await redis.keys(`${keys.prefix}hr:*`);
     expect(buckets).toHaveLength(1);
     expect(await redis.hget(buckets[0]!, 'total')).toBe('32');
     expect(await redis.hget(buckets[0]!, `w:${A}:r1`)).toBe('25');
@@ -67,12 +87,18 @@ describe('share recorder', () => {
     expect(await redis.hgetall(keys.round(block.hash))).toEqual({ [A]: '10', [B]: '5' });
     expect(await redis.exists(keys.roundCurrent)).toBe(0);
     expect(await redis.get(keys.roundTotal)).toBe('0');
-    expect(await redis.hgetall(keys.block(block.hash))).toMatchObject({ height: '12', shares: '15', finder: B, status: 'candidate', scheme: 'prop' });
+    expect(await redis.hgetall(keys.block(block.hash))).toMatchObject({
+      height: '12',
+      shares: '15',
+      finder: B,
+      status: 'candidate',
+      scheme: 'prop',
+    });
     expect(await redis.zscore(keys.blocksCandidates, block.hash)).toBe('12');
     expect(await r.recordBlock(block)).toBe(false); // never twice
   });
 
-  it('slush: integer scores that grow with a share\'s age in the round, renormalised before overflow', async () => {
+  it("slush: integer scores that grow with a share's age in the round, renormalised before overflow", async () => {
     const r = make({ slushWeight: 10 });
     await redis.hset(keys.stats, 'slushEpoch', '0');
     r.add(share(A, 100, 0));
@@ -93,7 +119,12 @@ describe('share recorder', () => {
   it('PPLNS: the round is the newest shares summing to pplnsWindow x network difficulty', async () => {
     const r = make({ scheme: 'pplns', pplnsWindow: 2 });
     r.setNetworkDifficulty(100n); // window 200
-    for (const [login, d] of [[A, 120], [B, 50], [A, 40], [B, 60]] as const) {
+    for (const [login, d] of [
+      [A, 120],
+      [B, 50],
+      [A, 40],
+      [B, 60],
+    ] as const) {
       r.add(share(login, d));
       await r.flush();
     }
@@ -119,8 +150,16 @@ describe('share recorder', () => {
 
   it('applies a batch once however often it is retried (a lost reply never double-counts)', async () => {
     const payload: BatchPayload = {
-      id: 'test-batch-1', nowSec: 1000, nowMs: 1_000_000, bucket: 990, bucketTtl: 4800, slushWeight: 0, pplnsKeep: 0,
-      slushLatestMs: 1_000_000, shares: 1, invalid: 0,
+      id: 'test-batch-1',
+      nowSec: 1000,
+      nowMs: 1_000_000,
+      bucket: 990,
+      bucketTtl: 4800,
+      slushWeight: 0,
+      pplnsKeep: 0,
+      slushLatestMs: 1_000_000,
+      shares: 1,
+      invalid: 0,
       miners: [{ l: A, d: 10, rd: 10, sw: 0, rigs: [['r1', 10]], ips: [['10.0.0.1', 1_000_000]] }],
     };
     const storage = createIoredisStorage(redis);
@@ -131,14 +170,24 @@ describe('share recorder', () => {
     expect(await redis.hget(keys.worker(A), 'hashes')).toBe('10');
     // keys that do not match the batch's miners are refused before any write
     const other = { ...payload, id: 'test-batch-2' };
-    await expect(storage.evalScript(FLUSH_SHARES, flushKeys(keys, { ...other, miners: [] }), [JSON.stringify(other)])).rejects.toThrow(/KEYS do not match/);
+    await expect(
+      storage.evalScript(FLUSH_SHARES, flushKeys(keys, { ...other, miners: [] }), [JSON.stringify(other)]),
+    ).rejects.toThrow(/KEYS do not match/);
     expect(await redis.exists(keys.flushed(other.id))).toBe(0);
   });
 
   it('records the submit verdict of a block (unconfirmed: the submit_block reply was lost)', async () => {
     const r = make();
     r.add(share(A, 10));
-    const block = { hash: 'dd'.repeat(32), height: 40, timeMs: 4000, difficulty: 100n, finder: A, solo: false, submit: 'unconfirmed' as const };
+    const block = {
+      hash: 'dd'.repeat(32),
+      height: 40,
+      timeMs: 4000,
+      difficulty: 100n,
+      finder: A,
+      solo: false,
+      submit: 'unconfirmed' as const,
+    };
     expect(await r.recordBlock(block)).toBe(true);
     expect(await redis.hget(keys.block(block.hash), 'submit')).toBe('unconfirmed');
     expect(await redis.hget(keys.block(block.hash), 'status')).toBe('candidate');

@@ -9,13 +9,28 @@ import type { KeySchema } from '../../shared/redis/keys.js';
 
 /** KEYS of CREDIT_BLOCK for block `hash` crediting `addresses` (in the order of their ARGV pairs). */
 export function creditKeys(keys: KeySchema, hash: string, addresses: readonly string[]): string[] {
-  return [keys.blocksCandidates, keys.blocksMatured, keys.block(hash), keys.round(hash), keys.stats, keys.creditedAddresses,
-    ...addresses.map((a) => keys.worker(a))];
+  return [
+    keys.blocksCandidates,
+    keys.blocksMatured,
+    keys.block(hash),
+    keys.round(hash),
+    keys.stats,
+    keys.creditedAddresses,
+    ...addresses.map((a) => keys.worker(a)),
+  ];
 }
 
 /** KEYS of ORPHAN_BLOCK for block `hash`. */
 export function orphanKeys(keys: KeySchema, hash: string): string[] {
-  return [keys.blocksCandidates, keys.blocksMatured, keys.block(hash), keys.round(hash), keys.roundCurrent, keys.roundTotal, keys.stats];
+  return [
+    keys.blocksCandidates,
+    keys.blocksMatured,
+    keys.block(hash),
+    keys.round(hash),
+    keys.roundCurrent,
+    keys.roundTotal,
+    keys.stats,
+  ];
 }
 
 /**

@@ -31,14 +31,19 @@ export interface ScheduledRun {
 export function scheduledRun(event: unknown): ScheduledRun {
   if (typeof event === 'object' && event !== null && !Array.isArray(event)) {
     const e = event as Record<string, unknown>;
-    if (e['source'] === 'aws.events' && e['detail-type'] === 'Scheduled Event') return { dryRun: false, trigger: 'schedule' };
+    if (e['source'] === 'aws.events' && e['detail-type'] === 'Scheduled Event')
+      return { dryRun: false, trigger: 'schedule' };
     if (e['source'] === 'pool.invoke') {
       const dry = e['dryRun'];
-      if (dry !== undefined && typeof dry !== 'boolean') throw new PoolError(ERRORS.BAD_REQUEST, 'pool.invoke event: dryRun must be a boolean');
+      if (dry !== undefined && typeof dry !== 'boolean')
+        throw new PoolError(ERRORS.BAD_REQUEST, 'pool.invoke event: dryRun must be a boolean');
       return { dryRun: dry === true, trigger: 'invoke' };
     }
   }
-  throw new PoolError(ERRORS.BAD_REQUEST, 'unsupported event: expected an EventBridge scheduled event or {"source":"pool.invoke","dryRun":bool}');
+  throw new PoolError(
+    ERRORS.BAD_REQUEST,
+    'unsupported event: expected an EventBridge scheduled event or {"source":"pool.invoke","dryRun":bool}',
+  );
 }
 
 /** KEYS: 1 functionLock(name). ARGV: 1 token. Deletes the lock only while it still holds the caller's token. */
@@ -47,7 +52,13 @@ const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call
 export type Locked<T> = { skipped: false; result: T } | { skipped: true; reason: string };
 
 /** Runs `f` under the function's Redis lock (shared with the local runner). */
-export async function withFunctionLock<T>(storage: Storage, coin: string, name: string, ttlMs: number, f: () => Promise<T>): Promise<Locked<T>> {
+export async function withFunctionLock<T>(
+  storage: Storage,
+  coin: string,
+  name: string,
+  ttlMs: number,
+  f: () => Promise<T>,
+): Promise<Locked<T>> {
   const key = keySchema(coin).functionLock(name);
   const token = randomBytes(12).toString('hex');
   const got = await storage.command(['SET', key, token, 'NX', 'PX', String(ttlMs)]);
@@ -72,7 +83,9 @@ export function emitMetrics(
   const record = {
     _aws: {
       Timestamp: Date.now(),
-      CloudWatchMetrics: [{ Namespace: namespace, Dimensions: [['Function']], Metrics: names.map((Name) => ({ Name, Unit: 'Count' })) }],
+      CloudWatchMetrics: [
+        { Namespace: namespace, Dimensions: [['Function']], Metrics: names.map((Name) => ({ Name, Unit: 'Count' })) },
+      ],
     },
     Function: fn,
     ...values,

@@ -47,20 +47,28 @@ export function scriptSha(script: string): string {
  */
 export function checkScriptKeys(keys: readonly string[]): void {
   if (keys.length === 0) {
-    throw new PoolError(ERRORS.STORAGE, 'refused to send a Lua script with no keys: every key a script touches must be passed in KEYS', {
-      command: 'EVAL',
-      reason: 'no-keys',
-    });
+    throw new PoolError(
+      ERRORS.STORAGE,
+      'refused to send a Lua script with no keys: every key a script touches must be passed in KEYS',
+      {
+        command: 'EVAL',
+        reason: 'no-keys',
+      },
+    );
   }
   const tag = hashTag(keys[0] ?? '');
   for (const key of keys) {
     const t = hashTag(key);
     if (t === null || t !== tag) {
-      throw new PoolError(ERRORS.STORAGE, `refused to send a Lua script whose keys do not share one hash tag: "${key}" (expected {${tag ?? ''}})`, {
-        command: 'EVAL',
-        reason: 'cross-slot',
-        key,
-      });
+      throw new PoolError(
+        ERRORS.STORAGE,
+        `refused to send a Lua script whose keys do not share one hash tag: "${key}" (expected {${tag ?? ''}})`,
+        {
+          command: 'EVAL',
+          reason: 'cross-slot',
+          key,
+        },
+      );
     }
   }
 }

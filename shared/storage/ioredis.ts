@@ -85,7 +85,8 @@ export function createIoredisStorage(source: RedisClientConfig | RedisConnection
   const given = source instanceof Redis || source instanceof Cluster ? source : null;
   const owned = given === null;
   const redis: RedisConnection =
-    given ?? createRedisConnection(source as RedisClientConfig, { stringNumbers: true, connectionName: 'pool-storage' });
+    given ??
+    createRedisConnection(source as RedisClientConfig, { stringNumbers: true, connectionName: 'pool-storage' });
   // connection errors surface on the commands (as STORAGE); keep ioredis from printing them as unhandled
   if (owned) redis.on('error', () => undefined);
   let closed = false;

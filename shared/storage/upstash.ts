@@ -51,7 +51,9 @@ interface UpstashEntry {
 
 export function createUpstashStorage(opts: UpstashStorageOptions): Storage {
   if (!/^https?:\/\//.test(opts.url)) {
-    throw new PoolError(ERRORS.CONFIG_INVALID, 'Upstash REST URL must start with https:// (or http:// locally)', { url: opts.url });
+    throw new PoolError(ERRORS.CONFIG_INVALID, 'Upstash REST URL must start with https:// (or http:// locally)', {
+      url: opts.url,
+    });
   }
   if (!opts.token) throw new PoolError(ERRORS.CONFIG_INVALID, 'Upstash REST token is empty');
   const timeoutMs = opts.timeoutMs ?? 10_000;
@@ -96,14 +98,19 @@ export function createUpstashStorage(opts: UpstashStorageOptions): Storage {
       throw storageError(e, [path]);
     }
     if (!Array.isArray(entries) || entries.length !== cmds.length) {
-      throw new PoolError(ERRORS.STORAGE, `${path}: expected ${cmds.length} replies`, { got: Array.isArray(entries) ? entries.length : typeof entries });
+      throw new PoolError(ERRORS.STORAGE, `${path}: expected ${cmds.length} replies`, {
+        got: Array.isArray(entries) ? entries.length : typeof entries,
+      });
     }
     const out: StorageReply[] = [];
     for (let i = 0; i < entries.length; i++) {
       const entry = entries[i] as UpstashEntry;
       const cmd = cmds[i] ?? [];
       if (entry.error !== undefined && entry.error !== null) {
-        throw new PoolError(ERRORS.STORAGE, `${path} command ${i + 1} (${cmd[0] ?? ''}) failed: ${entry.error}`, { command: cmd[0], index: i });
+        throw new PoolError(ERRORS.STORAGE, `${path} command ${i + 1} (${cmd[0] ?? ''}) failed: ${entry.error}`, {
+          command: cmd[0],
+          index: i,
+        });
       }
       out.push(toReply(entry.result, cmd));
     }
@@ -124,11 +131,18 @@ export function createUpstashStorage(opts: UpstashStorageOptions): Storage {
 function storageError(e: unknown, args: readonly string[]): PoolError {
   // UpstashError messages end with ", command was: [...]" including the arguments; keep only the Redis message.
   const msg = errorMessage(e).replace(/, command was: .*$/s, '');
-  return new PoolError(ERRORS.STORAGE, `${args[0] ?? 'command'}: ${msg}`, { command: args[0], reply: msg }, { cause: e });
+  return new PoolError(
+    ERRORS.STORAGE,
+    `${args[0] ?? 'command'}: ${msg}`,
+    { command: args[0], reply: msg },
+    { cause: e },
+  );
 }
 
 function toReply(value: unknown, args: readonly string[]): StorageReply {
   if (value === null || typeof value === 'string' || typeof value === 'number') return value;
   if (Array.isArray(value)) return value.map((v: unknown) => toReply(v, args));
-  throw new PoolError(ERRORS.STORAGE, `${args[0] ?? 'command'}: unexpected reply type ${typeof value}`, { command: args[0] });
+  throw new PoolError(ERRORS.STORAGE, `${args[0] ?? 'command'}: unexpected reply type ${typeof value}`, {
+    command: args[0],
+  });
 }
