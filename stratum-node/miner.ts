@@ -9,8 +9,10 @@
  * that misses the job target even when it meets the block's). A vardiff miner's own `difficulty` is lowered to the cap
  * too (whenever a job is made or vardiff retargets), so vardiff measures share times at the difficulty the miner really
  * mines at; a fixed `+DIFF` is kept as asked and applies again once the network is harder than it.
- * MinerJob {id (unique per push), templateId, height, difficulty, target, extraNonce (8 bytes, unique per job), blob (hashing blob with a
- * zero nonce), seedHash, submissions (canonical lowercase nonces already accepted or rejected for this job)}.
+ * MinerJob {id (unique per push), templateId, height, difficulty, target, extraNonce (8 bytes, unique per job), seedHash,
+ * submissions (canonical lowercase nonces already accepted or rejected for this job; created at the first submit)}.
+ * The job's hashing blob is not kept (it is rebuilt from the template and the extra nonce when a share comes): a
+ * miner holds MAX_JOBS jobs, and memory per connection is what lets one node hold tens of thousands of miners.
  */
 import { randomBytes } from 'node:crypto';
 import { targetForDifficulty, type StratumTarget } from '../shared/monero/difficulty.js';
@@ -30,9 +32,8 @@ export interface MinerJob {
   readonly difficulty: number;
   readonly target: StratumTarget;
   readonly extraNonce: Uint8Array;
-  readonly blob: Uint8Array;
   readonly seedHash: string;
-  readonly submissions: Set<string>;
+  submissions: Set<string> | null;
 }
 
 /** The job object xmrig parses (docs/protocol.md, "The job object"). */
@@ -132,9 +133,8 @@ export class Miner {
       difficulty,
       target: targetForDifficulty(difficulty),
       extraNonce,
-      blob,
       seedHash: t.seedHash,
-      submissions: new Set(),
+      submissions: null,
     };
     this.jobs.push(job);
     if (this.jobs.length > MAX_JOBS) this.jobs.shift();

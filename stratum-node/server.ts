@@ -178,7 +178,8 @@ export async function startServers(pool: StratumPool, opts: ServerOptions, log: 
     loginTimer.unref();
     pool.attach(conn);
 
-    let buf = '';
+    // bytes of an unfinished line (null when none: most sockets hold no buffer between lines)
+    let buf: Buffer | null = null;
     const onLine = (line: string): void => {
       if (line.length === 0) return;
       if (line.startsWith('GET ') || line.startsWith('HEAD ')) {
@@ -208,24 +209,29 @@ export async function startServers(pool: StratumPool, opts: ServerOptions, log: 
           inFlight -= 1;
         });
     };
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => {
+    // raw Buffers, no setEncoding: a StringDecoder per socket costs memory on every idle miner; a line is decoded
+    // once complete (a multi-byte character split across chunks is whole by then)
+    socket.on('data', (chunk: Buffer) => {
       if (closed) return;
-      buf += chunk;
+      let data = buf === null ? chunk : Buffer.concat([buf, chunk]);
+      buf = null;
       let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0 && !closed) {
-        const line = buf.slice(0, nl).replace(/\r$/, '');
-        buf = buf.slice(nl + 1);
-        if (Buffer.byteLength(line) > opts.maxLineBytes) return conn.close('line too long');
+      while ((nl = data.indexOf(0x0a)) >= 0 && !closed) {
+        const end = nl > 0 && data[nl - 1] === 0x0d ? nl - 1 : nl;
+        if (end > opts.maxLineBytes) return conn.close('line too long');
+        const line = data.toString('utf8', 0, end);
+        data = data.subarray(nl + 1);
         onLine(line);
       }
-      if (Buffer.byteLength(buf) > opts.maxLineBytes) {
-        buf = '';
+      if (closed || data.length === 0) return;
+      if (data.length > opts.maxLineBytes) {
         conn.close('line too long without newline');
         socket.destroy();
+        return;
       }
+      buf = Buffer.from(data); // a copy: never pin the whole chunk for a partial line
     });
-    if (rest && rest.length > 0) socket.emit('data', rest.toString('utf8'));
+    if (rest && rest.length > 0) socket.emit('data', rest);
     raw.resume();
   };
 

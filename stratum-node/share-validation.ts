@@ -58,9 +58,10 @@ export async function validateShare(deps: ValidationDeps, miner: Miner, params: 
   if (typeof params.nonce !== 'string' || !NONCE_RE.test(params.nonce)) return reject('bad_nonce');
   if (typeof params.result !== 'string' || !RESULT_RE.test(params.result)) return reject('bad_result');
   const nonceHex = params.nonce.toLowerCase();
-  if (job.submissions.has(nonceHex)) return reject('duplicate');
-  if (job.submissions.size >= MAX_SUBMISSIONS_PER_JOB) return reject('job_full');
-  job.submissions.add(nonceHex);
+  const seen = (job.submissions ??= new Set());
+  if (seen.has(nonceHex)) return reject('duplicate');
+  if (seen.size >= MAX_SUBMISSIONS_PER_JOB) return reject('job_full');
+  seen.add(nonceHex);
   const template = deps.jobs.find(job.templateId);
   const current = deps.jobs.current;
   if (!template || template.height < current.height || template.prevHash !== current.prevHash) return reject('stale');
@@ -72,7 +73,7 @@ export async function validateShare(deps: ValidationDeps, miner: Miner, params: 
     return reject('low_difficulty');
   }
   const nonce = hexToBytes(nonceHex);
-  const blob = Uint8Array.from(job.blob);
+  const blob = deps.jobs.blobFor(template, job.extraNonce); // not kept per job: rebuilt (a few keccaks, no RandomX)
   blob.set(nonce, template.template.nonceOffset);
   const claimsBlock = hashMeetsDifficulty(claimed, template.difficulty);
   if (!claimsBlock && miner.trust.maySkipHashing()) {
@@ -83,7 +84,7 @@ export async function validateShare(deps: ValidationDeps, miner: Miner, params: 
   const outcome = await deps.hashes.hash({ ip: miner.ip, owner: miner, seedHex: job.seedHash, blob });
   end();
   if (outcome.kind !== 'hash') {
-    job.submissions.delete(nonceHex); // not hashed: the same share may come again
+    seen.delete(nonceHex); // not hashed: the same share may come again
     if (outcome.kind === 'banned') return reject('banned');
     if (outcome.kind === 'busy') return reject(deps.hashes.isKnown(miner.ip) ? 'busy' : 'flood');
     deps.log.error({ err: outcome.err }, 'hashing failed');
