@@ -34,7 +34,7 @@ export interface StratumNodeDeps {
   readonly redis: Redis | Cluster;
   readonly daemon: DaemonClient;
   readonly log: Logger;
-  /** Defaults to a light-mode native hasher with `hasherThreads` threads. */
+  /** Defaults to a native hasher in poolServer.randomx.mode with randomx.threads (else `hasherThreads`) threads. */
   readonly hasher?: Hasher;
   /** Threads for the default hasher (default: all cores; with cluster forks, cores / forks). */
   readonly hasherThreads?: number;
@@ -64,7 +64,8 @@ export async function startStratumNode(deps: StratumNodeDeps): Promise<StratumNo
   const nodeId = await takeNodeId(storage, keys.nodeSeq, slot?.lastNodeId ?? null, log);
   slot?.rememberNodeId(nodeId);
   const metrics = createMetrics();
-  const hasher = deps.hasher ?? createHasher({ mode: 'light', ...(deps.hasherThreads ? { threads: deps.hasherThreads } : {}) });
+  const hasherThreads = ps.randomx.threads ?? deps.hasherThreads;
+  const hasher = deps.hasher ?? createHasher({ mode: ps.randomx.mode, ...(hasherThreads ? { threads: hasherThreads } : {}) });
   const ownsHasher = deps.hasher === undefined;
   const jobs = new JobManager({
     chain: chainFromDaemon(deps.daemon),

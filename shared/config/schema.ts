@@ -106,6 +106,12 @@ const poolServerSchema = section({
     /** Ban an IP at its first forged result (claimed result is not the RandomX hash of its blob). */
     banOnForgedResult: bool().default(true),
   }).default({}),
+  /** The native RandomX hasher that verifies shares: light (256 MiB per seed) or fast (a 2 GiB dataset per seed). */
+  randomx: section({
+    mode: oneOf(['light', 'fast']).default('light'),
+    /** Hashing threads per stratum process; null = the cores divided among the cluster forks. */
+    threads: posInt().nullable().default(null),
+  }).default({}),
   slushMining: section({
     enabled: bool().default(false),
     weight: posNumber().default(120),
