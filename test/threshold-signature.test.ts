@@ -159,7 +159,7 @@ describe('payout threshold signed by the wallet', () => {
     const toSign = await prepare(app, e.mine, t);
     expect(toSign).toMatch(
       new RegExp(
-        `^Payout threshold for pool Test Pool \\| address ${e.mine} \\| threshold 300000000000 atomic units \\(0\\.3 XMR\\) \\| issued \\d{4}-\\d\\d-\\d\\dT`,
+        `^Payout threshold for pool Test Pool \\| pool wallet ${REGTEST_ADDRESS} \\| address ${e.mine} \\| threshold 300000000000 atomic units \\(0\\.3 XMR\\) \\| issued \\d{4}-\\d\\d-\\d\\dT`,
       ),
     );
     const signature = await e.miner.sign(toSign);
@@ -278,6 +278,17 @@ describe('payout threshold signed by the wallet', () => {
         ERRORS.THRESHOLD_MESSAGE_MISMATCH,
       ],
       [
+        'same pool name, another pool wallet (a default-named pool elsewhere)',
+        {
+          address: e.mine,
+          threshold: t.toString(),
+          message: toSign.replace(`pool wallet ${REGTEST_ADDRESS}`, `pool wallet ${e.other}`),
+          signature: good,
+        },
+        400,
+        ERRORS.THRESHOLD_MESSAGE_MISMATCH,
+      ],
+      [
         'garbage message',
         { address: e.mine, threshold: t.toString(), message: 'please', signature: good },
         400,
@@ -324,7 +335,13 @@ describe('payout threshold signed by the wallet', () => {
     expect(json(stale)).toMatchObject({ code: ERRORS.THRESHOLD_STALE, error: expect.stringMatching(/expired at/) });
     // issued in the future (beyond the clock skew allowance)
     const future = formatThresholdMessage(
-      { poolName: 'Test Pool', address: e.mine, threshold: t, issuedMs: Date.now() + MAX_CLOCK_SKEW_MS + 60_000 },
+      {
+        poolName: 'Test Pool',
+        poolWallet: REGTEST_ADDRESS,
+        address: e.mine,
+        threshold: t,
+        issuedMs: Date.now() + MAX_CLOCK_SKEW_MS + 60_000,
+      },
       'XMR',
     );
     const ahead = await post(app, {
@@ -354,7 +371,7 @@ describe('payout threshold signed by the wallet', () => {
       expect(pre.statusCode).toBe(400);
       expect(json(pre).code).toBe(code);
       const m = formatThresholdMessage(
-        { poolName: 'Test Pool', address: e.mine, threshold: t, issuedMs: Date.now() },
+        { poolName: 'Test Pool', poolWallet: REGTEST_ADDRESS, address: e.mine, threshold: t, issuedMs: Date.now() },
         'XMR',
       );
       const r = await post(app, {

@@ -164,7 +164,7 @@ describe('payout threshold form (real browser, real wallets)', () => {
     });
     expect(message).toMatch(
       new RegExp(
-        `^Payout threshold for pool Test Pool \\| address ${mine} \\| threshold 750000000000 atomic units \\(0\\.75 XMR\\) \\| issued `,
+        `^Payout threshold for pool Test Pool \\| pool wallet ${REGTEST_ADDRESS} \\| address ${mine} \\| threshold 750000000000 atomic units \\(0\\.75 XMR\\) \\| issued `,
       ),
     );
     expect(await page.textContent('#threshold-cli-command')).toBe('sign threshold-message.txt');

@@ -4,9 +4,11 @@
  *
  * The message (one line, so no editor or copy/paste changes its line endings; these exact bytes are signed):
  *
- *   Payout threshold for pool <poolName> | address <address> | threshold <N> atomic units (<X> <SYMBOL>) | issued <ISO time>
+ *   Payout threshold for pool <poolName> | pool wallet <poolAddress> | address <address> | threshold <N> atomic units
+ *   (<X> <SYMBOL>) | issued <ISO time>          (one line; wrapped here)
  *
- * - pool: api.poolName (default: the `coin` name), so a signature made for one pool is refused by another;
+ * - pool: api.poolName (default: the `coin` name) for people, and poolServer.poolAddress, which no other pool has,
+ *   so a signature made for one pool is refused by another;
  * - address and threshold: the change itself, so a signature cannot be used for another address or value;
  * - issued: the API's clock when it issued the message (UTC, millisecond precision). A message is accepted only
  *   within api.thresholdMessageTtl seconds after it was issued (and not more than MAX_CLOCK_SKEW_MS ahead of the
@@ -24,7 +26,7 @@
  * password-less wallet file SIGNATURE_WALLET_FILE there, so a verification-only wallet-rpc needs no setup. The
  * payments wallet is never opened or created from here.
  *
- * Data model: ThresholdMessage {poolName, address, threshold (bigint atomic units), issuedMs}; Redis worker(address)
+ * Data model: ThresholdMessage {poolName, poolWallet, address, threshold (bigint atomic units), issuedMs}; Redis worker(address)
  * fields `threshold` and `thresholdSignedAt`. Errors: ThresholdProofError {status, code (shared/errors.ts), message}.
  */
 import type { PoolConfig } from '../../shared/config/schema.js';
@@ -45,6 +47,8 @@ const SIGNATURE_RE = /^SigV[12][1-9A-HJ-NP-Za-km-z]{40,200}$/;
 
 export interface ThresholdMessage {
   poolName: string;
+  /** poolServer.poolAddress: what makes the message this pool's. */
+  poolWallet: string;
   address: string;
   threshold: bigint;
   issuedMs: number;
@@ -68,24 +72,26 @@ export function messagePoolName(config: PoolConfig): string {
 
 export function formatThresholdMessage(m: ThresholdMessage, symbol: string): string {
   return (
-    `Payout threshold for pool ${m.poolName} | address ${m.address} | threshold ${m.threshold} atomic units ` +
+    `Payout threshold for pool ${m.poolName} | pool wallet ${m.poolWallet} | address ${m.address} | ` +
+    `threshold ${m.threshold} atomic units ` +
     `(${formatXmr(m.threshold)} ${symbol}) | issued ${new Date(m.issuedMs).toISOString()}`
   );
 }
 
 const MESSAGE_RE =
-  /^Payout threshold for pool (.+) \| address (\S+) \| threshold ([0-9]{1,20}) atomic units \(.*\) \| issued (\S+)$/;
+  /^Payout threshold for pool (.+) \| pool wallet (\S+) \| address (\S+) \| threshold ([0-9]{1,20}) atomic units \(.*\) \| issued (\S+)$/;
 
 /** Parses a message back; null when it is not one the API could have issued (in any pool). */
 export function parseThresholdMessage(text: string, symbol: string): ThresholdMessage | null {
   const m = MESSAGE_RE.exec(text);
   if (!m) return null;
-  const issuedMs = Date.parse(m[4] ?? '');
+  const issuedMs = Date.parse(m[5] ?? '');
   if (!Number.isFinite(issuedMs)) return null;
   const parsed: ThresholdMessage = {
     poolName: m[1] ?? '',
-    address: m[2] ?? '',
-    threshold: BigInt(m[3] ?? '0'),
+    poolWallet: m[2] ?? '',
+    address: m[3] ?? '',
+    threshold: BigInt(m[4] ?? '0'),
     issuedMs,
   };
   return formatThresholdMessage(parsed, symbol) === text ? parsed : null;
@@ -99,7 +105,13 @@ export function issueThresholdMessage(
   nowMs: number,
 ): { text: string; issuedMs: number; expiresMs: number } {
   const text = formatThresholdMessage(
-    { poolName: messagePoolName(config), address, threshold, issuedMs: nowMs },
+    {
+      poolName: messagePoolName(config),
+      poolWallet: config.poolServer.poolAddress,
+      address,
+      threshold,
+      issuedMs: nowMs,
+    },
     config.symbol,
   );
   return { text, issuedMs: nowMs, expiresMs: nowMs + config.api.thresholdMessageTtl * 1000 };
@@ -211,6 +223,13 @@ export async function applySignedChange(d: ProofDeps, c: SignedChange): Promise<
       400,
       ERRORS.THRESHOLD_MESSAGE_MISMATCH,
       `the message is for pool "${m.poolName}", this pool is "${name}"`,
+    );
+  }
+  if (m.poolWallet !== config.poolServer.poolAddress) {
+    throw new ThresholdProofError(
+      400,
+      ERRORS.THRESHOLD_MESSAGE_MISMATCH,
+      "the message is for another pool (its pool wallet differs from this pool's)",
     );
   }
   if (m.address !== c.address)
