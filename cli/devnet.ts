@@ -34,10 +34,10 @@ import {
   type WalletRpcService,
 } from '../shared/services/index.js';
 
-/** Anything with pino-style info/warn (a pino Logger fits). */
+/** Anything with pino-style info/warn (a pino Logger fits); a failure is warned as `({ err }, msg)`. */
 export interface DevnetLog {
   info(msg: string): void;
-  warn(msg: string): void;
+  warn(objOrMsg: object | string, msg?: string): void;
 }
 
 export interface DevnetOptions {
@@ -139,7 +139,7 @@ export async function startDevnet(opts: DevnetOptions): Promise<Devnet> {
 
   const started: { stop(): Promise<void> }[] = [];
   const stopAll = async (): Promise<void> => {
-    for (const s of started.reverse()) await s.stop().catch((e: unknown) => log.warn(`devnet: stop: ${errorMessage(e)}`));
+    for (const s of started.reverse()) await s.stop().catch((e: unknown) => log.warn({ err: e }, 'devnet: stopping a service failed'));
     started.length = 0;
   };
 
@@ -270,7 +270,7 @@ export async function startDevnet(opts: DevnetOptions): Promise<Devnet> {
           // on Ctrl-C the terminal signals wallet-rpc too; it then stores the wallet itself while exiting
           if (!wallet.hasExited) {
             await storeWallet(wallet).catch((e: unknown) => {
-              if (!wallet.hasExited && !isPoolError(e, ERRORS.RPC_HTTP)) log.warn(`devnet: storing the wallet failed: ${errorMessage(e)}`);
+              if (!wallet.hasExited && !isPoolError(e, ERRORS.RPC_HTTP)) log.warn({ err: e }, 'devnet: storing the wallet failed');
             });
           }
           await stopAll();
