@@ -29,12 +29,30 @@ interface DeclaredCall {
   readonly script: string;
 }
 
-/** A Storage whose evalScript announces each call with an ECHO mark first and remembers its declared keys. */
+/**
+ * A Storage whose evalScript announces each call with an ECHO mark first and remembers its declared keys; a raw
+ * EVAL/EVALSHA inside a pipeline or MULTI (at most one per batch) is announced the same way before the batch.
+ */
 function markingStorage(inner: Storage, calls: DeclaredCall[]): Storage {
+  const markBatch = async (cmds: readonly (readonly string[])[]): Promise<void> => {
+    const evals = cmds.filter((c) => /^EVAL(SHA)?$/i.test(c[0] ?? ''));
+    if (evals.length > 1) throw new Error('the key checker follows at most one script per pipeline');
+    const e = evals[0];
+    if (!e) return;
+    const n = calls.length;
+    calls.push({ n, keys: e.slice(3, 3 + Number(e[2])), script: e[1] ?? '' });
+    await inner.command(['ECHO', `script-mark:${n}`]);
+  };
   return {
     command: (a) => inner.command(a),
-    pipeline: (c) => inner.pipeline(c),
-    multi: (c) => inner.multi(c),
+    async pipeline(c) {
+      await markBatch(c);
+      return inner.pipeline(c);
+    },
+    async multi(c) {
+      await markBatch(c);
+      return inner.multi(c);
+    },
     close: () => inner.close(),
     async evalScript(script, keys, args) {
       const n = calls.length;

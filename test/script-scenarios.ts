@@ -2,7 +2,7 @@
  * Every production Lua script, driven through its real TypeScript call site with realistic inputs, on any Storage:
  * the share recorder (PROP, slush, PPLNS and solo rounds, several miners with rigs and IPs, found blocks with and
  * without a `submit` verdict), the unlocker's credit and orphan, the payer's whole batch life (lock, reserve, sign,
- * submit, relay, note, settle, finalize; a released batch; lock extend/release), the function lock and the admin
+ * durability touch, submit, relay, note, settle, finalize; a released batch; lock extend/release), the function lock and the admin
  * login counter. Used by test/redis-script-keys.test.ts (MONITOR: every key a script touches was declared) and by
  * the storage contract (test/storage-contract.ts: the same scripts and results on every adapter, Upstash included).
  *
@@ -22,6 +22,7 @@ import { CREDIT_BLOCK, ORPHAN_BLOCK, creditKeys, orphanKeys } from '../functions
 import * as ledger from '../functions/payments/ledger.js';
 import type { PaymentsDeps } from '../functions/payments/deps.js';
 import type { Destination } from '../functions/payments/batch.js';
+import { confirmDurable } from '../functions/payments/durable.js';
 import { withFunctionLock } from '../shared/cloud/lambda.js';
 import { checkAdmin } from '../functions/api/auth.js';
 
@@ -261,6 +262,8 @@ export async function runScriptScenarios(storage: Storage, coin: string): Promis
       dests,
     ),
   ).toBe(1);
+  // the durability touch (TOUCH_BATCH, sent raw in a pipeline beside WAITAOF, or alone where WAITAOF is unknown)
+  expect(await confirmDurable(p, paid, { replicas: false, txHash: 'ab'.repeat(32) })).toBeNull();
   expect(await ledger.markSubmit(p, paid)).toBe(1);
   expect(await ledger.markRelayed(p, paid)).toBe(1);
   expect(await ledger.noteError(p, paid, 'a note')).toBe(1);
