@@ -30,6 +30,15 @@ describe('selectPayees', () => {
     expect(skipped).toEqual([{ address: 'not-an-address', reason: expect.stringMatching(/invalid address/) }]);
   });
 
+  it('a stored threshold above payments.maxThreshold (set before the cap, to freeze payouts) counts as the cap', () => {
+    const rows = [
+      { address: addr(1), balance: 9000n, threshold: 10n ** 19n },
+      { address: addr(2), balance: 7900n, threshold: 10n ** 19n },
+    ];
+    const { payees } = selectPayees(rows, config({ maxThreshold: '8000' }));
+    expect(payees.map((p) => [p.address, p.amount])).toEqual([[addr(1), 9000n]]);
+  });
+
   it('feePayer payees: reserves the fee allowance on top of the amount', () => {
     const { payees } = selectPayees([{ address: addr(1), balance: 1250n, threshold: null }], config({ feePayer: 'payees', transferFee: '60' }));
     expect(payees).toEqual([{ address: addr(1), amount: 1100n, reserve: 1160n, share: 0n, refund: 60n }]);

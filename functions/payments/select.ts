@@ -1,7 +1,8 @@
 /**
  * Payee selection (reads only) and batching.
  *
- * An address is due when its balance reaches max(minPayment, its own `threshold` field when set). It is paid
+ * An address is due when its balance reaches its own `threshold` field clamped to [minPayment, maxThreshold] (just
+ * minPayment when unset). It is paid
  * `amount = spendable - spendable % denomination` (the remainder stays in the balance), where spendable is the
  * balance, less the fee allowance (`payments.transferFee`) when payees pay the fee: that allowance is reserved with
  * the amount so the payee's real fee share is always covered (see pay-batch.ts). Addresses that do not parse as a
@@ -38,12 +39,12 @@ export async function readBalances(storage: Storage, keys: KeySchema): Promise<B
 }
 
 export function selectPayees(rows: readonly BalanceRow[], config: PoolConfig): { payees: Destination[]; skipped: Skipped[] } {
-  const { minPayment, denomination, feePayer, transferFee } = config.payments;
+  const { denomination, feePayer, transferFee } = config.payments;
   const allowance = feePayer === 'payees' ? transferFee : 0n;
   const payees: Destination[] = [];
   const skipped: Skipped[] = [];
   for (const row of rows) {
-    const threshold = row.threshold !== null && row.threshold > minPayment ? row.threshold : minPayment;
+    const threshold = effectiveThreshold(row.threshold, config.payments);
     if (row.balance < threshold) continue;
     const spendable = row.balance - allowance;
     const amount = spendable > 0n ? spendable - (spendable % denomination) : 0n;
@@ -59,6 +60,15 @@ export function selectPayees(rows: readonly BalanceRow[], config: PoolConfig): {
     payees.push({ address: row.address, amount, reserve: amount + allowance, share: 0n, refund: allowance });
   }
   return { payees, skipped };
+}
+
+/**
+ * The balance an address must reach to be paid: its own threshold clamped to [minPayment, maxThreshold]. The upper
+ * clamp also frees an address whose stored threshold predates the cap (set by someone else to freeze its payouts).
+ */
+export function effectiveThreshold(own: bigint | null, p: Pick<PoolConfig['payments'], 'minPayment' | 'maxThreshold'>): bigint {
+  if (own === null || own < p.minPayment) return p.minPayment;
+  return own > p.maxThreshold ? p.maxThreshold : own;
 }
 
 function addressProblem(address: string, network: PoolConfig['network']): string | null {
