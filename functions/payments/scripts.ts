@@ -7,6 +7,10 @@
  *
  * Return codes: 1 done, -2 lock lost, -3 insufficient balance, -4 batch exists, -5 wrong status, -6 keys do not
  * match the batch's destinations.
+ *
+ * Slots: every key a script touches is in KEYS (built in ledger.ts from shared/redis/keys.ts). The worker and payments
+ * key prefixes some scripts take in ARGV are only compared with KEYS entries (KEYS must be the batch's destinations);
+ * no script calls Redis on a name it assembled (docs/redis.md).
  */
 
 const FENCE = `if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -2 end\n`;
