@@ -37,7 +37,17 @@ const conns: Conn[] = [];
 function open(port: number, localAddress: string, onReply: Conn['onReply']): Promise<Conn> {
   return new Promise((resolve, reject) => {
     const socket = net.connect({ port, host: '127.0.0.1', localAddress });
-    const c: Conn = { socket, buf: '', pending: new Map(), nextId: 1, session: '', job: null, jobAt: new Map(), onReply, closed: false };
+    const c: Conn = {
+      socket,
+      buf: '',
+      pending: new Map(),
+      nextId: 1,
+      session: '',
+      job: null,
+      jobAt: new Map(),
+      onReply,
+      closed: false,
+    };
     socket.setEncoding('utf8');
     socket.setNoDelay(true);
     socket.once('error', reject);
@@ -50,7 +60,13 @@ function open(port: number, localAddress: string, onReply: Conn['onReply']): Pro
       while ((nl = c.buf.indexOf('\n')) >= 0) {
         const line = c.buf.slice(0, nl);
         c.buf = c.buf.slice(nl + 1);
-        const msg = JSON.parse(line) as { id?: number; method?: string; params?: Conn['job']; error: { message: string } | null; result?: unknown };
+        const msg = JSON.parse(line) as {
+          id?: number;
+          method?: string;
+          params?: Conn['job'];
+          error: { message: string } | null;
+          result?: unknown;
+        };
         if (msg.method === 'job' && msg.params) {
           c.job = msg.params;
           if (!c.jobAt.has(msg.params.height)) c.jobAt.set(msg.params.height, now());
@@ -100,7 +116,12 @@ function sourceIp(i: number, base = 1): string {
   return `127.${base}.${Math.floor(i / 250)}.${(i % 250) + 1}`;
 }
 
-async function doLogin(port: number, count: number, perIp: number, concurrency: number): Promise<{ logins: number[]; failures: string[] }> {
+async function doLogin(
+  port: number,
+  count: number,
+  perIp: number,
+  concurrency: number,
+): Promise<{ logins: number[]; failures: string[] }> {
   const logins: number[] = [];
   const failures: string[] = [];
   let next = 0;
@@ -131,7 +152,12 @@ async function doJobs(height: number): Promise<{ first: number | null; last: num
   const live = conns.filter((c) => !c.closed);
   while (Date.now() < deadline && live.some((c) => !c.jobAt.has(height))) await new Promise((r) => setTimeout(r, 50));
   const times = live.map((c) => c.jobAt.get(height)).filter((t): t is number => t !== undefined);
-  return { first: times.length ? Math.min(...times) : null, last: times.length ? Math.max(...times) : null, got: times.length, of: live.length };
+  return {
+    first: times.length ? Math.min(...times) : null,
+    last: times.length ? Math.max(...times) : null,
+    got: times.length,
+    of: live.length,
+  };
 }
 
 let honest: Conn | null = null;
@@ -155,7 +181,13 @@ interface FloodReport {
 
 const BLOCK_CLAIM = '01' + '00'.repeat(31);
 
-async function doFlood(port: number, ips: string[], rate: number, seconds: number, honestShares: { nonce: string; result: string }[]): Promise<FloodReport> {
+async function doFlood(
+  port: number,
+  ips: string[],
+  rate: number,
+  seconds: number,
+  honestShares: { nonce: string; result: string }[],
+): Promise<FloodReport> {
   const report: FloodReport = { floodReplies: [], floodSent: 0, floodCut: 0, bannedAfterMs: {}, honestReplies: [] };
   const start = now();
   const end = start + seconds * 1000;
@@ -203,13 +235,25 @@ async function doFlood(port: number, ips: string[], rate: number, seconds: numbe
         continue;
       }
       const j = c.job!;
-      request(c, 'submit', { id: c.session, job_id: j.job_id, nonce: (nonce++ >>> 0).toString(16).padStart(8, '0'), result: BLOCK_CLAIM, algo: 'rx/0' });
+      request(c, 'submit', {
+        id: c.session,
+        job_id: j.job_id,
+        nonce: (nonce++ >>> 0).toString(16).padStart(8, '0'),
+        result: BLOCK_CLAIM,
+        algo: 'rx/0',
+      });
       report.floodSent += 1;
     }
     if (honest && tick % honestEvery === 0 && honestNext < honestShares.length) {
       const s = honestShares[honestNext++]!;
       honest.onReply = (_id, msg, ms) => report.honestReplies.push({ ms, kind: kind(msg) });
-      request(honest, 'submit', { id: honest.session, job_id: honest.job!.job_id, nonce: s.nonce, result: s.result, algo: 'rx/0' });
+      request(honest, 'submit', {
+        id: honest.session,
+        job_id: honest.job!.job_id,
+        nonce: s.nonce,
+        result: s.result,
+        algo: 'rx/0',
+      });
     }
     tick += 1;
     const wait = start + tick * 10 - now();
@@ -217,7 +261,10 @@ async function doFlood(port: number, ips: string[], rate: number, seconds: numbe
   }
   // let the answers in flight arrive
   const settle = now() + 15_000;
-  while (now() < settle && ([...flooders.values()].some((c) => c && !c.closed && c.pending.size > 0) || (honest && honest.pending.size > 0))) {
+  while (
+    now() < settle &&
+    ([...flooders.values()].some((c) => c && !c.closed && c.pending.size > 0) || (honest && honest.pending.size > 0))
+  ) {
     await new Promise((r) => setTimeout(r, 50));
   }
   for (const c of flooders.values()) if (c) c.socket.destroy();
@@ -226,7 +273,8 @@ async function doFlood(port: number, ips: string[], rate: number, seconds: numbe
 
 process.on('message', (m: { cmd: string; [k: string]: unknown }) => {
   const reply = (v: unknown): void => void process.send!({ cmd: m.cmd, value: v });
-  const fail = (e: unknown): void => void process.send!({ cmd: m.cmd, error: e instanceof Error ? e.message : String(e) });
+  const fail = (e: unknown): void =>
+    void process.send!({ cmd: m.cmd, error: e instanceof Error ? e.message : String(e) });
   switch (m.cmd) {
     case 'login':
       doLogin(m.port as number, m.count as number, m.perIp as number, m.concurrency as number).then(reply, fail);
@@ -238,7 +286,13 @@ process.on('message', (m: { cmd: string; [k: string]: unknown }) => {
       doHonestLogin(m.port as number, m.ip as string).then(reply, fail);
       break;
     case 'flood':
-      doFlood(m.port as number, m.ips as string[], m.rate as number, m.seconds as number, m.honest as { nonce: string; result: string }[]).then(reply, fail);
+      doFlood(
+        m.port as number,
+        m.ips as string[],
+        m.rate as number,
+        m.seconds as number,
+        m.honest as { nonce: string; result: string }[],
+      ).then(reply, fail);
       break;
     case 'close':
       for (const c of conns) c.socket.destroy();

@@ -142,7 +142,11 @@ export async function benchLoad(opts: LoadOptions): Promise<Record<string, unkno
     for await (const _ of sub) published.push(performance.timeOrigin + performance.now());
   })().catch(() => undefined);
 
-  const child = fork(join(import.meta.dirname, '..', 'bin', 'run-ts.mjs'), [join(import.meta.dirname, 'load-client.ts')], { stdio: 'inherit' });
+  const child = fork(
+    join(import.meta.dirname, '..', 'bin', 'run-ts.mjs'),
+    [join(import.meta.dirname, 'load-client.ts')],
+    { stdio: 'inherit' },
+  );
   const gen = new Generator(child);
   const rows: Record<string, unknown>[] = [];
   try {
@@ -150,7 +154,12 @@ export async function benchLoad(opts: LoadOptions): Promise<Record<string, unkno
     const before = memory();
     let stall = stallMonitor();
     const t0 = Date.now();
-    const login = await gen.call<{ logins: number[]; failures: string[] }>('login', { port, count: opts.connections, perIp: PER_IP, concurrency: 1000 });
+    const login = await gen.call<{ logins: number[]; failures: string[] }>('login', {
+      port,
+      count: opts.connections,
+      perIp: PER_IP,
+      concurrency: 1000,
+    });
     const loginSeconds = (Date.now() - t0) / 1000;
     const loginStall = stall.stop();
     const after = memory();
@@ -183,12 +192,15 @@ export async function benchLoad(opts: LoadOptions): Promise<Record<string, unkno
       await new Promise((r) => setTimeout(r, 1500)); // let the previous broadcast and its replies settle
       const seen = published.length;
       const { height } = await daemon.generateBlocks(1, POOL_ADDRESS);
-      const jobs = await gen.call<{ first: number | null; last: number | null; got: number; of: number }>('jobs', { height: height + 1 });
+      const jobs = await gen.call<{ first: number | null; last: number | null; got: number; of: number }>('jobs', {
+        height: height + 1,
+      });
       const at = published[seen];
       if (at === undefined || jobs.first === null || jobs.last === null) continue;
       firsts.push(jobs.first - at);
       lasts.push(jobs.last - at);
-      if (jobs.got < jobs.of) rows.push({ suite: 'load', case: `block ${b}: miners without the new job`, missing: jobs.of - jobs.got });
+      if (jobs.got < jobs.of)
+        rows.push({ suite: 'load', case: `block ${b}: miners without the new job`, missing: jobs.of - jobs.got });
     }
     rows.push({
       suite: 'load',
@@ -202,7 +214,10 @@ export async function benchLoad(opts: LoadOptions): Promise<Record<string, unkno
     });
 
     // the honest miner's shares are mined before the flood (none a block, so the job stays the same)
-    const job = await gen.call<{ blob: string; seed_hash: string; height: number; job_id: string }>('honest-login', { port, ip: HONEST_IP });
+    const job = await gen.call<{ blob: string; seed_hash: string; height: number; job_id: string }>('honest-login', {
+      port,
+      ip: HONEST_IP,
+    });
     const miner = createHasher({ mode: 'light', threads: 2 });
     const shares: { nonce: string; result: string }[] = [];
     try {

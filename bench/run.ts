@@ -40,7 +40,8 @@ const out = {
           rssPerConnectionKiB: '<= 4.5',
           blockToFirstJobMs: '<= 30',
           blockToLastJobMs: '<= 95',
-          flood: 'every request answered, reply p99 < 100 ms, every flooding IP banned within 10 s, honest reply p99 < 50 ms and no busy',
+          flood:
+            'every request answered, reply p99 < 100 ms, every flooding IP banned within 10 s, honest reply p99 < 50 ms and no busy',
         }
       : { nativeToCRatio: '>= 0.95', maxEventLoopStallMs: '< 10' },
   rows,
@@ -57,10 +58,28 @@ if (suite === 'load') {
 console.table(
   rows.map((r) =>
     'sharesPerSecond' in r
-      ? { case: r.name, 'per second': r.sharesPerSecond, 'vs C': '', 'hashed by pool': `${String(r.hashedByPool)}/${String(r.shares)}`, 'max stall ms': r.maxEventLoopStallMs }
+      ? {
+          case: r.name,
+          'per second': r.sharesPerSecond,
+          'vs C': '',
+          'hashed by pool': `${String(r.hashedByPool)}/${String(r.shares)}`,
+          'max stall ms': r.maxEventLoopStallMs,
+        }
       : 'skipped' in r
-        ? { case: `${String(r.suite)} ${String(r.case)}`, 'per second': 'skipped', 'vs C': '', 'hashed by pool': '', 'max stall ms': String(r.skipped) }
-        : { case: `RandomX ${String(r.case)} (H/s per thread)`, 'per second': r.addonHashesPerSecondPerThread, 'vs C': r.ratioToC, 'hashed by pool': '', 'max stall ms': r.eventLoopMaxStallMs },
+        ? {
+            case: `${String(r.suite)} ${String(r.case)}`,
+            'per second': 'skipped',
+            'vs C': '',
+            'hashed by pool': '',
+            'max stall ms': String(r.skipped),
+          }
+        : {
+            case: `RandomX ${String(r.case)} (H/s per thread)`,
+            'per second': r.addonHashesPerSecondPerThread,
+            'vs C': r.ratioToC,
+            'hashed by pool': '',
+            'max stall ms': r.eventLoopMaxStallMs,
+          },
   ),
 );
 console.log(`results written to ${file}`);

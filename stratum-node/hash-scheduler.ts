@@ -191,7 +191,12 @@ export class HashScheduler {
   }
 
   stats(): HashSchedulerStats {
-    return { queuedKnown: this.known.size, queuedUnknown: this.unknown.size, inFlight: this.inFlight, knownIps: this.verified.size };
+    return {
+      queuedKnown: this.known.size,
+      queuedUnknown: this.unknown.size,
+      inFlight: this.inFlight,
+      knownIps: this.verified.size,
+    };
   }
 
   private finish(item: Item, outcome: HashOutcome): void {

@@ -19,7 +19,13 @@
  */
 import { EventEmitter } from 'node:events';
 import { bytesToHex, hexToBytes } from '../shared/hex.js';
-import { hashingBlob, jobBlobMaker, parseBlockTemplate, type BlockTemplate, type JobBlob } from '../shared/monero/template.js';
+import {
+  hashingBlob,
+  jobBlobMaker,
+  parseBlockTemplate,
+  type BlockTemplate,
+  type JobBlob,
+} from '../shared/monero/template.js';
 import { errorMessage } from '../shared/errors.js';
 import type { Logger } from 'pino';
 
@@ -238,12 +244,20 @@ export class JobManager extends EventEmitter {
     };
     this.lastTipHash = tip.hash;
     this.lastTemplateAt = Date.now();
-    if (prev && prev.height === t.height && prev.prevHash === t.prevHash && bytesToHex(prev.template.bytes) === raw.blob) {
+    if (
+      prev &&
+      prev.height === t.height &&
+      prev.prevHash === t.prevHash &&
+      bytesToHex(prev.template.bytes) === raw.blob
+    ) {
       return prev; // nothing changed: keep job ids stable, push nothing
     }
     this.history.unshift(t);
     if (this.history.length > HISTORY) this.history.length = HISTORY;
-    this.opts.log.info({ height: t.height, difficulty: t.difficulty.toString(), reason, txs: template.txCount - 1 }, 'new block template');
+    this.opts.log.info(
+      { height: t.height, difficulty: t.difficulty.toString(), reason, txs: template.txCount - 1 },
+      'new block template',
+    );
     this.emit('template', t, prev && prev.height === t.height ? 'refresh' : reason);
     return t;
   }

@@ -77,7 +77,12 @@ function replayStream(raw: net.Socket, head: Buffer): Duplex {
   return d;
 }
 
-export async function startServers(pool: StratumPool, opts: ServerOptions, log: Logger, metrics: Metrics): Promise<StratumServers> {
+export async function startServers(
+  pool: StratumPool,
+  opts: ServerOptions,
+  log: Logger,
+  metrics: Metrics,
+): Promise<StratumServers> {
   const perIp = new Map<string, number>();
   const proxyPeers = opts.proxyProtocolFrom.length > 0 ? blockList(opts.proxyProtocolFrom) : null;
   let secureContext: tls.SecureContext | null = null;
@@ -96,7 +101,10 @@ export async function startServers(pool: StratumPool, opts: ServerOptions, log: 
     raw.setNoDelay(true);
     raw.setKeepAlive(true, 60_000);
     if (!port.proxyProtocol) return open(raw, normalizeIp(raw.remoteAddress), port, null);
-    if (proxyPeers && !proxyPeers.check(normalizeIp(raw.remoteAddress), net.isIPv6(normalizeIp(raw.remoteAddress)) ? 'ipv6' : 'ipv4')) {
+    if (
+      proxyPeers &&
+      !proxyPeers.check(normalizeIp(raw.remoteAddress), net.isIPv6(normalizeIp(raw.remoteAddress)) ? 'ipv6' : 'ipv4')
+    ) {
       log.warn({ peer: raw.remoteAddress }, 'PROXY header from a peer not in poolServer.proxyProtocolFrom: closed');
       raw.destroy();
       return;
@@ -246,9 +254,18 @@ export async function startServers(pool: StratumPool, opts: ServerOptions, log: 
       });
     });
     const addr = server.address();
-    bound.push(typeof addr === "object" && addr ? addr.port : port.port);
+    bound.push(typeof addr === 'object' && addr ? addr.port : port.port);
     servers.push(server);
-    log.info({ port: bound[bound.length - 1], difficulty: port.difficulty, tls: port.tls, proxyProtocol: port.proxyProtocol, solo: port.solo }, 'stratum port listening');
+    log.info(
+      {
+        port: bound[bound.length - 1],
+        difficulty: port.difficulty,
+        tls: port.tls,
+        proxyProtocol: port.proxyProtocol,
+        solo: port.solo,
+      },
+      'stratum port listening',
+    );
   }
 
   return {

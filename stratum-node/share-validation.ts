@@ -52,7 +52,11 @@ export type ShareOutcome = ValidShare | { readonly kind: 'rejected'; readonly re
 
 const reject = (reason: RejectReason): ShareOutcome => ({ kind: 'rejected', reason });
 
-export async function validateShare(deps: ValidationDeps, miner: Miner, params: Record<string, unknown>): Promise<ShareOutcome> {
+export async function validateShare(
+  deps: ValidationDeps,
+  miner: Miner,
+  params: Record<string, unknown>,
+): Promise<ShareOutcome> {
   const job = typeof params.job_id === 'string' ? miner.findJob(params.job_id) : undefined;
   if (!job) return reject('unknown_job');
   if (typeof params.nonce !== 'string' || !NONCE_RE.test(params.nonce)) return reject('bad_nonce');
@@ -97,5 +101,14 @@ export async function validateShare(deps: ValidationDeps, miner: Miner, params: 
   }
   miner.trust.onVerifiedValid();
   deps.hashes.markVerified(miner.ip);
-  return { kind: 'valid', job, template, nonce, blob, hash, trusted: false, isBlock: hashMeetsDifficulty(hash, template.difficulty) };
+  return {
+    kind: 'valid',
+    job,
+    template,
+    nonce,
+    blob,
+    hash,
+    trusted: false,
+    isBlock: hashMeetsDifficulty(hash, template.difficulty),
+  };
 }

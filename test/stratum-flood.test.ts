@@ -90,7 +90,9 @@ describe('a forged-share flood while an honest miner mines', () => {
       start = Number.parseInt(s.nonce.match(/../g)!.reverse().join(''), 16) + 1;
       shares.push(s);
     }
-    const floods = FLOOD_IPS.flatMap((ip, i) => Array.from({ length: CONNECTIONS_PER_IP }, (_, k) => flood(port, ip, i * CONNECTIONS_PER_IP + k)));
+    const floods = FLOOD_IPS.flatMap((ip, i) =>
+      Array.from({ length: CONNECTIONS_PER_IP }, (_, k) => flood(port, ip, i * CONNECTIONS_PER_IP + k)),
+    );
     const honestReplies: string[] = [];
     for (const s of shares) {
       const r = await honest.submit(job, s.nonce, s.result);

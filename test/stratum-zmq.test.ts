@@ -10,7 +10,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { createDaemonClient, type DaemonClient } from '../shared/rpc/daemon.js';
-import { freePort, startMonerod, startRedis, type MonerodService, type RedisService } from '../shared/services/index.js';
+import {
+  freePort,
+  startMonerod,
+  startRedis,
+  type MonerodService,
+  type RedisService,
+} from '../shared/services/index.js';
 import { configFromObject } from '../shared/config/load.js';
 import { silentLogger } from '../shared/log.js';
 import { startStratumNode, type StratumNode } from '../stratum-node/index.js';
@@ -31,7 +37,12 @@ describe('new blocks pushed by monerod over ZMQ', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'pool-zmq-'));
-    ports = { rpcPort: await freePort(), p2pPort: await freePort(), zmqPubPort: await freePort(), zmqRpcPort: await freePort() };
+    ports = {
+      rpcPort: await freePort(),
+      p2pPort: await freePort(),
+      zmqPubPort: await freePort(),
+      zmqRpcPort: await freePort(),
+    };
     monerod = await startMonerod({ dir, ...ports, zmq: true, fixedDifficulty: DIFFICULTY });
     expect(monerod.zmqPub).toBe(`tcp://127.0.0.1:${ports.zmqPubPort}`);
     redisSvc = await startRedis();
@@ -81,7 +92,8 @@ describe('new blocks pushed by monerod over ZMQ', () => {
         const want = height + 1; // the next block's height, the one a new job is for
         const deadline = Date.now() + 15_000;
         while (Date.now() < deadline) {
-          const job = c.jobs.find((j) => j.height === want) ?? (await c.nextJob(deadline - Date.now()).catch(() => null));
+          const job =
+            c.jobs.find((j) => j.height === want) ?? (await c.nextJob(deadline - Date.now()).catch(() => null));
           if (job?.height === want) return want;
         }
       }

@@ -135,7 +135,11 @@ function reservedCapacity(bytes: Uint8Array, extra: ByteRange, reservedOffset: n
  * `reserveSize`, if given, is the reserve_size requested; it must fit inside the extra nonce field.
  * Throws PoolError BAD_TEMPLATE (or BAD_HEX for bad hex).
  */
-export function parseBlockTemplate(blob: string | Uint8Array, reservedOffset: number, reserveSize?: number): BlockTemplate {
+export function parseBlockTemplate(
+  blob: string | Uint8Array,
+  reservedOffset: number,
+  reserveSize?: number,
+): BlockTemplate {
   const bytes = typeof blob === 'string' ? hexToBytes(blob) : Uint8Array.from(blob);
   const c = new Cursor(bytes);
 
@@ -315,7 +319,11 @@ export function merkleRoot(t: BlockTemplate, extraNonce: Uint8Array): Uint8Array
  * With `nonce` (4 bytes), it is written at the nonce offset (the header is a prefix of the hashing blob).
  */
 export function hashingBlob(t: BlockTemplate, extraNonce: Uint8Array, nonce?: Uint8Array): Uint8Array {
-  const blob = concatBytes(t.bytes.subarray(0, t.minerTxPrefix.start), merkleRoot(t, extraNonce), encodeVarint(t.txCount));
+  const blob = concatBytes(
+    t.bytes.subarray(0, t.minerTxPrefix.start),
+    merkleRoot(t, extraNonce),
+    encodeVarint(t.txCount),
+  );
   if (nonce !== undefined) {
     checkNonce(nonce);
     blob.set(nonce, t.nonceOffset);
