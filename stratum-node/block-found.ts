@@ -84,7 +84,8 @@ export async function onBlockFound(deps: BlockFoundDeps, found: BlockSolution): 
       submit,
     });
   } catch (err) {
-    log.error({ err }, 'CRITICAL: block found but not recorded in Redis; record it by hand');
+    // the recorder keeps the block queued in order (and journaled to poolServer.dataDir) and retries it every flush
+    log.error({ err }, 'block found but not yet recorded in Redis; queued and retried in order');
   }
   deps.jobs.refresh('tip').catch((err: unknown) => log.warn({ err }, 'template refresh after block failed'));
   return submit;

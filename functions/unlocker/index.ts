@@ -32,7 +32,7 @@ import type { Storage } from '../../shared/storage/port.js';
 import type { BlockHeader } from '../../shared/rpc/daemon.js';
 import type { RunInput, UnlockerDeps } from './deps.js';
 import { asBigint, asHash, asInt, asScored } from '../../shared/storage/replies.js';
-import { CREDIT_BLOCK, ORPHAN_BLOCK } from './scripts.js';
+import { CREDIT_BLOCK, ORPHAN_BLOCK, creditKeys, orphanKeys } from './scripts.js';
 import { splitReward, type RewardScheme, type RewardSplit } from './split.js';
 
 export type { UnlockerDeps, RunInput } from './deps.js';
@@ -194,8 +194,7 @@ async function unlock(
   const credited = s.reward - s.fee;
   const reply = await deps.storage.evalScript(
     CREDIT_BLOCK,
-    [keys.blocksCandidates, keys.blocksMatured, keys.block(hash), keys.round(hash), keys.stats, keys.creditedAddresses,
-      ...s.credits.map((c) => keys.worker(c.address))],
+    creditKeys(keys, hash, s.credits.map((c) => c.address)),
     [hash, String(height), s.reward.toString(), s.fee.toString(), String(deps.now()), splitSummary(s), credited.toString(),
       ...s.credits.flatMap((c) => [c.address, c.amount.toString()])],
   );
@@ -217,7 +216,7 @@ async function orphan(
   const giveBack = scheme === 'prop' ? '1' : '0';
   const reply = await deps.storage.evalScript(
     ORPHAN_BLOCK,
-    [keys.blocksCandidates, keys.blocksMatured, keys.block(hash), keys.round(hash), keys.roundCurrent, keys.roundTotal, keys.stats],
+    orphanKeys(keys, hash),
     [hash, String(height), giveBack, String(deps.now())],
   );
   return scriptOutcome(asInt(reply), report);
