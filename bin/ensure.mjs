@@ -4,8 +4,8 @@
 //  1. Debian packages the pool starts (monerod, monero-wallet-rpc, librandomx, redis-server; chromium for tests):
 //     installed with apt-get when running as root, otherwise the exact command is printed and we stop.
 //  2. node_modules (and so the native RandomX addon): `npm ci` when missing or older than package-lock.json.
-//  3. The website build (website/dist) for `npm start`, when missing.
-import { existsSync, statSync } from 'node:fs';
+//  3. The website build (website/dist) for `npm start`, when missing or older than its sources.
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,7 +41,19 @@ if (!existsSync(marker) || !existsSync(join(root, 'build', 'Release', 'randomx.n
   execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
 }
 
-if (!forTests && !existsSync(join(root, 'website', 'dist', 'index.html'))) {
+/** Newest modification time of the files below a folder (the website's sources). */
+function newestMtime(dir) {
+  let newest = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    newest = Math.max(newest, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+const site = join(root, 'website');
+const built = join(site, 'dist', 'index.html');
+if (!forTests && (!existsSync(built) || statSync(built).mtimeMs < Math.max(newestMtime(join(site, 'src')), statSync(join(site, 'index.html')).mtimeMs))) {
   console.error('building the website (npm run build)');
   execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
 }
