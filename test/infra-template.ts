@@ -113,6 +113,7 @@ export function checkStratumOverrides(): void {
   expect(config.poolServer.health).toMatchObject({ enabled: true, host: '0.0.0.0', port: 9101, cloudwatchNamespace: 'XmrPool/XmrPool' });
   expect(config.daemon).toMatchObject({ host: '10.40.8.10', zmq: 'tcp://10.40.8.10:18083' });
   expect(config.payments.enabled).toBe(false);
+  expect(config.poolServer.dataDir).toBe('/var/lib/xmr-pool/stratum'); // the unit's StateDirectory
   // no subnets: the instance refuses to render (the schema would refuse PROXY ports without peers anyway)
   expect(() => stratumOverrides({ ...env, [STRATUM_ENV.proxyProtocolFrom]: '' }, first.config)).toThrow(/POOL_PROXY_PROTOCOL_FROM is empty/);
   const open = { ...stratumOverrides(env, first.config), poolServer: { ...stratumOverrides(env, first.config).poolServer, proxyProtocolFrom: [] } };

@@ -161,6 +161,7 @@ describe('infra: default deploy (Valkey, RPC addresses as parameters), through c
     expect(userData).toContain('bin/pool.mjs start --config /etc/xmr-pool/config.json --module pool');
     expect(userData).toContain('infra/runtime/stratum-config.ts');
     expect(userData).toContain('npm ci');
+    expect(userData).toContain('StateDirectory=xmr-pool'); // poolServer.dataDir (the share journal) lives there
     expect(userData).toMatch(/POOL_DAEMON_HOST=<DaemonHost>/);
     expect(userData).toMatch(/POOL_REDIS_SECRET=<DataValkeyPassword/);
     expect(userData).not.toMatch(/password"?\s*[:=]\s*"?[A-Za-z0-9]{16,}/i);

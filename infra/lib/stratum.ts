@@ -281,6 +281,7 @@ function bootScript(props: StratumProps, source: s3assets.Asset): string[] {
       '[Service]',
       'User=pool',
       `WorkingDirectory=${APP}`,
+      'StateDirectory=xmr-pool',
       `EnvironmentFile=${ETC}/cloud.env`,
       `ExecStartPre=/bin/sh -c 'POOL_CONFIG_JSON="$(cat ${ETC}/pool-config.json)" exec /usr/bin/node bin/run-ts.mjs infra/runtime/stratum-config.ts ${ETC}/config.json'`,
       `ExecStart=/usr/bin/node bin/pool.mjs start --config ${ETC}/config.json --module pool`,

@@ -8,7 +8,8 @@
  *   POOL_DAEMON_ZMQ           monerod's ZMQ publisher, "tcp://HOST:PORT" (empty or absent: poll only)
  *   POOL_METRICS_NAMESPACE    CloudWatch namespace for the node's readiness metrics (poolServer.health.cloudwatchNamespace)
  *
- * Overrides: every port gets proxyProtocol true; poolServer.proxyProtocolFrom from the env; the health endpoint on
+ * Overrides: every port gets proxyProtocol true; poolServer.proxyProtocolFrom from the env; poolServer.dataDir in the
+ * unit's state directory; the health endpoint on
  * all interfaces at the file's port (the load balancer's health checks); daemon.zmq; the back-office modules off
  * (they run on Lambda).
  */
@@ -20,6 +21,9 @@ export const STRATUM_ENV = {
   proxyProtocolFrom: 'POOL_PROXY_PROTOCOL_FROM',
   daemonZmq: 'POOL_DAEMON_ZMQ',
 } as const;
+
+/** Where a stratum instance keeps its share journal (poolServer.dataDir). */
+export const STRATUM_DATA_DIR = '/var/lib/xmr-pool/stratum';
 
 export function stratumOverrides(env: Env, base: PoolConfig): ConfigOverrides {
   const from = (env[STRATUM_ENV.proxyProtocolFrom] ?? '')
@@ -35,6 +39,9 @@ export function stratumOverrides(env: Env, base: PoolConfig): ConfigOverrides {
     poolServer: {
       ports: base.poolServer.ports.map((p) => ({ ...p, proxyProtocol: true })),
       proxyProtocolFrom: from,
+      // the share journal lives in systemd's state directory (StateDirectory=xmr-pool in the unit): on the
+      // instance's disk, kept across service restarts and source redeploys
+      dataDir: STRATUM_DATA_DIR,
       health: {
         enabled: true,
         host: '0.0.0.0',
