@@ -177,6 +177,8 @@ interface FloodReport {
   /** ms from the flood start to the first "banned" answer, per IP (null: never). */
   bannedAfterMs: Record<string, number | null>;
   honestReplies: { ms: number; kind: string }[];
+  /** Reconnections of flooding IPs refused at login ("banned"). */
+  loginsRefused: number;
 }
 
 const BLOCK_CLAIM = '01' + '00'.repeat(31);
@@ -188,7 +190,14 @@ async function doFlood(
   seconds: number,
   honestShares: { nonce: string; result: string }[],
 ): Promise<FloodReport> {
-  const report: FloodReport = { floodReplies: [], floodSent: 0, floodCut: 0, bannedAfterMs: {}, honestReplies: [] };
+  const report: FloodReport = {
+    floodReplies: [],
+    floodSent: 0,
+    floodCut: 0,
+    bannedAfterMs: {},
+    honestReplies: [],
+    loginsRefused: 0,
+  };
   const start = now();
   const end = start + seconds * 1000;
   const kind = (msg: { error: { message: string } | null }): string => msg.error?.message ?? 'OK';
@@ -203,7 +212,10 @@ async function doFlood(
       const c = await open(port, ip, () => undefined);
       const r = await login(c, `${ADDRESS}.flood`);
       if (typeof r === 'string') {
-        if (r.includes('banned')) report.bannedAfterMs[ip] ??= now() - start;
+        if (r.includes('banned')) {
+          report.bannedAfterMs[ip] ??= now() - start;
+          report.loginsRefused += 1;
+        }
         c.socket.destroy();
         return;
       }
@@ -219,6 +231,21 @@ async function doFlood(
     }
   };
   for (const ip of ips) report.bannedAfterMs[ip] = null;
+  // the honest miner has mined before the attack: one verified share (not counted in the flood's figures)
+  const warm = honestShares.shift();
+  if (honest && warm) {
+    const h = honest;
+    await new Promise<void>((resolve) => {
+      h.onReply = () => resolve();
+      request(h, 'submit', {
+        id: h.session,
+        job_id: h.job!.job_id,
+        nonce: warm.nonce,
+        result: warm.result,
+        algo: 'rx/0',
+      });
+    });
+  }
   await Promise.all(ips.map(connect));
   let nonce = 0x50000000;
   const perTick = Math.max(1, Math.round(rate / 100)); // 10 ms ticks

@@ -33,7 +33,7 @@ export interface HashSchedulerConfig {
 
 export const DEFAULT_HASH_SCHEDULER: Omit<HashSchedulerConfig, 'maxInFlight'> = {
   perConnection: 8,
-  perIp: 8,
+  perIp: 2,
   perIpKnown: 256,
   maxQueued: 4096,
 };

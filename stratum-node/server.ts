@@ -37,6 +37,11 @@ export interface StratumServers {
 const PROXY_HEADER_TIMEOUT_MS = 5000;
 const MAX_WRITE_BUFFER = 1 << 20;
 const MAX_IN_FLIGHT = 64;
+/**
+ * A banned IP's sockets stay open this long, answering every request they already sent with "IP Address currently
+ * banned" (no request goes unanswered), then close.
+ */
+const BAN_DRAIN_MS = 1000;
 
 /** The allowed PROXY peers as a net.BlockList (used as an allow list). */
 function blockList(entries: readonly string[]): net.BlockList {
@@ -148,6 +153,7 @@ export async function startServers(
     }
     metrics.connections.inc();
     let closed = false;
+    let draining = false;
     let inFlight = 0;
     const conn: Connection & { miner: Miner | null } = {
       ip,
@@ -159,7 +165,15 @@ export async function startServers(
         socket.write(JSON.stringify(msg) + '\n');
       },
       close(reason: string): void {
-        if (closed) return;
+        if (closed || draining) return;
+        if (reason === 'banned') {
+          draining = true;
+          setTimeout(() => {
+            draining = false;
+            conn.close('banned, drained');
+          }, BAN_DRAIN_MS).unref();
+          return;
+        }
         closed = true;
         log.debug({ ip, reason }, 'closing miner socket');
         socket.end();
@@ -190,6 +204,7 @@ export async function startServers(
     let buf: Buffer | null = null;
     const onLine = (line: string): void => {
       if (line.length === 0) return;
+      if (draining) return answerBanned(line);
       if (line.startsWith('GET ') || line.startsWith('HEAD ')) {
         socket.end('HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nmining server online\n');
         closed = true;
@@ -219,6 +234,16 @@ export async function startServers(
     };
     // raw Buffers, no setEncoding: a StringDecoder per socket costs memory on every idle miner; a line is decoded
     // once complete (a multi-byte character split across chunks is whole by then)
+    const answerBanned = (line: string): void => {
+      let id: unknown = null;
+      try {
+        const msg: unknown = JSON.parse(line);
+        if (typeof msg === 'object' && msg !== null && 'id' in msg) id = msg.id;
+      } catch {
+        // not JSON: answered with a null id
+      }
+      conn.send(fail(typeof id === 'number' || typeof id === 'string' ? id : null, MSG.banned));
+    };
     socket.on('data', (chunk: Buffer) => {
       if (closed) return;
       let data = buf === null ? chunk : Buffer.concat([buf, chunk]);
