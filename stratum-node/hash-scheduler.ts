@@ -11,15 +11,16 @@
  *   Beyond `perConnection` or `perIp` (`perIpKnown` for known IPs) a request is refused at once ('busy').
  * - A level holds at most `maxQueued` items; when the unknown level is full, the newest item of the IP with the most
  *   queued is refused ('busy') to make room, so one IP cannot keep another's first share out.
- * - At most `maxInFlight` hashes are inside the native hasher at a time (its own queue stays short, so priority here
- *   decides the order). `dropIp` answers every queued item of an IP with 'banned' without hashing it.
+ * - At most `maxInFlight` hashes are inside the native hasher at a time (one per thread by default: its own queue
+ *   stays empty, so the order is decided here). `dropIp` answers every queued item of an IP with 'banned' without hashing it.
  *
  * Outcomes are values, never throws: {kind:'hash'} | {kind:'busy'} | {kind:'banned'} | {kind:'failed', err}.
  */
 import type { Hasher } from '../native/index.js';
 
 export interface HashSchedulerConfig {
-  /** Hashes handed to the native hasher at once (default: 2 per hasher thread). */
+  /** Hashes handed to the native hasher at once (default: one per hasher thread, so a share that comes first waits for
+   * at most the hashes already running, never for a backlog inside the hasher). */
   readonly maxInFlight: number;
   /** Work accepted and not finished per connection. */
   readonly perConnection: number;

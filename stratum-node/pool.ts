@@ -67,7 +67,7 @@ export interface PoolDeps {
   readonly submitBlock: (blobHex: string) => Promise<void>;
   /** Called when this process bans an IP (cluster.ts relays it to the other forks). */
   readonly onBan?: (ip: string, untilMs: number) => void;
-  /** Bounds of the hash scheduler (hash-scheduler.ts); default DEFAULT_HASH_SCHEDULER, 2 hashes in flight per hasher thread. */
+  /** Bounds of the hash scheduler (hash-scheduler.ts); default DEFAULT_HASH_SCHEDULER, one hash in flight per hasher thread. */
   readonly hashQueue?: Partial<HashSchedulerConfig>;
 }
 
@@ -82,7 +82,7 @@ export class StratumPool implements MethodHandlers<Connection> {
   private readonly validation: ValidationDeps;
 
   constructor(private readonly deps: PoolDeps) {
-    this.hashes = new HashScheduler(deps.hasher, { ...DEFAULT_HASH_SCHEDULER, maxInFlight: deps.hasher.threads * 2, ...deps.hashQueue });
+    this.hashes = new HashScheduler(deps.hasher, { ...DEFAULT_HASH_SCHEDULER, maxInFlight: deps.hasher.threads, ...deps.hashQueue });
     this.validation = { jobs: deps.jobs, hashes: this.hashes, metrics: deps.metrics, log: deps.log };
     deps.jobs.on('template', (t) => {
       this.onTemplate(t).catch((err: unknown) => deps.log.error({ err }, 'job broadcast failed'));
