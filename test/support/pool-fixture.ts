@@ -6,7 +6,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { startRedis, freePort, startChain } from '../harness/index.js';
+// not '../harness/index.js': that also loads vitest hooks, and bench/ (run without vitest) uses this file
+import { startRedis, freePort } from '../../shared/services/index.js';
+import { startChain } from '../harness/chain.js';
 import type { DaemonClient } from '../../shared/rpc/daemon.js';
 import { configFromObject, type ConfigOverrides } from '../../shared/config/load.js';
 import type { PoolConfig } from '../../shared/config/schema.js';
