@@ -70,6 +70,22 @@ function networkCap(t: ActiveTemplate): number {
   return t.difficulty > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(t.difficulty);
 }
 
+/**
+ * Targets by difficulty, shared by every job at that difficulty (a broadcast to thousands of miners at a handful of
+ * difficulties computes each once; jobs hold one shared object). Bounded: cleared when it reaches TARGET_CACHE_MAX.
+ */
+const TARGET_CACHE_MAX = 4096;
+const targets = new Map<number, StratumTarget>();
+function targetFor(difficulty: number): StratumTarget {
+  let t = targets.get(difficulty);
+  if (!t) {
+    if (targets.size >= TARGET_CACHE_MAX) targets.clear();
+    t = targetForDifficulty(difficulty);
+    targets.set(difficulty, t);
+  }
+  return t;
+}
+
 let jobSeq = 0;
 const jobSalt = randomBytes(3).toString('hex');
 
@@ -131,7 +147,7 @@ export class Miner {
       templateId: t.id,
       height: t.height,
       difficulty,
-      target: targetForDifficulty(difficulty),
+      target: targetFor(difficulty),
       extraNonce,
       seedHash: t.seedHash,
       submissions: null,
