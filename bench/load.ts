@@ -27,7 +27,7 @@ import { hexToBytes, bytesToHex } from '../shared/hex.js';
 import { hashMeetsDifficulty } from '../shared/monero/difficulty.js';
 import { createDaemonClient } from '../shared/rpc/daemon.js';
 import { configFromObject } from '../shared/config/load.js';
-import { silentLogger } from '../shared/log.js';
+import { pino } from 'pino';
 import { freePort, startMonerod, startRedis } from '../shared/services/index.js';
 import { startStratumNode } from '../stratum-node/index.js';
 
@@ -135,7 +135,18 @@ export async function benchLoad(opts: LoadOptions): Promise<Record<string, unkno
     blockUnlocker: { enabled: false },
   });
   const hasher = createHasher({ mode: 'light' });
-  const node = await startStratumNode({ config, redis, daemon, log: silentLogger(), host: '127.0.0.1', hasher });
+  // info-level logs as in production; the 'jobs broadcast' lines give the node's own broadcast time per block
+  const broadcasts: { height: number; miners: number; ms: number }[] = [];
+  const log = pino(
+    { level: 'info' },
+    {
+      write(line: string) {
+        if (line.includes('"jobs broadcast"'))
+          broadcasts.push(JSON.parse(line) as { height: number; miners: number; ms: number });
+      },
+    },
+  );
+  const node = await startStratumNode({ config, redis, daemon, log, host: '127.0.0.1', hasher });
   await hasher.prepareSeed(node.jobs.current.seedHash); // the 256 MiB cache is not a per-connection cost
   // our own subscriber dates each block: the time monerod published it
   const sub = new Subscriber();
@@ -214,6 +225,8 @@ export async function benchLoad(opts: LoadOptions): Promise<Record<string, unkno
       lastMinerMs: lasts.map(round),
       worstFirstMs: firsts.length ? round(Math.max(...firsts)) : null,
       worstLastMs: lasts.length ? round(Math.max(...lasts)) : null,
+      /** The node's own time from the new template to the last job written (the clients' parsing is not in it). */
+      nodeBroadcastMs: broadcasts.filter((b) => b.miners > 1000).map((b) => b.ms),
       maxEventLoopStallMs: stall.stop(),
     });
 

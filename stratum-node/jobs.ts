@@ -243,13 +243,14 @@ export class JobManager extends EventEmitter {
       createdAt: Date.now(),
     };
     this.lastTipHash = tip.hash;
+    const sameTip = prev !== undefined && prev.height === t.height && prev.prevHash === t.prevHash;
+    if (sameTip && reason === 'tip') {
+      // a tip fetch (push and poll racing, or a reconnect) for the tip we already have: no new job for anyone;
+      // new transactions come with the 'refresh' fetches
+      return prev;
+    }
     this.lastTemplateAt = Date.now();
-    if (
-      prev &&
-      prev.height === t.height &&
-      prev.prevHash === t.prevHash &&
-      bytesToHex(prev.template.bytes) === raw.blob
-    ) {
+    if (sameTip && bytesToHex(prev.template.bytes) === raw.blob) {
       return prev; // nothing changed: keep job ids stable, push nothing
     }
     this.history.unshift(t);

@@ -263,7 +263,9 @@ export class StratumPool implements MethodHandlers<Connection> {
       // build the next epoch's RandomX cache before miners switch to it
       this.deps.hasher.prepareSeed(t.nextSeedHash).catch((err: unknown) => this.deps.log.warn({ err }, 'preparing the next seed failed'));
     }
-    await broadcastJobs(t, this.sessions.values(), (miner, tpl) => this.jobFor(miner, tpl));
+    const started = performance.now();
+    const miners = await broadcastJobs(t, this.sessions.values(), (miner, tpl) => this.jobFor(miner, tpl));
+    this.deps.log.info({ height: t.height, miners, ms: Math.round(performance.now() - started) }, 'jobs broadcast');
   }
 
   private housekeeping(): void {
