@@ -283,9 +283,13 @@ describe('payments', () => {
   it('WAITAOF times out before the relay: nothing relayed, the batch stays signed; the next run relays it once', async () => {
     const { e, keys, input, check } = await begin('aoftimeout', [XMR / 2n]);
     let waits = 0;
+    // WAITAOF goes to the primary owning the pool's slot in a pipeline behind a touch of the batch (durable.ts)
     const slowFsync: Storage = {
-      command: (args) => (args[0] === 'WAITAOF' ? Promise.resolve(++waits === 1 ? [1, 0] : [0, 0]) : e.storage.command(args)),
-      pipeline: (c) => e.storage.pipeline(c),
+      command: (args) => e.storage.command(args),
+      pipeline: async (c) =>
+        c[1]?.[0] === 'WAITAOF'
+          ? [...(await e.storage.pipeline([c[0]!])), ++waits === 1 ? [1, 0] : [0, 0]]
+          : e.storage.pipeline(c),
       multi: (c) => e.storage.multi(c),
       evalScript: (sc, k, a) => e.storage.evalScript(sc, k, a),
       close: () => Promise.resolve(),
