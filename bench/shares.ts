@@ -47,7 +47,12 @@ async function premine(job: Job, count: number, startNonce: number): Promise<{ n
 
 const WINDOW = 16;
 
-async function submitWindowed(c: StratumClient, job: Job, shares: readonly { nonce: string; result: string }[], window: number): Promise<Reply[]> {
+async function submitWindowed(
+  c: StratumClient,
+  job: Job,
+  shares: readonly { nonce: string; result: string }[],
+  window: number,
+): Promise<Reply[]> {
   const out: Reply[] = [];
   let next = 0;
   const lane = async (): Promise<void> => {

@@ -18,7 +18,12 @@ const wanted = [
   ['monerod', 'monero'],
   ['monero-wallet-rpc', 'monero'],
   ['redis-server', 'redis-server'],
-  ...(forTests ? [['chromium', 'chromium'], ['openssl', 'openssl']] : []),
+  ...(forTests
+    ? [
+        ['chromium', 'chromium'],
+        ['openssl', 'openssl'],
+      ]
+    : []),
 ];
 const missing = new Set(wanted.filter(([cmd]) => !has(cmd)).map(([, pkg]) => pkg));
 if (!existsSync('/usr/include/randomx.h')) missing.add('librandomx-dev');
@@ -27,7 +32,10 @@ if (missing.size > 0) {
   if (process.getuid?.() === 0 && has('apt-get')) {
     console.error(`installing Debian packages: ${pkgs.join(' ')}`);
     execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
-    execFileSync('apt-get', ['install', '-y', '-qq', ...pkgs], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    execFileSync('apt-get', ['install', '-y', '-qq', ...pkgs], {
+      stdio: 'inherit',
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
   } else {
     console.error(`missing Debian packages; install them with:\n  sudo apt-get install -y ${pkgs.join(' ')}`);
     process.exit(1);
@@ -36,7 +44,11 @@ if (missing.size > 0) {
 
 const marker = join(root, 'node_modules', '.package-lock.json');
 const lock = join(root, 'package-lock.json');
-if (!existsSync(marker) || !existsSync(join(root, 'build', 'Release', 'randomx.node')) || statSync(marker).mtimeMs < statSync(lock).mtimeMs - 1000) {
+if (
+  !existsSync(marker) ||
+  !existsSync(join(root, 'build', 'Release', 'randomx.node')) ||
+  statSync(marker).mtimeMs < statSync(lock).mtimeMs - 1000
+) {
   console.error('installing npm dependencies (npm ci; builds the RandomX addon)');
   execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
 }
@@ -53,7 +65,11 @@ function newestMtime(dir) {
 
 const site = join(root, 'website');
 const built = join(site, 'dist', 'index.html');
-if (!forTests && (!existsSync(built) || statSync(built).mtimeMs < Math.max(newestMtime(join(site, 'src')), statSync(join(site, 'index.html')).mtimeMs))) {
+if (
+  !forTests &&
+  (!existsSync(built) ||
+    statSync(built).mtimeMs < Math.max(newestMtime(join(site, 'src')), statSync(join(site, 'index.html')).mtimeMs))
+) {
   console.error('building the website (npm run build)');
   execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
 }

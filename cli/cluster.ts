@@ -20,7 +20,12 @@ export function forkCount(setting: 'auto' | number): number {
 }
 
 function isBan(m: unknown): m is BanMessage {
-  return typeof m === 'object' && m !== null && (m as { type?: unknown }).type === 'ban' && typeof (m as { ip?: unknown }).ip === 'string';
+  return (
+    typeof m === 'object' &&
+    m !== null &&
+    (m as { type?: unknown }).type === 'ban' &&
+    typeof (m as { ip?: unknown }).ip === 'string'
+  );
 }
 
 /** In the primary: forks n stratum workers, relays bans, restarts a crashed fork after a pause. */

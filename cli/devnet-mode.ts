@@ -21,7 +21,10 @@ const DEVNET_DEFAULTS = {
 
 /** The devnet's logging block: what its config carries and what the devnet's own logger is built from. */
 export function devnetLogging(dataDir: string = DEVNET_DEFAULTS.dataDir): LoggingOptions {
-  return { files: { level: 'info', directory: `${dataDir}/logs`, flushInterval: 5 }, console: { level: 'info', colors: true } };
+  return {
+    files: { level: 'info', directory: `${dataDir}/logs`, flushInterval: 5 },
+    console: { level: 'info', colors: true },
+  };
 }
 
 export function devnetConfig(devnet: Devnet): PoolConfig {
@@ -65,7 +68,11 @@ export function bannerLines(config: PoolConfig, devnet: Devnet): string[] {
 
 export async function startWithDevnet(modules: readonly string[]): Promise<void> {
   const log = createLogger(devnetLogging(), 'devnet');
-  const devnet = await startDevnet({ dataDir: DEVNET_DEFAULTS.dataDir, fixedDifficulty: DEVNET_DEFAULTS.fixedDifficulty, log });
+  const devnet = await startDevnet({
+    dataDir: DEVNET_DEFAULTS.dataDir,
+    fixedDifficulty: DEVNET_DEFAULTS.fixedDifficulty,
+    log,
+  });
   let r: Awaited<ReturnType<typeof startModules>>;
   try {
     const config = devnetConfig(devnet);

@@ -115,7 +115,10 @@ function takeLock(dataDir: string): string {
   const held = readJson<{ pid: number }>(lock);
   // stop() removes the lock, so a live pid (ours included) means a devnet is running from this folder
   if (held && isAlive(held.pid)) {
-    throw new PoolError(ERRORS.SERVICE_START, `devnet: already running from ${dataDir} (pid ${held.pid})`, { dataDir, pid: held.pid });
+    throw new PoolError(ERRORS.SERVICE_START, `devnet: already running from ${dataDir} (pid ${held.pid})`, {
+      dataDir,
+      pid: held.pid,
+    });
   }
   writeJson(lock, { pid: process.pid });
   return lock;
@@ -139,7 +142,8 @@ export async function startDevnet(opts: DevnetOptions): Promise<Devnet> {
 
   const started: { stop(): Promise<void> }[] = [];
   const stopAll = async (): Promise<void> => {
-    for (const s of started.reverse()) await s.stop().catch((e: unknown) => log.warn({ err: e }, 'devnet: stopping a service failed'));
+    for (const s of started.reverse())
+      await s.stop().catch((e: unknown) => log.warn({ err: e }, 'devnet: stopping a service failed'));
     started.length = 0;
   };
 
@@ -195,16 +199,23 @@ export async function startDevnet(opts: DevnetOptions): Promise<Devnet> {
     let wallet = await startWallet();
     const walletEntry = { stop: () => wallet.stop() };
     started.push(walletEntry);
-    log.info(`devnet: services up in ${Date.now() - t0} ms (redis :${redis.port}, monerod :${monerod.port}, wallet-rpc :${wallet.port})`);
+    log.info(
+      `devnet: services up in ${Date.now() - t0} ms (redis :${redis.port}, monerod :${monerod.port}, wallet-rpc :${wallet.port})`,
+    );
 
     const opened = await openOrCreateWallet(wallet, { filename: WALLET_NAME });
     const saved = readJson<PoolWalletFile>(walletPath);
     if (saved && saved.address !== opened.address) {
-      throw new PoolError(ERRORS.SERVICE_START, `devnet: wallet "${WALLET_NAME}" has address ${opened.address} but ${walletPath} says ${saved.address}`, {
-        walletPath,
-      });
+      throw new PoolError(
+        ERRORS.SERVICE_START,
+        `devnet: wallet "${WALLET_NAME}" has address ${opened.address} but ${walletPath} says ${saved.address}`,
+        {
+          walletPath,
+        },
+      );
     }
-    if (!saved || opened.created) writeJson(walletPath, { filename: WALLET_NAME, address: opened.address, createdAt: new Date().toISOString() });
+    if (!saved || opened.created)
+      writeJson(walletPath, { filename: WALLET_NAME, address: opened.address, createdAt: new Date().toISOString() });
     log.info(`devnet: pool wallet ${opened.created ? 'created' : 'opened'}: ${opened.address}`);
 
     const daemon = createDaemonClient({ host: '127.0.0.1', port: monerod.port, timeout: 30_000, retries: 2 });
@@ -219,7 +230,8 @@ export async function startDevnet(opts: DevnetOptions): Promise<Devnet> {
           let left = need;
           while (left > 0) {
             const batch = Math.min(left, 20);
-            height = (await daemon.generateBlocks(batch, opened.address, { timeoutMs: 60_000 + batch * 10_000 })).height;
+            height = (await daemon.generateBlocks(batch, opened.address, { timeoutMs: 60_000 + batch * 10_000 }))
+              .height;
             left -= batch;
             log.info(`devnet: height ${await daemon.getBlockCount()}`);
           }
@@ -262,7 +274,12 @@ export async function startDevnet(opts: DevnetOptions): Promise<Devnet> {
       height,
       configFragment: {
         daemon: { host: '127.0.0.1', port: monerod.port, zmq: `tcp://127.0.0.1:${state.ports.zmqPub}` },
-        wallet: { host: '127.0.0.1', port: wallet.port, user: state.walletLogin.user, password: state.walletLogin.password },
+        wallet: {
+          host: '127.0.0.1',
+          port: wallet.port,
+          user: state.walletLogin.user,
+          password: state.walletLogin.password,
+        },
         redis: { host: '127.0.0.1', port: redis.port },
       },
       stop() {
@@ -270,7 +287,8 @@ export async function startDevnet(opts: DevnetOptions): Promise<Devnet> {
           // on Ctrl-C the terminal signals wallet-rpc too; it then stores the wallet itself while exiting
           if (!wallet.hasExited) {
             await storeWallet(wallet).catch((e: unknown) => {
-              if (!wallet.hasExited && !isPoolError(e, ERRORS.RPC_HTTP)) log.warn({ err: e }, 'devnet: storing the wallet failed');
+              if (!wallet.hasExited && !isPoolError(e, ERRORS.RPC_HTTP))
+                log.warn({ err: e }, 'devnet: storing the wallet failed');
             });
           }
           await stopAll();

@@ -37,7 +37,12 @@ async function runFunction(ctx: Context, name: FunctionName, opts: RunOptions): 
 }
 
 /** Runs a function under its Redis lock (the same lock the Lambda handlers take); throws PoolError LOCK_HELD if held. */
-export async function runLocked(ctx: Context, name: FunctionName, opts: RunOptions = {}, ttlMs = 10 * 60_000): Promise<unknown> {
+export async function runLocked(
+  ctx: Context,
+  name: FunctionName,
+  opts: RunOptions = {},
+  ttlMs = 10 * 60_000,
+): Promise<unknown> {
   const out = await withFunctionLock(ctx.storage, ctx.config.coin, name, ttlMs, () => runFunction(ctx, name, opts));
   if (out.skipped) throw new PoolError(ERRORS.LOCK_HELD, out.reason);
   return out.result;

@@ -30,7 +30,11 @@ export interface AwsInvokeResult {
   readonly logTail: string;
 }
 
-export async function invokeAws(functionName: string, region: string | undefined, dryRun: boolean): Promise<AwsInvokeResult> {
+export async function invokeAws(
+  functionName: string,
+  region: string | undefined,
+  dryRun: boolean,
+): Promise<AwsInvokeResult> {
   const client = new LambdaClient(region ? { region } : {});
   try {
     const out = await client.send(
@@ -55,7 +59,12 @@ export async function invokeAws(functionName: string, region: string | undefined
       logTail: out.LogResult ? Buffer.from(out.LogResult, 'base64').toString('utf8') : '',
     };
   } catch (e) {
-    throw new PoolError(ERRORS.RPC_ERROR, `Lambda invoke of ${functionName} failed: ${e instanceof Error ? e.message : String(e)}`, { functionName }, { cause: e });
+    throw new PoolError(
+      ERRORS.RPC_ERROR,
+      `Lambda invoke of ${functionName} failed: ${e instanceof Error ? e.message : String(e)}`,
+      { functionName },
+      { cause: e },
+    );
   } finally {
     client.destroy();
   }

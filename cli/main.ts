@@ -69,32 +69,55 @@ program
   .option('--aws', 'invoke the deployed Lambda instead of running locally', false)
   .option('--function-name <name>', 'the Lambda function name (see the CDK outputs)')
   .option('--region <region>', 'AWS region (default from the environment)')
-  .action(async (name: string, opts: { config?: string; dryRun: boolean; aws: boolean; functionName?: string; region?: string }) => {
-    if (!isFunctionName(name)) throw new PoolError(ERRORS.CLI_USAGE, `unknown function "${name}": expected ${FUNCTION_NAMES.join(', ')}`);
-    if (opts.aws) {
-      if (!opts.functionName) throw new PoolError(ERRORS.CLI_USAGE, '--aws needs --function-name NAME (a CDK output)');
-      const out = await invokeAws(opts.functionName, opts.region, opts.dryRun);
-      process.stdout.write(jsonOut({ statusCode: out.statusCode, functionError: out.functionError, result: out.result }) + '\n');
-      if (out.logTail) process.stderr.write(`--- log tail ---\n${out.logTail}\n`);
-      if (out.functionError) process.exitCode = 1;
-      return;
-    }
-    const result = await invokeLocal(loadChecked(opts.config), name, opts.dryRun);
-    process.stdout.write(jsonOut(result) + '\n');
-  });
+  .action(
+    async (
+      name: string,
+      opts: { config?: string; dryRun: boolean; aws: boolean; functionName?: string; region?: string },
+    ) => {
+      if (!isFunctionName(name))
+        throw new PoolError(ERRORS.CLI_USAGE, `unknown function "${name}": expected ${FUNCTION_NAMES.join(', ')}`);
+      if (opts.aws) {
+        if (!opts.functionName)
+          throw new PoolError(ERRORS.CLI_USAGE, '--aws needs --function-name NAME (a CDK output)');
+        const out = await invokeAws(opts.functionName, opts.region, opts.dryRun);
+        process.stdout.write(
+          jsonOut({ statusCode: out.statusCode, functionError: out.functionError, result: out.result }) + '\n',
+        );
+        if (out.logTail) process.stderr.write(`--- log tail ---\n${out.logTail}\n`);
+        if (out.functionError) process.exitCode = 1;
+        return;
+      }
+      const result = await invokeLocal(loadChecked(opts.config), name, opts.dryRun);
+      process.stdout.write(jsonOut(result) + '\n');
+    },
+  );
 
 program
   .command('payments')
   .description('inspect and clear a payments fail-stop')
-  .addArgument(new Command().createArgument('<action>', 'status | resume | resolve').choices(['status', 'resume', 'resolve']))
+  .addArgument(
+    new Command().createArgument('<action>', 'status | resume | resolve').choices(['status', 'resume', 'resolve']),
+  )
   .argument('[batch]', 'batch id (resolve)')
-  .addOption(new Option('--as <outcome>', 'resolve a batch as sent (it is on chain) or release (it never left)').choices(['sent', 'release']))
+  .addOption(
+    new Option('--as <outcome>', 'resolve a batch as sent (it is on chain) or release (it never left)').choices([
+      'sent',
+      'release',
+    ]),
+  )
   .option('--config <file>', 'config file')
-  .action(async (action: 'status' | 'resume' | 'resolve', batch: string | undefined, opts: { as?: 'sent' | 'release'; config?: string }) => {
-    if (action === 'resolve' && (!batch || !opts.as)) throw new PoolError(ERRORS.CLI_USAGE, 'resolve needs a BATCH id and --as sent|release');
-    const out = await paymentsAdmin(loadChecked(opts.config), action, batch, opts.as);
-    process.stdout.write(jsonOut(out) + '\n');
-  });
+  .action(
+    async (
+      action: 'status' | 'resume' | 'resolve',
+      batch: string | undefined,
+      opts: { as?: 'sent' | 'release'; config?: string },
+    ) => {
+      if (action === 'resolve' && (!batch || !opts.as))
+        throw new PoolError(ERRORS.CLI_USAGE, 'resolve needs a BATCH id and --as sent|release');
+      const out = await paymentsAdmin(loadChecked(opts.config), action, batch, opts.as);
+      process.stdout.write(jsonOut(out) + '\n');
+    },
+  );
 
 try {
   await program.parseAsync(normalizeArgv(process.argv.slice(2)), { from: 'user' });

@@ -7,9 +7,21 @@ import { paymentStatus, resumePayments, resolveBatch } from '../functions/paymen
 import type { PoolConfig } from '../shared/config/schema.js';
 import { createContext } from './context.js';
 
-export async function paymentsAdmin(config: PoolConfig, action: 'status' | 'resume' | 'resolve', batch?: string, as?: 'sent' | 'release'): Promise<unknown> {
+export async function paymentsAdmin(
+  config: PoolConfig,
+  action: 'status' | 'resume' | 'resolve',
+  batch?: string,
+  as?: 'sent' | 'release',
+): Promise<unknown> {
   const ctx = createContext(config);
-  const deps = { storage: ctx.storage, daemon: ctx.daemon, wallet: ctx.wallet, config, log: ctx.log('payments'), now: () => Date.now() };
+  const deps = {
+    storage: ctx.storage,
+    daemon: ctx.daemon,
+    wallet: ctx.wallet,
+    config,
+    log: ctx.log('payments'),
+    now: () => Date.now(),
+  };
   try {
     if (action === 'status') return await paymentStatus(deps);
     if (action === 'resume') return await resumePayments(deps);

@@ -33,7 +33,8 @@ export function schedule(ctx: Context, name: FunctionName): Scheduled {
     running = runLocked(ctx, name)
       .then((result) => log.debug({ result }, `${name} run finished`))
       .catch((e: unknown) => {
-        if (isPoolError(e, ERRORS.LOCK_HELD)) log.info({ reason: errorMessage(e) }, `${name} skipped: its lock is held`);
+        if (isPoolError(e, ERRORS.LOCK_HELD))
+          log.info({ reason: errorMessage(e) }, `${name} skipped: its lock is held`);
         else log.error({ err: e }, `${name} run failed`);
       })
       .finally(() => {

@@ -42,7 +42,11 @@ export function selectModules(config: PoolConfig, named: readonly string[]): str
 }
 
 /** Starts modules; resolves with a stopper. In a stratum fork only the pool runs. */
-export async function startModules(config: PoolConfig, modules: readonly string[], opts: { websiteDir?: string } = {}): Promise<{ ctx: Context; stop(): Promise<void> }> {
+export async function startModules(
+  config: PoolConfig,
+  modules: readonly string[],
+  opts: { websiteDir?: string } = {},
+): Promise<{ ctx: Context; stop(): Promise<void> }> {
   const ctx = createContext(config);
   const log = ctx.log('start');
   const running: Stoppable[] = [];
@@ -62,7 +66,14 @@ export async function startModules(config: PoolConfig, modules: readonly string[
           : undefined;
         // one hashing thread per core across all forks
         const hasherThreads = Math.max(1, Math.floor(availableParallelism() / (isFork ? forks : 1)));
-        node = await startStratumNode({ config, redis: ctx.redis, daemon: ctx.daemon, log: ctx.log('pool'), hasherThreads, ...(onBan ? { onBan } : {}) });
+        node = await startStratumNode({
+          config,
+          redis: ctx.redis,
+          daemon: ctx.daemon,
+          log: ctx.log('pool'),
+          hasherThreads,
+          ...(onBan ? { onBan } : {}),
+        });
         const n = node;
         running.push({ stop: () => n.stop() });
       }
@@ -71,11 +82,22 @@ export async function startModules(config: PoolConfig, modules: readonly string[
       if (modules.includes('api')) {
         const websiteDir = opts.websiteDir ?? config.api.website;
         const api = await startApiServer(
-          { storage: ctx.storage, daemon: ctx.daemon, config, log: ctx.log('api'), now: () => Date.now(), longPoll: true, websiteDir: websiteDir && existsSync(websiteDir) ? websiteDir : null },
+          {
+            storage: ctx.storage,
+            daemon: ctx.daemon,
+            config,
+            log: ctx.log('api'),
+            now: () => Date.now(),
+            longPoll: true,
+            websiteDir: websiteDir && existsSync(websiteDir) ? websiteDir : null,
+          },
           { host: config.api.host, port: config.api.port },
         );
         running.push({ stop: () => api.close() });
-        log.info({ url: `http://${config.api.host === '0.0.0.0' ? '127.0.0.1' : config.api.host}:${config.api.port}/` }, 'API and website listening');
+        log.info(
+          { url: `http://${config.api.host === '0.0.0.0' ? '127.0.0.1' : config.api.host}:${config.api.port}/` },
+          'API and website listening',
+        );
       }
       for (const m of modules) if (isFunctionName(m)) running.push(schedule(ctx, m));
     }

@@ -103,7 +103,13 @@ function fileDestination(path: string): FileDestination {
 function consoleStream(colors: boolean): DestinationStream {
   if (colors) {
     // one record per line: `[time] LEVEL (name): msg {fields}`; only an `err` stack continues on indented lines
-    return pretty({ colorize: true, singleLine: true, sync: true, translateTime: 'SYS:yyyy-mm-dd HH:MM:ss', ignore: 'pid,hostname' });
+    return pretty({
+      colorize: true,
+      singleLine: true,
+      sync: true,
+      translateTime: 'SYS:yyyy-mm-dd HH:MM:ss',
+      ignore: 'pid,hostname',
+    });
   }
   return pino.destination({ dest: 1, sync: true });
 }
@@ -126,7 +132,13 @@ export function createLogger(logging: LoggingOptions, name: string): Logger {
     (low, s) => (low === 'silent' || RANK[s.level as Level] < RANK[low] ? (s.level as Level) : low),
     'silent',
   );
-  const options = { name, level: lowest, redact: REDACT, timestamp: pino.stdTimeFunctions.isoTime, serializers: SERIALIZERS };
+  const options = {
+    name,
+    level: lowest,
+    redact: REDACT,
+    timestamp: pino.stdTimeFunctions.isoTime,
+    serializers: SERIALIZERS,
+  };
   return streams.length === 0 ? pino(options) : pino(options, pino.multistream(streams));
 }
 
@@ -152,4 +164,9 @@ export function silentLogger(): Logger {
 }
 
 /** Console-only logger for code that runs before the config is loaded (JSON lines, info and above). */
-export const logger: Logger = pino({ name: 'pool', level: 'info', timestamp: pino.stdTimeFunctions.isoTime, serializers: SERIALIZERS });
+export const logger: Logger = pino({
+  name: 'pool',
+  level: 'info',
+  timestamp: pino.stdTimeFunctions.isoTime,
+  serializers: SERIALIZERS,
+});

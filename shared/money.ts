@@ -17,7 +17,8 @@ export const BPS_WHOLE = 10_000n;
 
 /** Largest-remainder split of `total` over non-negative integer `weights`; the parts sum to `total`. */
 export function split(total: bigint, weights: readonly bigint[]): bigint[] {
-  if (total < 0n) throw new PoolError(ERRORS.SPLIT_MISMATCH, 'cannot split a negative amount', { total: total.toString() });
+  if (total < 0n)
+    throw new PoolError(ERRORS.SPLIT_MISMATCH, 'cannot split a negative amount', { total: total.toString() });
   let sum = 0n;
   for (const w of weights) {
     if (w < 0n) throw new PoolError(ERRORS.SPLIT_MISMATCH, 'negative weight in split', { weight: w.toString() });

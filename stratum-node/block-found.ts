@@ -63,7 +63,10 @@ export async function onBlockFound(deps: BlockFoundDeps, found: BlockSolution): 
     const failure = classifySubmitFailure(err);
     if (failure !== 'ambiguous') {
       deps.metrics.blocks.inc({ result: failure });
-      log.error({ err, failure }, failure === 'rejected' ? 'block rejected by the daemon' : 'block not delivered to the daemon');
+      log.error(
+        { err, failure },
+        failure === 'rejected' ? 'block rejected by the daemon' : 'block not delivered to the daemon',
+      );
       deps.recorder.add(found.share);
       return failure;
     }

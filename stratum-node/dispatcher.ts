@@ -34,7 +34,8 @@ export async function dispatch<C extends ReplyChannel>(h: MethodHandlers<C>, con
   const m = msg as Record<string, unknown>;
   const id = typeof m.id === 'number' || typeof m.id === 'string' ? m.id : null;
   const method = m.method;
-  const params: Params = typeof m.params === 'object' && m.params !== null && !Array.isArray(m.params) ? (m.params as Params) : {};
+  const params: Params =
+    typeof m.params === 'object' && m.params !== null && !Array.isArray(m.params) ? (m.params as Params) : {};
   if (typeof method !== 'string') {
     conn.send(fail(id, MSG.invalidRequest));
     return;

@@ -41,7 +41,8 @@ export function cloudWatchSender(config: CloudWatchClientConfig = {}): MetricSen
 /** The data points of one readiness sample. */
 export function readinessData(s: ReadinessSample, at: Date): MetricDatum[] {
   const data: MetricDatum[] = [{ MetricName: READY_METRIC, Value: s.ready ? 1 : 0, Unit: 'Count', Timestamp: at }];
-  if (s.age !== null) data.push({ MetricName: TEMPLATE_AGE_METRIC, Value: Math.round(s.age), Unit: 'Seconds', Timestamp: at });
+  if (s.age !== null)
+    data.push({ MetricName: TEMPLATE_AGE_METRIC, Value: Math.round(s.age), Unit: 'Seconds', Timestamp: at });
   return data;
 }
 

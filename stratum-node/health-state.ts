@@ -94,7 +94,11 @@ export function nodeHealth(p: NodeHealthParts): NodeHealth {
         ok,
         body: {
           status: ok ? 'ok' : 'down',
-          ...(stopping ? { reason: 'stopping' } : !portsOk ? { reason: `${p.boundPorts.length} of ${p.configuredPorts} stratum ports bound` } : {}),
+          ...(stopping
+            ? { reason: 'stopping' }
+            : !portsOk
+              ? { reason: `${p.boundPorts.length} of ${p.configuredPorts} stratum ports bound` }
+              : {}),
           // readiness is reported here for humans; load balancers act on the status code only
           ready: r.ready,
           templateAgeSec: r.age === null ? null : Math.round(r.age),
@@ -143,7 +147,9 @@ export async function startNodeHealth(
   const health = nodeHealth({ ...parts, maxTemplateAgeSec: cfg.maxTemplateAge });
   const server = cfg.enabled ? await startHealthServer(cfg.host, cfg.port, health, parts.metrics) : null;
   const publisher =
-    cfg.cloudwatchNamespace !== null ? startCloudWatchPublisher({ namespace: cfg.cloudwatchNamespace, health, log, ...(sender ? { sender } : {}) }) : null;
+    cfg.cloudwatchNamespace !== null
+      ? startCloudWatchPublisher({ namespace: cfg.cloudwatchNamespace, health, log, ...(sender ? { sender } : {}) })
+      : null;
   return {
     port: server?.port ?? null,
     health,

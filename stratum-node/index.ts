@@ -65,7 +65,8 @@ export async function startStratumNode(deps: StratumNodeDeps): Promise<StratumNo
   slot?.rememberNodeId(nodeId);
   const metrics = createMetrics();
   const hasherThreads = ps.randomx.threads ?? deps.hasherThreads;
-  const hasher = deps.hasher ?? createHasher({ mode: ps.randomx.mode, ...(hasherThreads ? { threads: hasherThreads } : {}) });
+  const hasher =
+    deps.hasher ?? createHasher({ mode: ps.randomx.mode, ...(hasherThreads ? { threads: hasherThreads } : {}) });
   const ownsHasher = deps.hasher === undefined;
   const jobs = new JobManager({
     chain: chainFromDaemon(deps.daemon),
@@ -76,7 +77,8 @@ export async function startStratumNode(deps: StratumNodeDeps): Promise<StratumNo
     log: log.child({ part: 'jobs' }),
   });
   await jobs.start();
-  const push = config.daemon.zmq === null ? null : subscribeChainPush(config.daemon.zmq, jobs, log.child({ part: 'zmq' }));
+  const push =
+    config.daemon.zmq === null ? null : subscribeChainPush(config.daemon.zmq, jobs, log.child({ part: 'zmq' }));
   const recorder = new ShareRecorder(
     storage,
     {
@@ -172,7 +174,10 @@ async function takeNodeId(storage: Storage, seqKey: string, lastId: number | nul
     return Number(await storage.command(['INCR', seqKey])) >>> 0;
   } catch (err) {
     if (lastId === null) throw err;
-    log.warn({ err, nodeId: lastId }, 'Redis unreachable at start: reusing this journal slot\'s node id; shares are journaled until Redis is back');
+    log.warn(
+      { err, nodeId: lastId },
+      "Redis unreachable at start: reusing this journal slot's node id; shares are journaled until Redis is back",
+    );
     return lastId;
   }
 }

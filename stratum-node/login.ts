@@ -17,12 +17,7 @@ export class LoginError extends Error {}
 
 const MAX_LOGIN = 512;
 
-export function parseLogin(
-  login: unknown,
-  pass: unknown,
-  rigid: unknown,
-  separator: string,
-): ParsedLogin {
+export function parseLogin(login: unknown, pass: unknown, rigid: unknown, separator: string): ParsedLogin {
   if (typeof login !== 'string' || login.trim() === '') throw new LoginError('missing login');
   if (login.length > MAX_LOGIN) throw new LoginError('login too long');
   let rest = login.trim();

@@ -82,7 +82,11 @@ export class StratumPool implements MethodHandlers<Connection> {
   private readonly validation: ValidationDeps;
 
   constructor(private readonly deps: PoolDeps) {
-    this.hashes = new HashScheduler(deps.hasher, { ...DEFAULT_HASH_SCHEDULER, maxInFlight: deps.hasher.threads, ...deps.hashQueue });
+    this.hashes = new HashScheduler(deps.hasher, {
+      ...DEFAULT_HASH_SCHEDULER,
+      maxInFlight: deps.hasher.threads,
+      ...deps.hashQueue,
+    });
     this.validation = { jobs: deps.jobs, hashes: this.hashes, metrics: deps.metrics, log: deps.log };
     deps.jobs.on('template', (t) => {
       this.onTemplate(t).catch((err: unknown) => deps.log.error({ err }, 'job broadcast failed'));
@@ -94,7 +98,9 @@ export class StratumPool implements MethodHandlers<Connection> {
     this.retargetTimer = setInterval(() => this.housekeeping(), every);
     this.retargetTimer.unref?.();
     if (this.deps.jobs.hasTemplate) {
-      this.deps.hasher.prepareSeed(this.deps.jobs.current.seedHash).catch((err: unknown) => this.deps.log.warn({ err }, 'preparing the seed failed'));
+      this.deps.hasher
+        .prepareSeed(this.deps.jobs.current.seedHash)
+        .catch((err: unknown) => this.deps.log.warn({ err }, 'preparing the seed failed'));
     }
   }
 
@@ -137,13 +143,17 @@ export class StratumPool implements MethodHandlers<Connection> {
       parsed = parseLogin(params.login, params.pass, params.rigid, s.fixedDiffSeparator);
       validateMinerAddress(parsed.address, s.network, s.addressPolicy);
     } catch (e) {
-      const reason = e instanceof LoginError ? e.message : `${MSG.invalidAddress}: ${errorMessage(e).replace(/^E_\w+: /, '')}`;
+      const reason =
+        e instanceof LoginError ? e.message : `${MSG.invalidAddress}: ${errorMessage(e).replace(/^E_\w+: /, '')}`;
       return this.rejectLogin(conn, id, reason);
     }
     if (!this.deps.jobs.hasTemplate) return this.rejectLogin(conn, id, MSG.noWork);
     const v = s.varDiff;
     // a fixed difficulty may go above the vardiff range but never below its floor (each share costs us a hash)
-    const difficulty = parsed.fixedDiff === null ? clamp(conn.port.difficulty, v.minDiff, v.maxDiff) : Math.max(v.minDiff, parsed.fixedDiff);
+    const difficulty =
+      parsed.fixedDiff === null
+        ? clamp(conn.port.difficulty, v.minDiff, v.maxDiff)
+        : Math.max(v.minDiff, parsed.fixedDiff);
     if (conn.miner) this.sessions.delete(conn.miner.sessionId);
     const miner = new Miner({
       ip: conn.ip,
@@ -161,7 +171,17 @@ export class StratumPool implements MethodHandlers<Connection> {
     const t = this.deps.jobs.current;
     const job = this.jobFor(miner, t);
     this.deps.metrics.logins.inc();
-    this.deps.log.info({ ip: conn.ip, login: parsed.address, rig: parsed.worker, diff: difficulty, jobDiff: miner.jobDifficulty(t), solo: miner.solo }, 'miner logged in');
+    this.deps.log.info(
+      {
+        ip: conn.ip,
+        login: parsed.address,
+        rig: parsed.worker,
+        diff: difficulty,
+        jobDiff: miner.jobDifficulty(t),
+        solo: miner.solo,
+      },
+      'miner logged in',
+    );
     conn.send(ok(id, { id: miner.sessionId, job, extensions: EXTENSIONS, status: 'OK' }));
   }
 
@@ -206,9 +226,23 @@ export class StratumPool implements MethodHandlers<Connection> {
     metrics.shares.inc({ result: 'valid' });
     metrics.hashes.inc(job.difficulty);
     const now = Date.now();
-    const share = { login: miner.login, rig: miner.rig, ip: conn.ip, diff: job.difficulty, solo: miner.solo, atMs: now };
+    const share = {
+      login: miner.login,
+      rig: miner.rig,
+      ip: conn.ip,
+      diff: job.difficulty,
+      solo: miner.solo,
+      atMs: now,
+    };
     if (outcome.isBlock) {
-      await onBlockFound(this.deps, { template, miner, extraNonce: job.extraNonce, nonce: outcome.nonce, hashingBlob: outcome.blob, share });
+      await onBlockFound(this.deps, {
+        template,
+        miner,
+        extraNonce: job.extraNonce,
+        nonce: outcome.nonce,
+        hashingBlob: outcome.blob,
+        share,
+      });
     } else {
       this.deps.recorder.add(share);
     }
@@ -258,10 +292,14 @@ export class StratumPool implements MethodHandlers<Connection> {
   private async onTemplate(t: ActiveTemplate): Promise<void> {
     this.deps.recorder.setNetworkDifficulty(t.difficulty);
     // the current seed too: a share must never wait for a cache build (the first one after start would, or a new epoch's)
-    this.deps.hasher.prepareSeed(t.seedHash).catch((err: unknown) => this.deps.log.warn({ err }, 'preparing the seed failed'));
+    this.deps.hasher
+      .prepareSeed(t.seedHash)
+      .catch((err: unknown) => this.deps.log.warn({ err }, 'preparing the seed failed'));
     if (t.nextSeedHash) {
       // build the next epoch's RandomX cache before miners switch to it
-      this.deps.hasher.prepareSeed(t.nextSeedHash).catch((err: unknown) => this.deps.log.warn({ err }, 'preparing the next seed failed'));
+      this.deps.hasher
+        .prepareSeed(t.nextSeedHash)
+        .catch((err: unknown) => this.deps.log.warn({ err }, 'preparing the next seed failed'));
     }
     const started = performance.now();
     const miners = await broadcastJobs(t, this.sessions.values(), (miner, tpl) => this.jobFor(miner, tpl));

@@ -10,7 +10,12 @@ export const PROXY_V2_SIGNATURE = Buffer.from([0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0
 export type ProxyParse =
   | { readonly state: 'incomplete' }
   | { readonly state: 'invalid'; readonly reason: string }
-  | { readonly state: 'ok'; readonly headerLength: number; readonly sourceIp: string | null; readonly sourcePort: number | null };
+  | {
+      readonly state: 'ok';
+      readonly headerLength: number;
+      readonly sourceIp: string | null;
+      readonly sourcePort: number | null;
+    };
 
 const MAX_HEADER = 16 + 65535;
 
@@ -41,7 +46,12 @@ export function parseProxyV2(buf: Buffer): ProxyParse {
     if (body.length < 36) return { state: 'invalid', reason: 'short IPv6 address block' };
     const parts: string[] = [];
     for (let i = 0; i < 16; i += 2) parts.push(body.readUInt16BE(i).toString(16));
-    return { state: 'ok', headerLength: total, sourceIp: normalizeIp(parts.join(':')), sourcePort: body.readUInt16BE(32) };
+    return {
+      state: 'ok',
+      headerLength: total,
+      sourceIp: normalizeIp(parts.join(':')),
+      sourcePort: body.readUInt16BE(32),
+    };
   }
   // UNSPEC or UNIX: keep the socket's own address.
   return { state: 'ok', headerLength: total, sourceIp: null, sourcePort: null };

@@ -30,4 +30,9 @@ export const REJECTS = {
 export type RejectReason = keyof typeof REJECTS;
 
 /** Reasons that are not the miner's fault: answered, counted, but never held against its IP. */
-export const HARMLESS_REJECTS: ReadonlySet<RejectReason> = new Set<RejectReason>(['stale', 'busy', 'unauthenticated', 'banned']);
+export const HARMLESS_REJECTS: ReadonlySet<RejectReason> = new Set<RejectReason>([
+  'stale',
+  'busy',
+  'unauthenticated',
+  'banned',
+]);

@@ -17,7 +17,16 @@ import { bucketWindow, run as runStats } from '../functions/stats/index.js';
 import type { PoolConfig } from '../shared/config/schema.js';
 import { silentLogger } from '../shared/log.js';
 import { encodeAddress, parseAddress } from '../shared/monero/address.js';
-import { IP_A, MINER_A, MINER_B, PAID_A, PAY_TX, POOL_ADDRESS, poolConfig, startPoolActivity } from './backoffice/pool-activity.js';
+import {
+  IP_A,
+  MINER_A,
+  MINER_B,
+  PAID_A,
+  PAY_TX,
+  POOL_ADDRESS,
+  poolConfig,
+  startPoolActivity,
+} from './backoffice/pool-activity.js';
 import { useFixture } from './harness/index.js';
 
 vi.mock('node:crypto', async (importOriginal) => {
@@ -27,7 +36,13 @@ vi.mock('node:crypto', async (importOriginal) => {
 
 const env = useFixture(async () => {
   const a = await startPoolActivity('api');
-  await runStats({ storage: a.storage, daemon: a.chain.daemon, config: a.config, log: silentLogger(), now: () => Date.now() });
+  await runStats({
+    storage: a.storage,
+    daemon: a.chain.daemon,
+    config: a.config,
+    log: silentLogger(),
+    now: () => Date.now(),
+  });
   return a;
 });
 
@@ -70,10 +85,46 @@ function testnetAddress(): string {
   return encodeAddress({ network: 'testnet', kind: 'standard', spendKey: p.spendKey, viewKey: p.viewKey });
 }
 
-const SEED_POOL = ['stats', 'blocks', 'totalBlocks', 'payments', 'totalPayments', 'totalMinersPaid', 'miners', 'hashrate', 'roundHashes', 'lastBlockFound'];
+const SEED_POOL = [
+  'stats',
+  'blocks',
+  'totalBlocks',
+  'payments',
+  'totalPayments',
+  'totalMinersPaid',
+  'miners',
+  'hashrate',
+  'roundHashes',
+  'lastBlockFound',
+];
 const SEED_NETWORK = ['difficulty', 'height', 'timestamp', 'reward', 'hash'];
-const SEED_CONFIG = ['ports', 'hashrateWindow', 'fee', 'coin', 'symbol', 'depth', 'donation', 'coreDonation', 'doDonations', 'version', 'minPaymentThreshold', 'denominationUnit', 'blockTime', 'slushMiningEnabled', 'weight'];
-const SEED_ADMIN_STATS = ['totalOwed', 'totalPaid', 'totalRevenue', 'totalDiff', 'totalShares', 'blocksOrphaned', 'blocksUnlocked', 'totalWorkers'];
+const SEED_CONFIG = [
+  'ports',
+  'hashrateWindow',
+  'fee',
+  'coin',
+  'symbol',
+  'depth',
+  'donation',
+  'coreDonation',
+  'doDonations',
+  'version',
+  'minPaymentThreshold',
+  'denominationUnit',
+  'blockTime',
+  'slushMiningEnabled',
+  'weight',
+];
+const SEED_ADMIN_STATS = [
+  'totalOwed',
+  'totalPaid',
+  'totalRevenue',
+  'totalDiff',
+  'totalShares',
+  'blocksOrphaned',
+  'blocksUnlocked',
+  'totalWorkers',
+];
 
 describe('public stats routes', () => {
   it('/stats has the seed shape, numbers where the seed had numbers, ETag and Cache-Control', async () => {
@@ -116,15 +167,29 @@ describe('public stats routes', () => {
       { port: 3334, difficulty: 5000, desc: 'tls', tls: true, solo: false },
     ]);
     expect(config).toMatchObject({
-      hashrateWindow: 600, fee: 1.5, coin: 'api', symbol: 'XMR', depth: 60, donation: 0, coreDonation: 0,
-      doDonations: false, minPaymentThreshold: 100000000000, blockTime: 120, slushMiningEnabled: false, scheme: 'prop',
+      hashrateWindow: 600,
+      fee: 1.5,
+      coin: 'api',
+      symbol: 'XMR',
+      depth: 60,
+      donation: 0,
+      coreDonation: 0,
+      doDonations: false,
+      minPaymentThreshold: 100000000000,
+      blockTime: 120,
+      slushMiningEnabled: false,
+      scheme: 'prop',
       coinUnits: 1000000000000,
     });
     expect(typeof config.version).toBe('string');
     // money as exact integer literals on the wire
     expect(r.body).toContain('"coinUnits":1000000000000');
 
-    const again = await app.inject({ method: 'GET', url: '/stats', headers: { 'if-none-match': String(r.headers.etag) } });
+    const again = await app.inject({
+      method: 'GET',
+      url: '/stats',
+      headers: { 'if-none-match': String(r.headers.etag) },
+    });
     expect(again.statusCode).toBe(304);
     expect(again.body).toBe('');
   });
@@ -214,7 +279,8 @@ describe('public stats routes', () => {
     const blocks = json(await app.inject({ method: 'GET', url: '/get_blocks' })) as unknown as string[];
     expect(blocks).toHaveLength(4);
     const byHash = new Map<string, [string, string]>();
-    for (let i = 0; i < blocks.length; i += 2) byHash.set(String(blocks[i]).split(':')[0] ?? '', [String(blocks[i]), String(blocks[i + 1])]);
+    for (let i = 0; i < blocks.length; i += 2)
+      byHash.set(String(blocks[i]).split(':')[0] ?? '', [String(blocks[i]), String(blocks[i + 1])]);
     const reward = String(await e.storage.command(['HGET', e.keys.block(e.unlocked.hash), 'reward']));
     expect(byHash.get(e.unlocked.hash)?.[0]).toMatch(new RegExp(`^${e.unlocked.hash}:\\d{10}:1:4500:0:${reward}$`));
     expect(byHash.get(e.orphaned.hash)?.[0]).toMatch(/:1$/);
@@ -249,7 +315,12 @@ describe('public stats routes', () => {
 
   it('unknown routes are 404 {error: "Invalid API call"}', async () => {
     const app = api();
-    for (const [method, url] of [['GET', '/nope'], ['GET', '/'], ['POST', '/stats'], ['DELETE', '/admin_stats']] as const) {
+    for (const [method, url] of [
+      ['GET', '/nope'],
+      ['GET', '/'],
+      ['POST', '/stats'],
+      ['DELETE', '/admin_stats'],
+    ] as const) {
       const r = await app.inject({ method, url });
       expect(r.statusCode, url).toBe(404);
       expect(json(r)).toEqual({ error: 'Invalid API call' });
@@ -258,10 +329,15 @@ describe('public stats routes', () => {
 });
 
 describe('public config', () => {
-  it('splits the donation list into the seed\'s donation and coreDonation, so fee + both = the whole deduction', () => {
+  it("splits the donation list into the seed's donation and coreDonation, so fee + both = the whole deduction", () => {
     const c = poolConfig('cfg', {
       blockUnlocker: {
-        depth: 60, poolFee: 1.5, devDonation: 0.1, devAddress: MINER_B, coreDevDonation: 0.3, coreDevAddress: POOL_ADDRESS,
+        depth: 60,
+        poolFee: 1.5,
+        devDonation: 0.1,
+        devAddress: MINER_B,
+        coreDevDonation: 0.3,
+        coreDevAddress: POOL_ADDRESS,
         donations: [{ address: MINER_A, percent: 0.2 }],
       },
     });
@@ -290,7 +366,9 @@ describe('admin routes', () => {
     expect(Object.keys(body).sort()).toEqual([...SEED_ADMIN_STATS, 'totalPending'].sort());
     for (const k of SEED_ADMIN_STATS) expect(typeof body[k], k).toBe('number');
     const reward = Number(await e.storage.command(['HGET', e.keys.block(e.unlocked.hash), 'reward']));
-    const balances = await Promise.all([MINER_A, MINER_B].map((m) => e.storage.command(['HGET', e.keys.worker(m), 'balance'])));
+    const balances = await Promise.all(
+      [MINER_A, MINER_B].map((m) => e.storage.command(['HGET', e.keys.worker(m), 'balance'])),
+    );
     expect(body).toEqual({
       totalOwed: balances.reduce<number>((s, b) => s + Number(b), 0),
       totalPaid: Number(PAID_A),
@@ -303,7 +381,11 @@ describe('admin routes', () => {
       totalPending: 0,
     });
     // the seed's admin pages send ?password=
-    const q = await api().inject({ method: 'GET', url: `/admin_stats?password=${encodeURIComponent(PASSWORD)}`, remoteAddress: '10.3.0.1' });
+    const q = await api().inject({
+      method: 'GET',
+      url: `/admin_stats?password=${encodeURIComponent(PASSWORD)}`,
+      remoteAddress: '10.3.0.1',
+    });
     expect(q.statusCode).toBe(200);
   });
 
@@ -321,7 +403,24 @@ describe('admin routes', () => {
 
     await e.storage.multi([
       ['SET', e.keys.payFailStop, JSON.stringify({ reason: 'wallet reply lost after relay', batchId: '7', at: 1 })],
-      ['HSET', e.keys.payBatch('7'), 'id', '7', 'status', 'relayed', 'total', '123', 'payees', '1', 'txHash', PAY_TX, 'txKey', 'SECRETKEY', 'txMetadata', 'SECRETMETA'],
+      [
+        'HSET',
+        e.keys.payBatch('7'),
+        'id',
+        '7',
+        'status',
+        'relayed',
+        'total',
+        '123',
+        'payees',
+        '1',
+        'txHash',
+        PAY_TX,
+        'txKey',
+        'SECRETKEY',
+        'txMetadata',
+        'SECRETMETA',
+      ],
       ['ZADD', e.keys.payBatchesOpen, '1700000000000', '7'],
     ]);
     try {
@@ -338,9 +437,14 @@ describe('admin routes', () => {
       expect(Object.keys(hb)).toEqual(expect.arrayContaining(['stats', 'unlocker']));
       expect(obj(hb.stats).at).toEqual(expect.any(Number));
       expect(m.failStop).toEqual({ reason: 'wallet reply lost after relay', batchId: '7', at: 1 });
-      expect(m.openBatches).toEqual([{ id: '7', created: 1700000000000, status: 'relayed', total: '123', payees: '1', txHash: PAY_TX }]);
+      expect(m.openBatches).toEqual([
+        { id: '7', created: 1700000000000, status: 'relayed', total: '123', payees: '1', txHash: PAY_TX },
+      ]);
     } finally {
-      await e.storage.multi([['DEL', e.keys.payFailStop, e.keys.payBatch('7')], ['ZREM', e.keys.payBatchesOpen, '7']]);
+      await e.storage.multi([
+        ['DEL', e.keys.payFailStop, e.keys.payBatch('7')],
+        ['ZREM', e.keys.payBatchesOpen, '7'],
+      ]);
     }
   });
 
@@ -354,7 +458,12 @@ describe('admin routes', () => {
     expect(json(none)).toEqual({ error: 'invalid password' });
     expect(none.headers['www-authenticate']).toMatch(/^Bearer/);
     for (let i = 0; i < 9; i++) {
-      const r = await app.inject({ method: 'GET', url: '/admin_users', remoteAddress: ip, headers: { authorization: `Bearer guess${i}` } });
+      const r = await app.inject({
+        method: 'GET',
+        url: '/admin_users',
+        remoteAddress: ip,
+        headers: { authorization: `Bearer guess${i}` },
+      });
       expect(r.statusCode).toBe(401);
     }
     expect(spy).toHaveBeenCalledTimes(9); // every presented token went through timingSafeEqual
@@ -370,7 +479,9 @@ describe('admin routes', () => {
     expect(ttl).toBeGreaterThan(800);
     // successes do not use up the allowance
     for (let i = 0; i < 12; i++) {
-      expect((await app.inject({ method: 'GET', url: '/admin_stats', remoteAddress: '10.7.7.9', headers: auth })).statusCode).toBe(200);
+      expect(
+        (await app.inject({ method: 'GET', url: '/admin_stats', remoteAddress: '10.7.7.9', headers: auth })).statusCode,
+      ).toBe(200);
     }
   });
 
@@ -380,7 +491,12 @@ describe('admin routes', () => {
     spy.mockClear();
     const replies = await Promise.all(
       Array.from({ length: 25 }, (_, i) =>
-        app.inject({ method: 'GET', url: '/admin_stats', remoteAddress: '10.8.8.8', headers: { authorization: `Bearer burst${i}` } }),
+        app.inject({
+          method: 'GET',
+          url: '/admin_stats',
+          remoteAddress: '10.8.8.8',
+          headers: { authorization: `Bearer burst${i}` },
+        }),
       ),
     );
     const codes = replies.map((r) => r.statusCode).sort();
@@ -402,23 +518,47 @@ describe('CORS', () => {
     const app = api();
     const pub = await app.inject({ method: 'GET', url: '/stats', headers: { origin: ORIGIN } });
     expect(pub.headers['access-control-allow-origin']).toBe('*');
-    const pre = await app.inject({ method: 'OPTIONS', url: '/stats_address?address=x', headers: { origin: ORIGIN, 'access-control-request-method': 'GET' } });
+    const pre = await app.inject({
+      method: 'OPTIONS',
+      url: '/stats_address?address=x',
+      headers: { origin: ORIGIN, 'access-control-request-method': 'GET' },
+    });
     expect(pre.statusCode).toBe(204);
     expect(pre.headers['access-control-allow-origin']).toBe('*');
-    const adminPre = await app.inject({ method: 'OPTIONS', url: '/admin_stats', headers: { origin: ORIGIN, 'access-control-request-method': 'GET' } });
+    const adminPre = await app.inject({
+      method: 'OPTIONS',
+      url: '/admin_stats',
+      headers: { origin: ORIGIN, 'access-control-request-method': 'GET' },
+    });
     expect(adminPre.statusCode).toBe(404);
     expect(adminPre.headers['access-control-allow-origin']).toBeUndefined();
-    const admin = await app.inject({ method: 'GET', url: '/admin_stats', headers: { origin: ORIGIN, authorization: `Bearer ${PASSWORD}` } });
+    const admin = await app.inject({
+      method: 'GET',
+      url: '/admin_stats',
+      headers: { origin: ORIGIN, authorization: `Bearer ${PASSWORD}` },
+    });
     expect(admin.headers['access-control-allow-origin']).toBeUndefined();
-    const writePre = await app.inject({ method: 'OPTIONS', url: '/set_payout_threshold', headers: { origin: ORIGIN, 'access-control-request-method': 'POST' } });
+    const writePre = await app.inject({
+      method: 'OPTIONS',
+      url: '/set_payout_threshold',
+      headers: { origin: ORIGIN, 'access-control-request-method': 'POST' },
+    });
     expect(writePre.headers['access-control-allow-origin']).toBeUndefined();
 
     const site = 'https://pool.example';
     const allowed = api({ writeOrigins: [site] });
-    const ok = await allowed.inject({ method: 'OPTIONS', url: '/set_payout_threshold', headers: { origin: site, 'access-control-request-method': 'POST' } });
+    const ok = await allowed.inject({
+      method: 'OPTIONS',
+      url: '/set_payout_threshold',
+      headers: { origin: site, 'access-control-request-method': 'POST' },
+    });
     expect(ok.statusCode).toBe(204);
     expect(ok.headers['access-control-allow-origin']).toBe(site);
-    const other = await allowed.inject({ method: 'OPTIONS', url: '/set_payout_threshold', headers: { origin: ORIGIN, 'access-control-request-method': 'POST' } });
+    const other = await allowed.inject({
+      method: 'OPTIONS',
+      url: '/set_payout_threshold',
+      headers: { origin: ORIGIN, 'access-control-request-method': 'POST' },
+    });
     expect(other.headers['access-control-allow-origin']).toBeUndefined();
   });
 });
@@ -441,7 +581,13 @@ describe('long polls', () => {
     await new Promise((r) => setTimeout(r, 400));
     expect(settled).toBe(false); // held while nothing changed
     const now = Date.now() + 1234;
-    await runStats({ storage: e.storage, daemon: e.chain.daemon, config: e.config, log: silentLogger(), now: () => now });
+    await runStats({
+      storage: e.storage,
+      daemon: e.chain.daemon,
+      config: e.config,
+      log: silentLogger(),
+      now: () => now,
+    });
     const r = await pending;
     expect(Date.now() - started).toBeLessThan(5000); // well before the 10 s long-poll timeout
     expect(r.statusCode).toBe(200);
@@ -462,7 +608,13 @@ describe('long polls', () => {
     await new Promise((r) => setTimeout(r, 400));
     expect(settled).toBe(false);
     const now = Date.now() + 4321;
-    await runStats({ storage: e.storage, daemon: e.chain.daemon, config: e.config, log: silentLogger(), now: () => now });
+    await runStats({
+      storage: e.storage,
+      daemon: e.chain.daemon,
+      config: e.config,
+      log: silentLogger(),
+      now: () => now,
+    });
     const r = await pending;
     expect(r.headers['cache-control']).toBe('no-cache');
     expect(obj(json(r).stats).hashes).toBe(String(e.minerDiff.get(MINER_B)));
@@ -471,7 +623,13 @@ describe('long polls', () => {
 
 describe('POST /set_payout_threshold', () => {
   const post = (app: FastifyInstance, body: unknown, remoteAddress: string, headers: Record<string, string> = {}) =>
-    app.inject({ method: 'POST', url: '/set_payout_threshold', payload: JSON.stringify(body), headers: { 'content-type': 'application/json', ...headers }, remoteAddress });
+    app.inject({
+      method: 'POST',
+      url: '/set_payout_threshold',
+      payload: JSON.stringify(body),
+      headers: { 'content-type': 'application/json', ...headers },
+      remoteAddress,
+    });
   // the IP proof is opt-in (api.thresholdIpProof); signed changes: test/threshold-signature.test.ts
   const ipProofApi = () => api({ config: cfg({ api: { password: PASSWORD, thresholdIpProof: true } }) });
 
@@ -519,7 +677,13 @@ describe('POST /set_payout_threshold', () => {
       expect(r.statusCode, JSON.stringify(body)).toBe(400);
       expect(json(r).error, JSON.stringify(body)).toMatch(message);
     }
-    const notJson = await app.inject({ method: 'POST', url: '/set_payout_threshold', payload: '{"address":', headers: { 'content-type': 'application/json' }, remoteAddress: IP_A });
+    const notJson = await app.inject({
+      method: 'POST',
+      url: '/set_payout_threshold',
+      payload: '{"address":',
+      headers: { 'content-type': 'application/json' },
+      remoteAddress: IP_A,
+    });
     expect(notJson.statusCode).toBe(400);
     expect(typeof json(notJson).error).toBe('string');
   });
@@ -529,7 +693,12 @@ describe('POST /set_payout_threshold', () => {
     const headers = { 'x-forwarded-for': IP_A };
     const direct = await post(api(), body, '127.0.0.1', headers);
     expect(direct.statusCode).toBe(403);
-    const proxied = await post(api({ config: cfg({ api: { password: PASSWORD, trustProxy: true, thresholdIpProof: true } }) }), body, '127.0.0.1', headers);
+    const proxied = await post(
+      api({ config: cfg({ api: { password: PASSWORD, trustProxy: true, thresholdIpProof: true } }) }),
+      body,
+      '127.0.0.1',
+      headers,
+    );
     expect(proxied.statusCode).toBe(200);
   });
 });
@@ -555,7 +724,13 @@ describe('serving', () => {
 
   it('the Lambda handler answers Function URL events, /live_stats at once', async () => {
     const e = env();
-    const handler = createLambdaHandler({ storage: e.storage, daemon: e.chain.daemon, config: e.config, log: silentLogger(), now: () => Date.now() });
+    const handler = createLambdaHandler({
+      storage: e.storage,
+      daemon: e.chain.daemon,
+      config: e.config,
+      log: silentLogger(),
+      now: () => Date.now(),
+    });
     const event = (path: string, query = ''): Obj => ({
       version: '2.0',
       routeKey: '$default',
@@ -582,7 +757,14 @@ describe('serving', () => {
   it('startApiServer listens on a real socket', async () => {
     const e = env();
     const server = await startApiServer(
-      { storage: e.storage, daemon: e.chain.daemon, config: e.config, log: silentLogger(), now: () => Date.now(), longPoll: true },
+      {
+        storage: e.storage,
+        daemon: e.chain.daemon,
+        config: e.config,
+        log: silentLogger(),
+        now: () => Date.now(),
+        longPoll: true,
+      },
       { host: '127.0.0.1', port: 0 },
     );
     try {

@@ -24,7 +24,11 @@ interface Ran {
 
 function pool(args: string[], env: Record<string, string> = {}): Promise<Ran> {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, ['bin/pool.mjs', ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, ['bin/pool.mjs', ...args], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -92,9 +96,16 @@ describe('pool invoke / payments / scheduled functions', () => {
 
   it('runs the functions on their intervals under `pool start --module`', async () => {
     await chain.redis.del(keys.heartbeat('unlocker'), keys.heartbeat('stats'));
-    const p = spawn(process.execPath, ['bin/pool.mjs', 'start', '--config', configFile, '--module', 'unlocker', '--module', 'stats'], { cwd: ROOT, stdio: 'ignore' });
+    const p = spawn(
+      process.execPath,
+      ['bin/pool.mjs', 'start', '--config', configFile, '--module', 'unlocker', '--module', 'stats'],
+      { cwd: ROOT, stdio: 'ignore' },
+    );
     const deadline = Date.now() + 40_000;
-    while (Date.now() < deadline && !((await chain.redis.get(keys.heartbeat('unlocker'))) && (await chain.redis.get(keys.heartbeat('stats'))))) {
+    while (
+      Date.now() < deadline &&
+      !((await chain.redis.get(keys.heartbeat('unlocker'))) && (await chain.redis.get(keys.heartbeat('stats'))))
+    ) {
       await new Promise((r) => setTimeout(r, 300));
     }
     const first = Number(await chain.redis.get(keys.heartbeat('stats')));
@@ -118,7 +129,9 @@ describe('pool invoke / payments / scheduled functions', () => {
         res.writeHead(200, {
           'content-type': 'application/json',
           'x-amz-executed-version': '$LATEST',
-          'x-amz-log-result': Buffer.from('START RequestId: 1\nunlocker: 0 candidates\nEND RequestId: 1\n').toString('base64'),
+          'x-amz-log-result': Buffer.from('START RequestId: 1\nunlocker: 0 candidates\nEND RequestId: 1\n').toString(
+            'base64',
+          ),
         });
         res.end(JSON.stringify({ blocks: [], credited: '0' }));
       });
@@ -126,19 +139,28 @@ describe('pool invoke / payments / scheduled functions', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     const port = (server.address() as { port: number }).port;
     try {
-      const r = await pool(['invoke', 'unlocker', '--aws', '--function-name', 'pool-unlocker', '--region', 'eu-west-1', '--dry-run'], {
-        AWS_ENDPOINT_URL_LAMBDA: `http://127.0.0.1:${port}`,
-        AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
-        AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
-      });
+      const r = await pool(
+        ['invoke', 'unlocker', '--aws', '--function-name', 'pool-unlocker', '--region', 'eu-west-1', '--dry-run'],
+        {
+          AWS_ENDPOINT_URL_LAMBDA: `http://127.0.0.1:${port}`,
+          AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+          AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+        },
+      );
       expect(r.code, r.stderr).toBe(0);
-      expect(JSON.parse(r.stdout)).toEqual({ statusCode: 200, functionError: null, result: { blocks: [], credited: '0' } });
+      expect(JSON.parse(r.stdout)).toEqual({
+        statusCode: 200,
+        functionError: null,
+        result: { blocks: [], credited: '0' },
+      });
       expect(r.stderr).toContain('unlocker: 0 candidates');
       expect(seen).toHaveLength(1);
       expect(seen[0]!.path).toBe('/2015-03-31/functions/pool-unlocker/invocations');
       expect(seen[0]!.headers['x-amz-invocation-type']).toBe('RequestResponse');
       expect(seen[0]!.headers['x-amz-log-type']).toBe('Tail');
-      expect(seen[0]!.headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/eu-west-1\/lambda\/aws4_request/);
+      expect(seen[0]!.headers.authorization).toMatch(
+        /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/eu-west-1\/lambda\/aws4_request/,
+      );
       expect(JSON.parse(seen[0]!.body)).toEqual({ source: 'pool.invoke', dryRun: true });
     } finally {
       server.close();

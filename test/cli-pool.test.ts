@@ -95,7 +95,8 @@ describe('pool start -config=FILE -module=pool', () => {
 
   it('runs two forks with distinct node ids and only the pool module', async () => {
     const deadline = Date.now() + 30_000;
-    while (Number(await chain.redis.get(keys.nodeSeq)) < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    while (Number(await chain.redis.get(keys.nodeSeq)) < 2 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 200));
     expect(Number(await chain.redis.get(keys.nodeSeq))).toBe(2);
     expect(output).toMatch(/pool running: pool\b/);
   });

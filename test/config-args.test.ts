@@ -12,18 +12,18 @@ describe('parseCliArgs', () => {
   });
 
   it('takes several names after one --module (`--module pool api stats`), stopping at anything else', () => {
-    expect(parseCliArgs(['start', '--config', 'a.json', '--module', 'pool', 'api', 'stats'])).toEqual({ config: 'a.json', modules: ['pool', 'api', 'stats'], rest: ['start'] });
+    expect(parseCliArgs(['start', '--config', 'a.json', '--module', 'pool', 'api', 'stats'])).toEqual({
+      config: 'a.json',
+      modules: ['pool', 'api', 'stats'],
+      rest: ['start'],
+    });
     expect(parseCliArgs(['start', '--module', 'pool', 'extra', 'api']).rest).toEqual(['start', 'extra', 'api']);
   });
 
   it('accepts repeated and comma-listed modules, de-duplicated in order', () => {
-    expect(parseCliArgs(['-module=pool,api', '-module=unlocker', '--module', 'api', '--module=payments, stats']).modules).toEqual([
-      'pool',
-      'api',
-      'unlocker',
-      'payments',
-      'stats',
-    ]);
+    expect(
+      parseCliArgs(['-module=pool,api', '-module=unlocker', '--module', 'api', '--module=payments, stats']).modules,
+    ).toEqual(['pool', 'api', 'unlocker', 'payments', 'stats']);
   });
 
   it('accepts the GNU spellings and passes everything else through', () => {
@@ -37,7 +37,10 @@ describe('parseCliArgs', () => {
   });
 
   it('stops at --', () => {
-    expect(parseCliArgs(['start', '--', '--config', 'x'])).toEqual({ modules: [], rest: ['start', '--', '--config', 'x'] });
+    expect(parseCliArgs(['start', '--', '--config', 'x'])).toEqual({
+      modules: [],
+      rest: ['start', '--', '--config', 'x'],
+    });
   });
 
   it('no arguments: no config, no modules', () => {

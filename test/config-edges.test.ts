@@ -29,14 +29,26 @@ function problemOf(f: () => unknown): { code: string; message: string } {
 
 describe('config: PROXY protocol needs proxyProtocolFrom', () => {
   it('refuses a proxyProtocol port without proxyProtocolFrom, naming the port path and the field to set', () => {
-    const p = problemOf(() => config({ ports: [{ port: 3333, difficulty: 1000 }, { port: 5555, difficulty: 1000, proxyProtocol: true }] }));
+    const p = problemOf(() =>
+      config({
+        ports: [
+          { port: 3333, difficulty: 1000 },
+          { port: 5555, difficulty: 1000, proxyProtocol: true },
+        ],
+      }),
+    );
     expect(p.code).toBe(ERRORS.CONFIG_INVALID);
-    expect(p.message).toContain('poolServer.ports[1].proxyProtocol: a PROXY protocol port needs poolServer.proxyProtocolFrom');
+    expect(p.message).toContain(
+      'poolServer.ports[1].proxyProtocol: a PROXY protocol port needs poolServer.proxyProtocolFrom',
+    );
     expect(p.message).not.toContain('poolServer.ports[0]');
   });
 
   it('accepts it with the load balancer subnets, and plain ports without any', () => {
-    const c = config({ ports: [{ port: 3333, difficulty: 1000, proxyProtocol: true }], proxyProtocolFrom: ['10.40.0.0/24', '10.40.1.0/24'] });
+    const c = config({
+      ports: [{ port: 3333, difficulty: 1000, proxyProtocol: true }],
+      proxyProtocolFrom: ['10.40.0.0/24', '10.40.1.0/24'],
+    });
     expect(c.poolServer.proxyProtocolFrom).toEqual(['10.40.0.0/24', '10.40.1.0/24']);
     expect(config({}).poolServer.proxyProtocolFrom).toEqual([]);
   });
@@ -48,7 +60,9 @@ describe('config: daemon.zmq and health readiness settings', () => {
     expect(config({}, { daemon: { zmq: 'tcp://10.40.8.10:18083' } }).daemon.zmq).toBe('tcp://10.40.8.10:18083');
     expect(config({}, { daemon: { zmq: 'tcp://[::1]:18083' } }).daemon.zmq).toBe('tcp://[::1]:18083');
     for (const bad of ['http://127.0.0.1:18083', 'tcp://127.0.0.1', '127.0.0.1:18083', '']) {
-      expect(problemOf(() => config({}, { daemon: { zmq: bad } })).message, bad).toMatch(/daemon\.zmq: expected a ZMQ address/);
+      expect(problemOf(() => config({}, { daemon: { zmq: bad } })).message, bad).toMatch(
+        /daemon\.zmq: expected a ZMQ address/,
+      );
     }
   });
 
@@ -56,6 +70,8 @@ describe('config: daemon.zmq and health readiness settings', () => {
     expect(config({}).poolServer.health).toMatchObject({ maxTemplateAge: 120, cloudwatchNamespace: null });
     const c = config({ health: { maxTemplateAge: 30, cloudwatchNamespace: 'XmrPool/XmrPool' } });
     expect(c.poolServer.health).toMatchObject({ maxTemplateAge: 30, cloudwatchNamespace: 'XmrPool/XmrPool' });
-    expect(problemOf(() => config({ health: { maxTemplateAge: 0 } })).message).toMatch(/poolServer\.health\.maxTemplateAge/);
+    expect(problemOf(() => config({ health: { maxTemplateAge: 0 } })).message).toMatch(
+      /poolServer\.health\.maxTemplateAge/,
+    );
   });
 });

@@ -116,9 +116,21 @@ describe('defaults', () => {
     expect(c.poolServer.fixedDiffSeparator).toBe('+');
     expect(c.poolServer.clusterForks).toBe('auto');
     expect(c.poolServer.addressPolicy).toEqual({ integrated: 'reject', subaddress: 'allow' });
-    expect(c.poolServer.health).toEqual({ enabled: true, host: '127.0.0.1', port: 9101, maxTemplateAge: 120, cloudwatchNamespace: null });
+    expect(c.poolServer.health).toEqual({
+      enabled: true,
+      host: '127.0.0.1',
+      port: 9101,
+      maxTemplateAge: 120,
+      cloudwatchNamespace: null,
+    });
     expect(c.poolServer.ports[0]).toEqual({
-      port: 3333, difficulty: 1000, desc: '', tls: false, proxyProtocol: false, hidden: false, solo: false,
+      port: 3333,
+      difficulty: 1000,
+      desc: '',
+      tls: false,
+      proxyProtocol: false,
+      hidden: false,
+      solo: false,
     });
     expect(c.rewards).toEqual({ scheme: 'prop', pplnsWindow: 2, soloFee: 0.5, finderReward: 0 });
     expect(c.payments.feePayer).toBe('pool');
@@ -133,7 +145,15 @@ describe('defaults', () => {
     expect(c.stats).toEqual({ interval: 60, chartInterval: 300, chartRetention: 172800 });
     expect(c.daemon).toEqual({ host: '127.0.0.1', port: 18081, timeout: 10000, retries: 3, zmq: null });
     expect(c.wallet.timeout).toBe(60000);
-    expect(c.redis).toEqual({ host: '127.0.0.1', port: 6379, auth: null, username: null, db: 0, tls: false, cluster: false });
+    expect(c.redis).toEqual({
+      host: '127.0.0.1',
+      port: 6379,
+      auth: null,
+      username: null,
+      db: 0,
+      tls: false,
+      cluster: false,
+    });
     expect([c.payments.minReplicas, c.payments.replicaTimeout]).toEqual(['auto', 2000]);
     expect(c.devnet.dataDir).toBe('.data/devnet');
     expect(c.devnet.fixedDifficulty).toBe(50);
@@ -189,7 +209,10 @@ describe('seed compatibility', () => {
 describe('money', () => {
   it('accepts integers and decimal strings, as bigint', () => {
     const c = configFromObject(
-      minimal({ coinUnits: 1000000000000, payments: { transferFee: '0', minPayment: 5, denomination: '123456789012345678901' } }),
+      minimal({
+        coinUnits: 1000000000000,
+        payments: { transferFee: '0', minPayment: 5, denomination: '123456789012345678901' },
+      }),
     );
     expect(c.coinUnits).toBe(1000000000000n);
     expect(c.payments.transferFee).toBe(0n);
@@ -208,7 +231,11 @@ describe('money', () => {
   ])('rejects %s = %j', (path, payments, shown) => {
     const problems = problemsOf(() => configFromObject(minimal({ payments })));
     expect(problems).toHaveLength(1);
-    expect(problems[0]).toMatch(new RegExp(`^${path.replace('.', '\\.')}: expected a (non-negative|positive) integer amount .*, got ${shown.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`));
+    expect(problems[0]).toMatch(
+      new RegExp(
+        `^${path.replace('.', '\\.')}: expected a (non-negative|positive) integer amount .*, got ${shown.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`,
+      ),
+    );
   });
 
   it('rejects unsafe JSON integers with advice', () => {
@@ -222,22 +249,70 @@ describe('bad fields name their path', () => {
   const cases: [string, Record<string, unknown>, string][] = [
     [
       'negative difficulty',
-      { poolServer: { poolAddress: ADDR, ports: [{ port: 3333, difficulty: 10 }, { port: 4444, difficulty: -5 }] } },
+      {
+        poolServer: {
+          poolAddress: ADDR,
+          ports: [
+            { port: 3333, difficulty: 10 },
+            { port: 4444, difficulty: -5 },
+          ],
+        },
+      },
       'poolServer.ports[1].difficulty: expected a positive integer, got -5',
     ],
     ['wrong type', minimal({ daemon: { port: '18081' } }), 'daemon.port: expected a port from 1 to 65535, got "18081"'],
     ['bad port', minimal({ redis: { port: 70000 } }), 'redis.port: expected a port from 1 to 65535, got 70000'],
-    ['port 0 for stratum', { poolServer: { poolAddress: ADDR, ports: [{ port: 0, difficulty: 1 }] } }, 'poolServer.ports[0].port: expected a port from 1 to 65535, got 0'],
-    ['clusterForks string', { poolServer: { poolAddress: ADDR, clusterForks: 'many', ports: [{ port: 1, difficulty: 1 }] } }, 'poolServer.clusterForks: expected "auto" or a positive integer, got "many"'],
-    ['clusterForks zero', { poolServer: { poolAddress: ADDR, clusterForks: 0, ports: [{ port: 1, difficulty: 1 }] } }, 'poolServer.clusterForks: expected "auto" or a positive integer, got 0'],
-    ['bad enum', minimal({ rewards: { scheme: 'pps' } }), 'rewards.scheme: expected one of "prop", "pplns", "solo", got "pps"'],
-    ['bad log level', minimal({ logging: { console: { level: 'verbose' } } }), 'logging.console.level: expected one of "trace", "debug", "info", "warn", "error", "fatal", "silent", got "verbose"'],
-    ['percent over 100', minimal({ blockUnlocker: { poolFee: 150 } }), 'blockUnlocker.poolFee: expected a percentage from 0 to 100, got 150'],
-    ['missing poolAddress', { poolServer: { ports: [{ port: 1, difficulty: 1 }] } }, 'poolServer.poolAddress: expected a non-empty string, got nothing (the field is missing)'],
-    ['unknown key', minimal({ payments: { minPaymnet: 5 } }), 'payments.minPaymnet: unknown field (did you mean "minPayment"?)'],
+    [
+      'port 0 for stratum',
+      { poolServer: { poolAddress: ADDR, ports: [{ port: 0, difficulty: 1 }] } },
+      'poolServer.ports[0].port: expected a port from 1 to 65535, got 0',
+    ],
+    [
+      'clusterForks string',
+      { poolServer: { poolAddress: ADDR, clusterForks: 'many', ports: [{ port: 1, difficulty: 1 }] } },
+      'poolServer.clusterForks: expected "auto" or a positive integer, got "many"',
+    ],
+    [
+      'clusterForks zero',
+      { poolServer: { poolAddress: ADDR, clusterForks: 0, ports: [{ port: 1, difficulty: 1 }] } },
+      'poolServer.clusterForks: expected "auto" or a positive integer, got 0',
+    ],
+    [
+      'bad enum',
+      minimal({ rewards: { scheme: 'pps' } }),
+      'rewards.scheme: expected one of "prop", "pplns", "solo", got "pps"',
+    ],
+    [
+      'bad log level',
+      minimal({ logging: { console: { level: 'verbose' } } }),
+      'logging.console.level: expected one of "trace", "debug", "info", "warn", "error", "fatal", "silent", got "verbose"',
+    ],
+    [
+      'percent over 100',
+      minimal({ blockUnlocker: { poolFee: 150 } }),
+      'blockUnlocker.poolFee: expected a percentage from 0 to 100, got 150',
+    ],
+    [
+      'missing poolAddress',
+      { poolServer: { ports: [{ port: 1, difficulty: 1 }] } },
+      'poolServer.poolAddress: expected a non-empty string, got nothing (the field is missing)',
+    ],
+    [
+      'unknown key',
+      minimal({ payments: { minPaymnet: 5 } }),
+      'payments.minPaymnet: unknown field (did you mean "minPayment"?)',
+    ],
     ['unknown top-level key', minimal({ foo: 1 }), 'foo: unknown field (not a pool setting; check the spelling)'],
-    ['unknown key in array item', { poolServer: { poolAddress: ADDR, ports: [{ port: 1, difficulty: 1, dificulty: 2 }] } }, 'poolServer.ports[0].dificulty: unknown field (did you mean "difficulty"?)'],
-    ['secret not echoed', minimal({ wallet: { password: 12345 } }), 'wallet.password: expected a non-empty string, got a number (value hidden)'],
+    [
+      'unknown key in array item',
+      { poolServer: { poolAddress: ADDR, ports: [{ port: 1, difficulty: 1, dificulty: 2 }] } },
+      'poolServer.ports[0].dificulty: unknown field (did you mean "difficulty"?)',
+    ],
+    [
+      'secret not echoed',
+      minimal({ wallet: { password: 12345 } }),
+      'wallet.password: expected a non-empty string, got a number (value hidden)',
+    ],
   ];
   it.each(cases)('%s', (_name, input, line) => {
     expect(problemsOf(() => configFromObject(input))).toContain(line);
@@ -260,7 +335,12 @@ describe('bad fields name their path', () => {
   });
 
   it('allows port 0 where it means "pick a free port"', () => {
-    const c = configFromObject(minimal({ api: { port: 0 }, poolServer: { poolAddress: ADDR, ports: [{ port: 3333, difficulty: 1 }], health: { port: 0 } } }));
+    const c = configFromObject(
+      minimal({
+        api: { port: 0 },
+        poolServer: { poolAddress: ADDR, ports: [{ port: 3333, difficulty: 1 }], health: { port: 0 } },
+      }),
+    );
     expect(c.api.port).toBe(0);
     expect(c.poolServer.health.port).toBe(0);
   });
@@ -272,14 +352,19 @@ describe('cross-field checks', () => {
       configFromObject({
         poolServer: {
           poolAddress: ADDR,
-          ports: [{ port: 3333, difficulty: 1 }, { port: 3333, difficulty: 2, tls: true }],
+          ports: [
+            { port: 3333, difficulty: 1 },
+            { port: 3333, difficulty: 2, tls: true },
+          ],
           varDiff: { minDiff: 10, maxDiff: 5 },
         },
         api: { port: 3333 },
       }),
     );
     expect(problems).toContain('poolServer.ports[1].port: port 3333 is already used by poolServer.ports[0]');
-    expect(problems).toContain('poolServer.ports[1].tls: a TLS port needs poolServer.tls {cert, key}, which is not set');
+    expect(problems).toContain(
+      'poolServer.ports[1].tls: a TLS port needs poolServer.tls {cert, key}, which is not set',
+    );
     expect(problems).toContain('poolServer.varDiff.minDiff: expected at most varDiff.maxDiff (5), got 10');
     expect(problems).toContain('api.port: port 3333 is already used by poolServer.ports[0]');
     expect(problemsOf(() => configFromObject({ poolServer: { poolAddress: ADDR } }))).toEqual([
@@ -289,22 +374,33 @@ describe('cross-field checks', () => {
   });
 
   it('rejects fees plus donations of 100 % or more', () => {
-    const [p] = problemsOf(() => configFromObject(minimal({ blockUnlocker: { poolFee: 60, donations: [{ address: ADDR, percent: 40 }] } })));
-    expect(p).toBe('blockUnlocker.donations: poolFee plus donations (and finder reward) must stay below 100 %, got 100 %');
+    const [p] = problemsOf(() =>
+      configFromObject(minimal({ blockUnlocker: { poolFee: 60, donations: [{ address: ADDR, percent: 40 }] } })),
+    );
+    expect(p).toBe(
+      'blockUnlocker.donations: poolFee plus donations (and finder reward) must stay below 100 %, got 100 %',
+    );
   });
 
   it('redis.cluster needs db 0; payments.minReplicas is "auto" or 0..16', () => {
     expect(problemsOf(() => configFromObject(minimal({ redis: { cluster: true, db: 2 } })))).toEqual([
       'redis.db: expected 0 with redis.cluster (a Redis Cluster has only database 0), got 2',
     ]);
-    const c = configFromObject(minimal({ redis: { cluster: true, tls: true, username: 'pool' }, payments: { minReplicas: 1 } }));
+    const c = configFromObject(
+      minimal({ redis: { cluster: true, tls: true, username: 'pool' }, payments: { minReplicas: 1 } }),
+    );
     expect([c.redis.cluster, c.redis.username, c.payments.minReplicas]).toEqual([true, 'pool', 1]);
-    expect(problemsOf(() => configFromObject(minimal({ payments: { minReplicas: 'all' } })))[0]).toMatch(/^payments\.minReplicas: expected "auto" or an integer from 0 to 16/);
+    expect(problemsOf(() => configFromObject(minimal({ payments: { minReplicas: 'all' } })))[0]).toMatch(
+      /^payments\.minReplicas: expected "auto" or an integer from 0 to 16/,
+    );
   });
 
   it('rejects slush mining with a non-prop scheme', () => {
     const problems = problemsOf(() =>
-      configFromObject({ poolServer: { poolAddress: ADDR, ports: [{ port: 1, difficulty: 1 }], slushMining: { enabled: true } }, rewards: { scheme: 'pplns' } }),
+      configFromObject({
+        poolServer: { poolAddress: ADDR, ports: [{ port: 1, difficulty: 1 }], slushMining: { enabled: true } },
+        rewards: { scheme: 'pplns' },
+      }),
     );
     expect(problems[0]).toMatch(/^poolServer\.slushMining\.enabled: slush mining/);
   });
@@ -313,19 +409,35 @@ describe('cross-field checks', () => {
     expect(problemsOf(() => configFromObject(minimal({ network: 'stagenet' })))).toEqual([
       'poolServer.poolAddress: expected a stagenet address (network is "stagenet"), got a mainnet address',
     ]);
-    const [bad] = problemsOf(() => configFromObject({ poolServer: { poolAddress: 'notanaddress', ports: [{ port: 1, difficulty: 1 }] } }));
-    expect(bad).toMatch(/^poolServer\.poolAddress: expected a Monero mainnet address for the pool wallet, got an invalid one \(/);
-    const [don] = problemsOf(() => configFromObject(minimal({ blockUnlocker: { donations: [{ address: ADDR.slice(0, -1) + 'x', percent: 1 }] } })));
+    const [bad] = problemsOf(() =>
+      configFromObject({ poolServer: { poolAddress: 'notanaddress', ports: [{ port: 1, difficulty: 1 }] } }),
+    );
+    expect(bad).toMatch(
+      /^poolServer\.poolAddress: expected a Monero mainnet address for the pool wallet, got an invalid one \(/,
+    );
+    const [don] = problemsOf(() =>
+      configFromObject(minimal({ blockUnlocker: { donations: [{ address: ADDR.slice(0, -1) + 'x', percent: 1 }] } })),
+    );
     expect(don).toMatch(/^blockUnlocker\.donations\[0\]\.address: expected a Monero mainnet address/);
     const [dev] = problemsOf(() => configFromObject(minimal({ blockUnlocker: { devAddress: 'x', devDonation: 1 } })));
     expect(dev).toMatch(/^blockUnlocker\.devAddress: expected a Monero mainnet address/);
     const parts = parseAddress(ADDR);
-    const sub = encodeAddress({ network: 'mainnet', kind: 'subaddress', spendKey: parts.spendKey, viewKey: parts.viewKey });
-    expect(problemsOf(() => configFromObject({ poolServer: { poolAddress: sub, ports: [{ port: 1, difficulty: 1 }] } }))).toEqual([
+    const sub = encodeAddress({
+      network: 'mainnet',
+      kind: 'subaddress',
+      spendKey: parts.spendKey,
+      viewKey: parts.viewKey,
+    });
+    expect(
+      problemsOf(() => configFromObject({ poolServer: { poolAddress: sub, ports: [{ port: 1, difficulty: 1 }] } })),
+    ).toEqual([
       "poolServer.poolAddress: expected the pool wallet's primary (standard) address, got a subaddress (monerod cannot mine to one)",
     ]);
     // donations may go to subaddresses
-    expect(configFromObject(minimal({ blockUnlocker: { donations: [{ address: sub, percent: 1 }] } })).blockUnlocker.donations).toHaveLength(1);
+    expect(
+      configFromObject(minimal({ blockUnlocker: { donations: [{ address: sub, percent: 1 }] } })).blockUnlocker
+        .donations,
+    ).toHaveLength(1);
   });
 });
 
@@ -342,7 +454,10 @@ describe('files', () => {
       'ok.json',
       `// comment\n{ /* c */ "poolServer": { "poolAddress": "${ADDR}", "ports": [{"port": 3333, "difficulty": 5,},], }, }`,
     );
-    const c: PoolConfig = loadConfig(p, { redis: { port: 7000 }, poolServer: { ports: [{ port: 4000, difficulty: 9 }] } });
+    const c: PoolConfig = loadConfig(p, {
+      redis: { port: 7000 },
+      poolServer: { ports: [{ port: 4000, difficulty: 9 }] },
+    });
     expect(c.redis.port).toBe(7000);
     expect(c.poolServer.poolAddress).toBe(ADDR);
     expect(c.poolServer.ports.map((x) => x.port)).toEqual([4000]);
@@ -361,7 +476,9 @@ describe('files', () => {
 
   it('names the file in validation errors and reports unreadable files', () => {
     const p = write('inv.json', '{"poolServer": {"poolAddress": 5}}');
-    expect(() => loadConfig(p)).toThrow(/invalid config file .*inv\.json \(1 problem\):\n  poolServer\.poolAddress: expected a non-empty string, got 5$/);
+    expect(() => loadConfig(p)).toThrow(
+      /invalid config file .*inv\.json \(1 problem\):\n {2}poolServer\.poolAddress: expected a non-empty string, got 5$/,
+    );
     try {
       loadConfig(join(dir, 'missing.json'));
       expect.unreachable();
@@ -373,10 +490,20 @@ describe('files', () => {
 
 describe('fixedDiffSeparator', () => {
   it.each(['.', ':', 'a', '7', ' ', '++'])('rejects %j', (sep) => {
-    const [p] = problemsOf(() => configFromObject({ poolServer: { poolAddress: ADDR, ports: [{ port: 1, difficulty: 1 }], fixedDiffSeparator: sep } }));
-    expect(p).toBe(`poolServer.fixedDiffSeparator: expected one character other than a letter, digit, space, "." or ":", got ${JSON.stringify(sep)}`);
+    const [p] = problemsOf(() =>
+      configFromObject({
+        poolServer: { poolAddress: ADDR, ports: [{ port: 1, difficulty: 1 }], fixedDiffSeparator: sep },
+      }),
+    );
+    expect(p).toBe(
+      `poolServer.fixedDiffSeparator: expected one character other than a letter, digit, space, "." or ":", got ${JSON.stringify(sep)}`,
+    );
   });
   it('accepts "#"', () => {
-    expect(configFromObject({ poolServer: { poolAddress: ADDR, ports: [{ port: 1, difficulty: 1 }], fixedDiffSeparator: '#' } }).poolServer.fixedDiffSeparator).toBe('#');
+    expect(
+      configFromObject({
+        poolServer: { poolAddress: ADDR, ports: [{ port: 1, difficulty: 1 }], fixedDiffSeparator: '#' },
+      }).poolServer.fixedDiffSeparator,
+    ).toBe('#');
   });
 });

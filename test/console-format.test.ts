@@ -46,8 +46,15 @@ function tempDir(prefix: string): string {
   return d;
 }
 
-function run(args: string[], cwd: string): { proc: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const proc = spawn(process.execPath, args, { cwd, env: { ...process.env, FORCE_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+function run(
+  args: string[],
+  cwd: string,
+): { proc: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  const proc = spawn(process.execPath, args, {
+    cwd,
+    env: { ...process.env, FORCE_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   procs.push(proc);
   let out = '';
   proc.stdout?.on('data', (b: Buffer) => (out += b.toString()));
@@ -93,7 +100,12 @@ describe('console format', () => {
     const rec = JSON.parse(readFileSync(join(dir, 'logs', 'demo_error.log'), 'utf8').trim()) as {
       err: { type: string; message: string; stack: string; code: string; details: unknown };
     };
-    expect(rec.err).toMatchObject({ type: 'PoolError', message: 'redis went away', code: 'E_STORAGE', details: { host: 'h' } });
+    expect(rec.err).toMatchObject({
+      type: 'PoolError',
+      message: 'redis went away',
+      code: 'E_STORAGE',
+      details: { host: 'h' },
+    });
     expect(rec.err.stack).toMatch(/\n\s+at .*log-err\.mts/);
   });
 

@@ -28,7 +28,7 @@ describe('devnet', () => {
     let t = performance.now();
     const first: Devnet = await startDevnet({ dataDir, fixedDifficulty: 5, log, initialBlocks: 70 });
     timings['first start (bootstrap)'] = Math.round(performance.now() - t);
-    let pids: number[] = [];
+    let pids: number[];
     try {
       pids = [first.redis.pid, first.monerod.pid, first.wallet.pid];
       expect(first.height).toBeGreaterThan(64);
@@ -47,7 +47,9 @@ describe('devnet', () => {
       await s.close();
 
       // a second devnet on the same folder is refused while the first runs
-      await expect(startDevnet({ dataDir, fixedDifficulty: 5, log })).rejects.toMatchObject({ code: ERRORS.SERVICE_START });
+      await expect(startDevnet({ dataDir, fixedDifficulty: 5, log })).rejects.toMatchObject({
+        code: ERRORS.SERVICE_START,
+      });
     } finally {
       t = performance.now();
       await first.stop();

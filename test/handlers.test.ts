@@ -25,7 +25,17 @@ import { keySchema } from '../shared/redis/keys.js';
 import type { WalletClient } from '../shared/rpc/wallet.js';
 import { createIoredisStorage, type IoredisStorage } from '../shared/storage/ioredis.js';
 import { writeCandidate } from './backoffice/candidates.js';
-import { REGTEST_ADDRESS, createWallet, mature, startChain, startRedis, startWalletRpc, type Chain, type RedisService, type WalletRpcService } from './harness/index.js';
+import {
+  REGTEST_ADDRESS,
+  createWallet,
+  mature,
+  startChain,
+  startRedis,
+  startWalletRpc,
+  type Chain,
+  type RedisService,
+  type WalletRpcService,
+} from './harness/index.js';
 import { startUpstashBridge, type UpstashBridge } from './upstash-bridge.js';
 
 type Handler = (event: unknown, context?: unknown) => Promise<unknown>;
@@ -77,11 +87,23 @@ async function startFakeSecretsManager(): Promise<FakeSecretsManager> {
         res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' });
         res.end(JSON.stringify(payload));
       };
-      if (target !== 'secretsmanager.GetSecretValue') return send(400, { __type: 'InvalidRequestException', message: `unsupported ${target}` });
+      if (target !== 'secretsmanager.GetSecretValue')
+        return send(400, { __type: 'InvalidRequestException', message: `unsupported ${target}` });
       reads.set(id, (reads.get(id) ?? 0) + 1);
       const value = secrets.get(id);
-      if (value === undefined) return send(400, { __type: 'ResourceNotFoundException', message: "Secrets Manager can't find the specified secret." });
-      return send(200, { ARN: `arn:aws:secretsmanager:us-east-1:111111111111:secret:${id}`, Name: id, SecretString: value, VersionId: 'v1', VersionStages: ['AWSCURRENT'], CreatedDate: 1_700_000_000 });
+      if (value === undefined)
+        return send(400, {
+          __type: 'ResourceNotFoundException',
+          message: "Secrets Manager can't find the specified secret.",
+        });
+      return send(200, {
+        ARN: `arn:aws:secretsmanager:us-east-1:111111111111:secret:${id}`,
+        Name: id,
+        SecretString: value,
+        VersionId: 'v1',
+        VersionStages: ['AWSCURRENT'],
+        CreatedDate: 1_700_000_000,
+      });
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
@@ -129,7 +151,11 @@ async function coldStart(name: string): Promise<Handler> {
 }
 
 /** The environment the CDK app gives a function (infra/lib/functions.ts), pointing at the local services. */
-function lambdaEnv(fn: 'api' | 'unlocker' | 'payments' | 'stats', storageKind: 'redis' | 'upstash' = 'redis', coin = COIN): Record<string, string> {
+function lambdaEnv(
+  fn: 'api' | 'unlocker' | 'payments' | 'stats',
+  storageKind: 'redis' | 'upstash' = 'redis',
+  coin = COIN,
+): Record<string, string> {
   const config = {
     coin,
     poolServer: { poolAddress, ports: [{ port: 3333, difficulty: 1000 }] },
@@ -144,14 +170,40 @@ function lambdaEnv(fn: 'api' | 'unlocker' | 'payments' | 'stats', storageKind: '
     POOL_DAEMON_PORT: String(chain.monerod.port),
     POOL_METRICS_NAMESPACE: NAMESPACE,
     ...(storageKind === 'redis'
-      ? { POOL_STORAGE: 'redis', POOL_REDIS_HOST: '127.0.0.1', POOL_REDIS_PORT: String(redis.port), POOL_REDIS_TLS: 'false', POOL_REDIS_SECRET: 'pool/valkey' }
+      ? {
+          POOL_STORAGE: 'redis',
+          POOL_REDIS_HOST: '127.0.0.1',
+          POOL_REDIS_PORT: String(redis.port),
+          POOL_REDIS_TLS: 'false',
+          POOL_REDIS_SECRET: 'pool/valkey',
+        }
       : { POOL_STORAGE: 'upstash', POOL_UPSTASH_SECRET: 'pool/upstash' }),
-    ...(fn === 'payments' ? { POOL_WALLET_HOST: '127.0.0.1', POOL_WALLET_PORT: String(walletRpc.port), POOL_WALLET_SECRET: 'pool/wallet-rpc' } : {}),
+    ...(fn === 'payments'
+      ? {
+          POOL_WALLET_HOST: '127.0.0.1',
+          POOL_WALLET_PORT: String(walletRpc.port),
+          POOL_WALLET_SECRET: 'pool/wallet-rpc',
+        }
+      : {}),
     ...(fn === 'api' ? { POOL_ADMIN_SECRET: 'pool/admin-token' } : {}),
   };
 }
 
-const POOL_ENV_KEYS = ['POOL_CONFIG_JSON', 'POOL_STORAGE', 'POOL_REDIS_HOST', 'POOL_REDIS_PORT', 'POOL_REDIS_TLS', 'POOL_REDIS_SECRET', 'POOL_UPSTASH_SECRET', 'POOL_DAEMON_HOST', 'POOL_DAEMON_PORT', 'POOL_WALLET_HOST', 'POOL_WALLET_PORT', 'POOL_WALLET_SECRET', 'POOL_ADMIN_SECRET'];
+const POOL_ENV_KEYS = [
+  'POOL_CONFIG_JSON',
+  'POOL_STORAGE',
+  'POOL_REDIS_HOST',
+  'POOL_REDIS_PORT',
+  'POOL_REDIS_TLS',
+  'POOL_REDIS_SECRET',
+  'POOL_UPSTASH_SECRET',
+  'POOL_DAEMON_HOST',
+  'POOL_DAEMON_PORT',
+  'POOL_WALLET_HOST',
+  'POOL_WALLET_PORT',
+  'POOL_WALLET_SECRET',
+  'POOL_ADMIN_SECRET',
+];
 
 /** Runs the first invocation of a fresh environment with `env`, then restores the process environment. */
 async function firstInvocation<T>(env: Record<string, string>, f: () => Promise<T>): Promise<T> {
@@ -201,7 +253,11 @@ function scheduledEvent(): ScheduledEvent {
 const lambdaContext = { getRemainingTimeInMillis: () => 50_000, functionName: 'test', awsRequestId: randomUUID() };
 
 /** A Function URL event (AWS_IAM auth) as CloudFront's origin access control delivers it. */
-function urlEvent(method: 'GET' | 'POST', path: string, opts: { query?: string; headers?: Record<string, string>; body?: string; viewer?: string } = {}): LambdaFunctionURLEventWithIAMAuthorizer {
+function urlEvent(
+  method: 'GET' | 'POST',
+  path: string,
+  opts: { query?: string; headers?: Record<string, string>; body?: string; viewer?: string } = {},
+): LambdaFunctionURLEventWithIAMAuthorizer {
   const viewer = opts.viewer ?? '203.0.113.7';
   const headers: Record<string, string> = {
     host: 'abcdefghij.lambda-url.us-east-1.on.aws',
@@ -209,7 +265,8 @@ function urlEvent(method: 'GET' | 'POST', path: string, opts: { query?: string; 
     'x-forwarded-for': `${viewer}, 130.176.0.1`,
     via: '2.0 0123456789abcdef.cloudfront.net (CloudFront)',
     'user-agent': 'Amazon CloudFront',
-    authorization: 'AWS4-HMAC-SHA256 Credential=ASIAEXAMPLE/20260101/us-east-1/lambda/aws4_request, SignedHeaders=host;x-amz-date, Signature=abc',
+    authorization:
+      'AWS4-HMAC-SHA256 Credential=ASIAEXAMPLE/20260101/us-east-1/lambda/aws4_request, SignedHeaders=host;x-amz-date, Signature=abc',
     'x-amz-date': '20260101T000000Z',
     ...(opts.headers ?? {}),
   };
@@ -253,7 +310,11 @@ function urlEvent(method: 'GET' | 'POST', path: string, opts: { query?: string; 
 beforeAll(async () => {
   mkdirSync(BUNDLES, { recursive: true });
   const bundled = bundleAll();
-  [redis, chain, sm] = await Promise.all([startRedis({ password: REDIS_PASSWORD }), startChain({ fixedDifficulty: 1 }), startFakeSecretsManager()]);
+  [redis, chain, sm] = await Promise.all([
+    startRedis({ password: REDIS_PASSWORD }),
+    startChain({ fixedDifficulty: 1 }),
+    startFakeSecretsManager(),
+  ]);
   walletRpc = await startWalletRpc({ daemonPort: chain.monerod.port, login: WALLET_LOGIN });
   poolAddress = (await createWallet(walletRpc, { filename: 'pool' })).address;
   wallet = walletRpc.client({ timeout: 60_000 });
@@ -293,9 +354,19 @@ describe('stats handler', () => {
   it('scheduled event: writes the snapshot, emits the heartbeat, reads its secret once per cold start', async () => {
     const handler = await coldStart('stats');
     const before = sm.reads.get('pool/valkey') ?? 0;
-    const first = await firstInvocation(lambdaEnv('stats'), () => metricsOf(() => handler(scheduledEvent(), lambdaContext)));
+    const first = await firstInvocation(lambdaEnv('stats'), () =>
+      metricsOf(() => handler(scheduledEvent(), lambdaContext)),
+    );
     expect(first.result).toMatchObject({ network: expect.anything() as unknown });
-    expect(first.metrics).toEqual([expect.objectContaining({ Function: 'stats', Heartbeat: 1, _aws: expect.objectContaining({ CloudWatchMetrics: [expect.objectContaining({ Namespace: NAMESPACE, Dimensions: [['Function']] })] }) })]);
+    expect(first.metrics).toEqual([
+      expect.objectContaining({
+        Function: 'stats',
+        Heartbeat: 1,
+        _aws: expect.objectContaining({
+          CloudWatchMetrics: [expect.objectContaining({ Namespace: NAMESPACE, Dimensions: [['Function']] })],
+        }),
+      }),
+    ]);
     expect(await storage.command(['EXISTS', keys.statsSnapshot])).toBe(1);
     // warm invocations: no new secret read, same deps
     await handler(scheduledEvent(), lambdaContext);
@@ -305,13 +376,22 @@ describe('stats handler', () => {
 
   it('a dry run from `pool invoke --aws` writes no heartbeat metric', async () => {
     const handler = await coldStart('stats');
-    const r = await firstInvocation(lambdaEnv('stats'), () => metricsOf(() => handler({ source: 'pool.invoke', dryRun: true }, lambdaContext)));
+    const r = await firstInvocation(lambdaEnv('stats'), () =>
+      metricsOf(() => handler({ source: 'pool.invoke', dryRun: true }, lambdaContext)),
+    );
     expect(r.metrics).toEqual([]);
   }, 60_000);
 
   it('refuses any other event before touching anything', async () => {
     const handler = await coldStart('stats');
-    for (const event of [{}, { source: 'aws.s3' }, { dryRun: true }, { source: 'pool.invoke', dryRun: 'yes' }, null, 'x']) {
+    for (const event of [
+      {},
+      { source: 'aws.s3' },
+      { dryRun: true },
+      { source: 'pool.invoke', dryRun: 'yes' },
+      null,
+      'x',
+    ]) {
       const err = await handler(event).catch((e: unknown) => e);
       expect(codeOf(err), JSON.stringify(event)).toBe(ERRORS.BAD_REQUEST);
     }
@@ -322,7 +402,9 @@ describe('stats handler', () => {
     const lock = `${keys.prefix}lock:fn:stats`;
     await storage.command(['SET', lock, 'someone-else', 'PX', '30000']);
     try {
-      const r = await firstInvocation(lambdaEnv('stats'), () => metricsOf(() => handler(scheduledEvent(), lambdaContext)));
+      const r = await firstInvocation(lambdaEnv('stats'), () =>
+        metricsOf(() => handler(scheduledEvent(), lambdaContext)),
+      );
       expect(r.result).toMatchObject({ function: 'stats', skipped: true });
       expect(r.metrics).toEqual([]);
     } finally {
@@ -347,7 +429,9 @@ describe('stats handler', () => {
     const handler = await coldStart('stats');
     await storage.command(['DEL', keys.statsSnapshot]);
     const c0 = bridge.counters.single + bridge.counters.pipeline + bridge.counters.multiExec;
-    const r = await firstInvocation(lambdaEnv('stats', 'upstash'), () => metricsOf(() => handler(scheduledEvent(), lambdaContext)));
+    const r = await firstInvocation(lambdaEnv('stats', 'upstash'), () =>
+      metricsOf(() => handler(scheduledEvent(), lambdaContext)),
+    );
     expect(r.metrics).toEqual([expect.objectContaining({ Function: 'stats', Heartbeat: 1 })]);
     expect(bridge.counters.single + bridge.counters.pipeline + bridge.counters.multiExec).toBeGreaterThan(c0);
     expect(bridge.counters.base64).toBeGreaterThan(0);
@@ -363,7 +447,9 @@ describe('unlocker handler', () => {
     const { height } = await chain.daemon.getBlockHeaderByHash(hash);
     const miner = REGTEST_ADDRESS;
     await writeCandidate(storage, keys, { hash, height, finder: miner, scheme: 'prop', round: { [miner]: 5000n } });
-    const waiting = (await firstInvocation(lambdaEnv('unlocker'), () => handler(scheduledEvent(), lambdaContext))) as { waiting: number };
+    const waiting = (await firstInvocation(lambdaEnv('unlocker'), () => handler(scheduledEvent(), lambdaContext))) as {
+      waiting: number;
+    };
     expect(waiting.waiting).toBe(1);
     await mature(chain.daemon, 3);
     const r = await metricsOf(() => handler(scheduledEvent(), lambdaContext));
@@ -384,7 +470,9 @@ describe('payments handler', () => {
     const handler = await coldStart('payments');
     await wallet.refresh();
     const before = sm.reads.get('pool/wallet-rpc') ?? 0;
-    const r = await firstInvocation(lambdaEnv('payments', 'redis', PAY_COIN), () => metricsOf(() => handler(scheduledEvent(), lambdaContext)));
+    const r = await firstInvocation(lambdaEnv('payments', 'redis', PAY_COIN), () =>
+      metricsOf(() => handler(scheduledEvent(), lambdaContext)),
+    );
     expect(r.result, JSON.stringify(r.result)).toMatchObject({ function: 'payments', status: 'idle', dryRun: false });
     expect(r.metrics).toEqual([expect.objectContaining({ Function: 'payments', Heartbeat: 1, PayoutsHalted: 0 })]);
     expect((sm.reads.get('pool/wallet-rpc') ?? 0) - before).toBe(1);
@@ -396,9 +484,15 @@ describe('payments handler', () => {
 
   it('fail-stop: PayoutsHalted 1 and no heartbeat, so both alarms fire', async () => {
     const handler = await coldStart('payments');
-    await storage.command(['SET', payKeys.payFailStop, JSON.stringify({ reason: 'test: ambiguous transfer', at: Date.now() })]);
+    await storage.command([
+      'SET',
+      payKeys.payFailStop,
+      JSON.stringify({ reason: 'test: ambiguous transfer', at: Date.now() }),
+    ]);
     try {
-      const r = await firstInvocation(lambdaEnv('payments', 'redis', PAY_COIN), () => metricsOf(() => handler(scheduledEvent(), lambdaContext)));
+      const r = await firstInvocation(lambdaEnv('payments', 'redis', PAY_COIN), () =>
+        metricsOf(() => handler(scheduledEvent(), lambdaContext)),
+      );
       expect(r.result).toMatchObject({ status: 'failstop' });
       expect(r.metrics).toEqual([expect.objectContaining({ Function: 'payments', PayoutsHalted: 1 })]);
       expect(r.metrics[0]).not.toHaveProperty('Heartbeat');
@@ -410,7 +504,8 @@ describe('payments handler', () => {
 
 describe('api handler (Function URL event behind CloudFront)', () => {
   let api: Handler;
-  const call = async (e: LambdaFunctionURLEventWithIAMAuthorizer): Promise<HttpReply> => (await api(e, lambdaContext)) as HttpReply;
+  const call = async (e: LambdaFunctionURLEventWithIAMAuthorizer): Promise<HttpReply> =>
+    (await api(e, lambdaContext)) as HttpReply;
 
   beforeAll(async () => {
     api = await coldStart('api');
@@ -446,7 +541,13 @@ describe('api handler (Function URL event behind CloudFront)', () => {
     await storage.command(['ZADD', keys.minerIps(miner), String(Date.now()), minerIp]);
     const body = JSON.stringify({ address: miner, threshold: '250000000000' });
     const headers = { 'content-type': 'application/json' };
-    const spoofed = await call(urlEvent('POST', '/set_payout_threshold', { viewer: '192.0.2.99', body, headers: { ...headers, 'x-forwarded-for': minerIp } }));
+    const spoofed = await call(
+      urlEvent('POST', '/set_payout_threshold', {
+        viewer: '192.0.2.99',
+        body,
+        headers: { ...headers, 'x-forwarded-for': minerIp },
+      }),
+    );
     expect(spoofed.statusCode).toBe(403);
     const r = await call(urlEvent('POST', '/set_payout_threshold', { viewer: minerIp, body, headers }));
     expect(r.statusCode).toBe(200);
@@ -454,7 +555,7 @@ describe('api handler (Function URL event behind CloudFront)', () => {
     expect(await storage.command(['HGET', keys.worker(miner), 'threshold'])).toBe('250000000000');
   }, 60_000);
 
-  it('unknown routes answer the seed\'s 404 JSON', async () => {
+  it("unknown routes answer the seed's 404 JSON", async () => {
     const r = await call(urlEvent('GET', '/nope'));
     expect(r.statusCode).toBe(404);
     expect(JSON.parse(r.body)).toEqual({ error: 'Invalid API call' });

@@ -57,7 +57,9 @@ function ref(v: unknown): string {
 
 /** What decides replacement (target group checks, ASG check type) and what reports readiness (metric, alarm). */
 export function healthSummary(s: S) {
-  const paths = [...new Set(ofType(s, 'AWS::ElasticLoadBalancingV2::TargetGroup').map(([, p]) => String(p['HealthCheckPath'])))].sort();
+  const paths = [
+    ...new Set(ofType(s, 'AWS::ElasticLoadBalancingV2::TargetGroup').map(([, p]) => String(p['HealthCheckPath']))),
+  ].sort();
   const [, asg] = ofType(s, 'AWS::AutoScaling::AutoScalingGroup')[0]!;
   const readyAlarm = ofType(s, 'AWS::CloudWatch::Alarm').some(
     ([, a]) =>
@@ -74,11 +76,22 @@ export function healthSummary(s: S) {
   let putMetricNamespace: unknown = null;
   for (const [, p] of ofType(s, 'AWS::IAM::Policy')) {
     if (!(p['Roles'] as { Ref: string }[]).some((r) => r.Ref.startsWith('StratumRole'))) continue;
-    for (const st of (p['PolicyDocument'] as { Statement: { Action: unknown; Resource: unknown; Condition?: Record<string, Record<string, unknown>> }[] }).Statement) {
-      if ([st.Action].flat().includes('cloudwatch:PutMetricData')) putMetricNamespace = st.Condition?.['StringEquals']?.['cloudwatch:namespace'] ?? 'UNCONDITIONED';
+    for (const st of (
+      p['PolicyDocument'] as {
+        Statement: { Action: unknown; Resource: unknown; Condition?: Record<string, Record<string, unknown>> }[];
+      }
+    ).Statement) {
+      if ([st.Action].flat().includes('cloudwatch:PutMetricData'))
+        putMetricNamespace = st.Condition?.['StringEquals']?.['cloudwatch:namespace'] ?? 'UNCONDITIONED';
     }
   }
-  return { paths, asgCheck: asg['HealthCheckType'], readyAlarm, putMetricNamespace, envNamespace: stratumUserData(s).includes('POOL_METRICS_NAMESPACE=XmrPool/XmrPool') };
+  return {
+    paths,
+    asgCheck: asg['HealthCheckType'],
+    readyAlarm,
+    putMetricNamespace,
+    envNamespace: stratumUserData(s).includes('POOL_METRICS_NAMESPACE=XmrPool/XmrPool'),
+  };
 }
 
 /** The PROXY peers given to the node, and the public subnets (where the NLB's nodes sit). */
@@ -110,19 +123,36 @@ export function checkStratumOverrides(): void {
   const { config } = cloudConfig(env, secrets, stratumOverrides(env, first.config));
   expect(config.poolServer.ports.map((p) => p.proxyProtocol)).toEqual([true, true, true]);
   expect(config.poolServer.proxyProtocolFrom).toEqual(['10.40.0.0/24', '10.40.1.0/24']);
-  expect(config.poolServer.health).toMatchObject({ enabled: true, host: '0.0.0.0', port: 9101, cloudwatchNamespace: 'XmrPool/XmrPool' });
+  expect(config.poolServer.health).toMatchObject({
+    enabled: true,
+    host: '0.0.0.0',
+    port: 9101,
+    cloudwatchNamespace: 'XmrPool/XmrPool',
+  });
   expect(config.daemon).toMatchObject({ host: '10.40.8.10', zmq: 'tcp://10.40.8.10:18083' });
   expect(config.payments.enabled).toBe(false);
   expect(config.poolServer.dataDir).toBe('/var/lib/xmr-pool/stratum'); // the unit's StateDirectory
   // no subnets: the instance refuses to render (the schema would refuse PROXY ports without peers anyway)
-  expect(() => stratumOverrides({ ...env, [STRATUM_ENV.proxyProtocolFrom]: '' }, first.config)).toThrow(/POOL_PROXY_PROTOCOL_FROM is empty/);
-  const open = { ...stratumOverrides(env, first.config), poolServer: { ...stratumOverrides(env, first.config).poolServer, proxyProtocolFrom: [] } };
-  expect(() => cloudConfig(env, secrets, open)).toThrow(/poolServer\.ports\[0\]\.proxyProtocol: a PROXY protocol port needs poolServer\.proxyProtocolFrom/);
+  expect(() => stratumOverrides({ ...env, [STRATUM_ENV.proxyProtocolFrom]: '' }, first.config)).toThrow(
+    /POOL_PROXY_PROTOCOL_FROM is empty/,
+  );
+  const open = {
+    ...stratumOverrides(env, first.config),
+    poolServer: { ...stratumOverrides(env, first.config).poolServer, proxyProtocolFrom: [] },
+  };
+  expect(() => cloudConfig(env, secrets, open)).toThrow(
+    /poolServer\.ports\[0\]\.proxyProtocol: a PROXY protocol port needs poolServer\.proxyProtocolFrom/,
+  );
   // no ZMQ publisher given: poll only
-  expect(cloudConfig(env, secrets, stratumOverrides({ ...env, [STRATUM_ENV.daemonZmq]: '' }, first.config)).config.daemon.zmq).toBeNull();
+  expect(
+    cloudConfig(env, secrets, stratumOverrides({ ...env, [STRATUM_ENV.daemonZmq]: '' }, first.config)).config.daemon
+      .zmq,
+  ).toBeNull();
 }
 
-function distribution(s: S): { CacheBehaviors: { PathPattern: string; CachePolicyId: unknown; OriginRequestPolicyId: unknown }[] } {
+function distribution(s: S): {
+  CacheBehaviors: { PathPattern: string; CachePolicyId: unknown; OriginRequestPolicyId: unknown }[];
+} {
   const [[, d]] = ofType(s, 'AWS::CloudFront::Distribution') as [[string, { DistributionConfig: never }]];
   return d.DistributionConfig;
 }
@@ -134,8 +164,13 @@ export function cacheKeys(s: S): Record<string, string[]> {
     if (!PUBLIC_ROUTES.includes(b.PathPattern)) continue;
     const policy = s.json.Resources[ref(b.CachePolicyId)];
     expect(policy?.Type, b.PathPattern).toBe('AWS::CloudFront::CachePolicy');
-    const cfg = (policy!.Properties!['CachePolicyConfig'] as { ParametersInCacheKeyAndForwardedToOrigin: { QueryStringsConfig: { QueryStringBehavior: string; QueryStrings?: string[] } } })
-      .ParametersInCacheKeyAndForwardedToOrigin.QueryStringsConfig;
+    const cfg = (
+      policy!.Properties!['CachePolicyConfig'] as {
+        ParametersInCacheKeyAndForwardedToOrigin: {
+          QueryStringsConfig: { QueryStringBehavior: string; QueryStrings?: string[] };
+        };
+      }
+    ).ParametersInCacheKeyAndForwardedToOrigin.QueryStringsConfig;
     expect(['none', 'whitelist'], b.PathPattern).toContain(cfg.QueryStringBehavior);
     out[b.PathPattern] = cfg.QueryStringBehavior === 'none' ? [] : [...(cfg.QueryStrings ?? [])].sort();
   }
@@ -150,7 +185,9 @@ export function originQueryStrings(s: S): { cached: string; uncached: string } {
         distribution(s)
           .CacheBehaviors.filter((b) => PUBLIC_ROUTES.includes(b.PathPattern) === cached)
           .map((b) => {
-            const p = s.json.Resources[ref(b.OriginRequestPolicyId)]!.Properties!['OriginRequestPolicyConfig'] as { QueryStringsConfig: { QueryStringBehavior: string } };
+            const p = s.json.Resources[ref(b.OriginRequestPolicyId)]!.Properties!['OriginRequestPolicyConfig'] as {
+              QueryStringsConfig: { QueryStringBehavior: string };
+            };
             return p.QueryStringsConfig.QueryStringBehavior;
           }),
       ),
@@ -161,7 +198,14 @@ export function originQueryStrings(s: S): { cached: string; uncached: string } {
 /** Route -> the query parameters its querystring schema declares, from the API as built (no Redis touched). */
 export async function apiQueryParams(): Promise<Record<string, string[]>> {
   const storage = new Proxy({}, { get: () => () => Promise.reject(new Error('no storage in this test')) }) as Storage;
-  const app = buildApi({ storage, daemon: { getInfo: () => Promise.reject(new Error('no daemon')) }, config: settingsFrom({}).pool, log: silentLogger(), now: () => Date.now(), longPoll: false });
+  const app = buildApi({
+    storage,
+    daemon: { getInfo: () => Promise.reject(new Error('no daemon')) },
+    config: settingsFrom({}).pool,
+    log: silentLogger(),
+    now: () => Date.now(),
+    longPoll: false,
+  });
   const out: Record<string, string[]> = {};
   app.addHook('onRoute', (r) => {
     const methods = [r.method].flat();
@@ -180,7 +224,11 @@ export function zmqSummary(s: S) {
   const execStart = flat(inst['UserData']).includes('--zmq-pub tcp://0.0.0.0:18083');
   const ingressFrom = ofType(s, 'AWS::EC2::SecurityGroupIngress')
     .filter(([, p]) => flat(p['GroupId']).includes('MoneroNodeSg') && p['FromPort'] === 18083)
-    .map(([, p]) => /(StratumNodeSg|FunctionsSg|StratumNlbSg)/.exec(flat(p['SourceSecurityGroupId']))?.[1] ?? flat(p['SourceSecurityGroupId']));
+    .map(
+      ([, p]) =>
+        /(StratumNodeSg|FunctionsSg|StratumNlbSg)/.exec(flat(p['SourceSecurityGroupId']))?.[1] ??
+        flat(p['SourceSecurityGroupId']),
+    );
   const stratumEnv = /POOL_DAEMON_ZMQ=tcp:\/\/<MoneroNodeInstance[0-9A-F]*\.PrivateIp>:18083/.test(stratumUserData(s));
   return { execStart, ingressFrom, stratumEnv };
 }

@@ -20,7 +20,17 @@ import { PoolStack } from '../infra/lib/pool-stack.js';
 import { REPO_ROOT, settingsFrom } from '../infra/lib/settings.js';
 import { SOURCE_PATHS } from '../infra/lib/stratum.js';
 import { API_CACHE_QUERY } from '../infra/lib/api-cache.js';
-import { apiQueryParams, cacheKeys, checkStratumOverrides, flat, healthSummary, ofType, originQueryStrings, proxySummary, zmqSummary } from './infra-template.js';
+import {
+  apiQueryParams,
+  cacheKeys,
+  checkStratumOverrides,
+  flat,
+  healthSummary,
+  ofType,
+  originQueryStrings,
+  proxySummary,
+  zmqSummary,
+} from './infra-template.js';
 import { keySchema } from '../shared/redis/keys.js';
 
 const dirs: string[] = [];
@@ -32,7 +42,11 @@ interface Synth {
   app: App;
   stack: PoolStack;
   template: Template;
-  json: { Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }>; Outputs: Record<string, { Value: unknown }>; Parameters?: Record<string, unknown> };
+  json: {
+    Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }>;
+    Outputs: Record<string, { Value: unknown }>;
+    Parameters?: Record<string, unknown>;
+  };
   outdir: string;
 }
 
@@ -66,13 +80,15 @@ function secretReads(s: Synth): Map<string, string[]> {
 function roleOf(s: Synth, fnLogicalPrefix: string): string {
   const [, fn] = ofType(s, 'AWS::Lambda::Function').find(([id]) => id.startsWith(fnLogicalPrefix)) ?? [];
   expect(fn, fnLogicalPrefix).toBeDefined();
-  return ((fn!['Role'] as { 'Fn::GetAtt': string[] })['Fn::GetAtt'])[0]!;
+  return (fn!['Role'] as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0]!;
 }
 
 function validationViolations(outdir: string): unknown[] {
   const file = join(outdir, 'validation-report.json');
   if (!readdirSync(outdir).includes('validation-report.json')) return [];
-  const report = JSON.parse(readFileSync(file, 'utf8')) as { pluginReports: { pluginName: string; violations?: unknown[] }[] };
+  const report = JSON.parse(readFileSync(file, 'utf8')) as {
+    pluginReports: { pluginName: string; violations?: unknown[] }[];
+  };
   return report.pluginReports.flatMap((r) => r.violations ?? []);
 }
 
@@ -118,14 +134,24 @@ describe('infra: default deploy (Valkey, RPC addresses as parameters), through c
       LoadBalancerAttributes: Match.arrayWith([{ Key: 'load_balancing.cross_zone.enabled', Value: 'true' }]),
     });
     const listeners = ofType(s, 'AWS::ElasticLoadBalancingV2::Listener').map(([, p]) => [p['Port'], p['Protocol']]);
-    expect(listeners.sort()).toEqual([[3333, 'TCP'], [5555, 'TCP'], [7777, 'TCP']]);
+    expect(listeners.sort()).toEqual([
+      [3333, 'TCP'],
+      [5555, 'TCP'],
+      [7777, 'TCP'],
+    ]);
   });
 
   it('target groups: PROXY protocol v2, no client IP preservation, HTTP liveness checks on /health:9101', () => {
     const tgs = ofType(s, 'AWS::ElasticLoadBalancingV2::TargetGroup');
     expect(tgs.map(([, p]) => p['Port']).sort()).toEqual([3333, 5555, 7777]);
     for (const [, p] of tgs) {
-      expect(p).toMatchObject({ Protocol: 'TCP', TargetType: 'instance', HealthCheckProtocol: 'HTTP', HealthCheckPath: '/health', HealthCheckPort: '9101' });
+      expect(p).toMatchObject({
+        Protocol: 'TCP',
+        TargetType: 'instance',
+        HealthCheckProtocol: 'HTTP',
+        HealthCheckPath: '/health',
+        HealthCheckPort: '9101',
+      });
       expect(p['TargetGroupAttributes']).toEqual(
         expect.arrayContaining([
           { Key: 'proxy_protocol_v2.enabled', Value: 'true' },
@@ -136,13 +162,24 @@ describe('infra: default deploy (Valkey, RPC addresses as parameters), through c
   });
 
   it('security groups: the world reaches only the NLB listener ports; nodes accept only the NLB', () => {
-    const open = ofType(s, 'AWS::EC2::SecurityGroup').flatMap(([, p]) => ((p['SecurityGroupIngress'] as Record<string, unknown>[] | undefined) ?? []).filter((r) => r['CidrIp'] === '0.0.0.0/0'));
+    const open = ofType(s, 'AWS::EC2::SecurityGroup').flatMap(([, p]) =>
+      ((p['SecurityGroupIngress'] as Record<string, unknown>[] | undefined) ?? []).filter(
+        (r) => r['CidrIp'] === '0.0.0.0/0',
+      ),
+    );
     expect(open.map((r) => r['FromPort']).sort()).toEqual([3333, 5555, 7777]);
-    const nodeIngress = ofType(s, 'AWS::EC2::SecurityGroupIngress').filter(([, p]) => flat(p['GroupId']).includes('StratumNodeSg'));
+    const nodeIngress = ofType(s, 'AWS::EC2::SecurityGroupIngress').filter(([, p]) =>
+      flat(p['GroupId']).includes('StratumNodeSg'),
+    );
     expect(nodeIngress.map(([, p]) => p['FromPort']).sort()).toEqual([3333, 5555, 7777, 9101]);
     for (const [, p] of nodeIngress) expect(flat(p['SourceSecurityGroupId'])).toContain('StratumNlbSg');
-    const cacheIngress = ofType(s, 'AWS::EC2::SecurityGroupIngress').filter(([, p]) => flat(p['GroupId']).includes('CacheSg'));
-    expect(cacheIngress.map(([, p]) => flat(p['SourceSecurityGroupId'])).sort()).toEqual([expect.stringContaining('FunctionsSg'), expect.stringContaining('StratumNodeSg')]);
+    const cacheIngress = ofType(s, 'AWS::EC2::SecurityGroupIngress').filter(([, p]) =>
+      flat(p['GroupId']).includes('CacheSg'),
+    );
+    expect(cacheIngress.map(([, p]) => flat(p['SourceSecurityGroupId'])).sort()).toEqual([
+      expect.stringContaining('FunctionsSg'),
+      expect.stringContaining('StratumNodeSg'),
+    ]);
     for (const [, p] of cacheIngress) expect([p['FromPort'], p['ToPort']]).toEqual([6379, 6380]);
   });
 
@@ -154,9 +191,13 @@ describe('infra: default deploy (Valkey, RPC addresses as parameters), through c
       NotificationConfigurations: Match.anyValue(),
       TargetGroupARNs: Match.anyValue(),
     });
-    const [[, lt]] = ofType(s, 'AWS::EC2::LaunchTemplate') as [[string, { LaunchTemplateData: Record<string, unknown> }]];
+    const [[, lt]] = ofType(s, 'AWS::EC2::LaunchTemplate') as [
+      [string, { LaunchTemplateData: Record<string, unknown> }],
+    ];
     expect(lt.LaunchTemplateData['MetadataOptions']).toMatchObject({ HttpTokens: 'required' });
-    expect(lt.LaunchTemplateData['BlockDeviceMappings']).toEqual([expect.objectContaining({ Ebs: expect.objectContaining({ Encrypted: true, VolumeType: 'gp3' }) as unknown })]);
+    expect(lt.LaunchTemplateData['BlockDeviceMappings']).toEqual([
+      expect.objectContaining({ Ebs: expect.objectContaining({ Encrypted: true, VolumeType: 'gp3' }) as unknown }),
+    ]);
     const userData = flat(lt.LaunchTemplateData['UserData']);
     expect(userData).toContain('bin/pool.mjs start --config /etc/xmr-pool/config.json --module pool');
     expect(userData).toContain('infra/runtime/stratum-config.ts');
@@ -178,30 +219,64 @@ describe('infra: default deploy (Valkey, RPC addresses as parameters), through c
   });
 
   it('data: ElastiCache Serverless Valkey with a password user group; keys keep one hash slot per coin', () => {
-    s.template.hasResourceProperties('AWS::ElastiCache::ServerlessCache', { Engine: 'valkey', MajorEngineVersion: '8', UserGroupId: Match.anyValue(), SecurityGroupIds: Match.anyValue() });
+    s.template.hasResourceProperties('AWS::ElastiCache::ServerlessCache', {
+      Engine: 'valkey',
+      MajorEngineVersion: '8',
+      UserGroupId: Match.anyValue(),
+      SecurityGroupIds: Match.anyValue(),
+    });
     s.template.hasResourceProperties('AWS::ElastiCache::User', {
       Engine: 'valkey',
       UserName: 'default',
       AuthenticationMode: { Type: 'password', Passwords: [Match.anyValue()] },
     });
     const user = ofType(s, 'AWS::ElastiCache::User')[0]![1];
-    expect(flat((user['AuthenticationMode'] as { Passwords: unknown[] }).Passwords[0])).toMatch(/^\{\{resolve:secretsmanager:<DataValkeyPassword.*>:SecretString:password::\}\}$/);
+    expect(flat((user['AuthenticationMode'] as { Passwords: unknown[] }).Passwords[0])).toMatch(
+      /^\{\{resolve:secretsmanager:<DataValkeyPassword.*>:SecretString:password::\}\}$/,
+    );
     const keys = keySchema('monero');
-    for (const k of [keys.roundCurrent, keys.round('h'), keys.worker('a'), keys.payLock, keys.hashrateBucket(0), keys.heartbeat('x')]) {
+    for (const k of [
+      keys.roundCurrent,
+      keys.round('h'),
+      keys.worker('a'),
+      keys.payLock,
+      keys.hashrateBucket(0),
+      keys.heartbeat('x'),
+    ]) {
       expect(k.startsWith('{monero}:')).toBe(true);
     }
   });
 
   it('functions: Node.js 24 arm64 in the VPC, bundled handlers, config in the environment (under 4 KB)', () => {
     const fns = ofType(s, 'AWS::Lambda::Function').filter(([id]) => id.startsWith('Functions'));
-    expect(fns.map(([id]) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual(['FunctionsApi', 'FunctionsPayments', 'FunctionsStats', 'FunctionsUnlocker']);
+    expect(fns.map(([id]) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual([
+      'FunctionsApi',
+      'FunctionsPayments',
+      'FunctionsStats',
+      'FunctionsUnlocker',
+    ]);
     for (const [, p] of fns) {
-      expect(p).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], Handler: 'index.handler', VpcConfig: expect.anything() as unknown });
+      expect(p).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        Handler: 'index.handler',
+        VpcConfig: expect.anything() as unknown,
+      });
       const env = (p['Environment'] as { Variables: Record<string, unknown> }).Variables;
       expect(JSON.stringify(env).length).toBeLessThan(4096);
-      expect(JSON.parse(env['POOL_CONFIG_JSON'] as string)).toMatchObject({ coin: 'monero', poolServer: expect.anything() as unknown });
-      expect(JSON.parse(env['POOL_CONFIG_JSON'] as string)).toMatchObject({ payments: { requireAof: false, minReplicas: 0 } });
-      expect(env).toMatchObject({ POOL_STORAGE: 'redis', POOL_REDIS_TLS: 'true', POOL_REDIS_CLUSTER: 'true', POOL_METRICS_NAMESPACE: 'XmrPool/XmrPool' });
+      expect(JSON.parse(env['POOL_CONFIG_JSON'] as string)).toMatchObject({
+        coin: 'monero',
+        poolServer: expect.anything() as unknown,
+      });
+      expect(JSON.parse(env['POOL_CONFIG_JSON'] as string)).toMatchObject({
+        payments: { requireAof: false, minReplicas: 0 },
+      });
+      expect(env).toMatchObject({
+        POOL_STORAGE: 'redis',
+        POOL_REDIS_TLS: 'true',
+        POOL_REDIS_CLUSTER: 'true',
+        POOL_METRICS_NAMESPACE: 'XmrPool/XmrPool',
+      });
     }
   });
 
@@ -213,9 +288,17 @@ describe('infra: default deploy (Valkey, RPC addresses as parameters), through c
       retry: (p['Targets'] as { RetryPolicy: unknown }[])[0]!.RetryPolicy,
     }));
     const by = (name: string) => rules.find((r) => r.id.startsWith(`Functions${name}Schedule`));
-    expect(by('Unlocker')).toMatchObject({ expr: 'rate(1 minute)', state: 'ENABLED', retry: { MaximumRetryAttempts: 0 } });
+    expect(by('Unlocker')).toMatchObject({
+      expr: 'rate(1 minute)',
+      state: 'ENABLED',
+      retry: { MaximumRetryAttempts: 0 },
+    });
     expect(by('Stats')).toMatchObject({ expr: 'rate(1 minute)', state: 'ENABLED', retry: { MaximumRetryAttempts: 0 } });
-    expect(by('Payments')).toMatchObject({ expr: 'rate(30 minutes)', state: 'ENABLED', retry: { MaximumRetryAttempts: 0 } }); // interval 1800 s
+    expect(by('Payments')).toMatchObject({
+      expr: 'rate(30 minutes)',
+      state: 'ENABLED',
+      retry: { MaximumRetryAttempts: 0 },
+    }); // interval 1800 s
   });
 
   it('payments: reserved concurrency 1, no async retries, timeout below the payout lock TTL', () => {
@@ -226,7 +309,9 @@ describe('infra: default deploy (Valkey, RPC addresses as parameters), through c
     const pay = configs.find(([, p]) => flat(p['FunctionName']).includes('FunctionsPayments'));
     expect(pay?.[1]).toMatchObject({ MaximumRetryAttempts: 0 });
     for (const [id] of ofType(s, 'AWS::Lambda::Function').filter(([i]) => /^Functions(Unlocker|Stats)/.test(i))) {
-      expect(ofType(s, 'AWS::Lambda::Function').find(([i]) => i === id)![1]['ReservedConcurrentExecutions']).toBeUndefined();
+      expect(
+        ofType(s, 'AWS::Lambda::Function').find(([i]) => i === id)![1]['ReservedConcurrentExecutions'],
+      ).toBeUndefined();
     }
   });
 
@@ -260,7 +345,12 @@ describe('infra: default deploy (Valkey, RPC addresses as parameters), through c
     const buckets = ofType(s, 'AWS::S3::Bucket');
     expect(buckets).toHaveLength(2);
     for (const [, p] of buckets) {
-      expect(p['PublicAccessBlockConfiguration']).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+      expect(p['PublicAccessBlockConfiguration']).toEqual({
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      });
       expect(p['BucketEncryption']).toBeDefined();
     }
     expect(buckets.some(([, p]) => p['LoggingConfiguration'] !== undefined)).toBe(true);
@@ -270,7 +360,9 @@ describe('infra: default deploy (Valkey, RPC addresses as parameters), through c
   });
 
   it('distribution: S3 and the API origin both through origin access control; API paths routed, admin and POST uncached', () => {
-    const [[, d]] = ofType(s, 'AWS::CloudFront::Distribution') as [[string, { DistributionConfig: Record<string, unknown> }]];
+    const [[, d]] = ofType(s, 'AWS::CloudFront::Distribution') as [
+      [string, { DistributionConfig: Record<string, unknown> }],
+    ];
     const dc = d.DistributionConfig;
     expect(dc).toMatchObject({ DefaultRootObject: 'index.html', Enabled: true, Logging: expect.anything() as unknown });
     expect(dc['DefaultCacheBehavior']).toMatchObject({ ViewerProtocolPolicy: 'redirect-to-https', Compress: true });
@@ -278,21 +370,45 @@ describe('infra: default deploy (Valkey, RPC addresses as parameters), through c
     expect(origins).toHaveLength(2);
     for (const o of origins) expect(o['OriginAccessControlId']).toBeDefined();
     s.template.resourceCountIs('AWS::CloudFront::OriginAccessControl', 2);
-    s.template.hasResourceProperties('AWS::CloudFront::OriginAccessControl', { OriginAccessControlConfig: Match.objectLike({ OriginAccessControlOriginType: 'lambda', SigningBehavior: 'always' }) });
-    const behaviors = dc['CacheBehaviors'] as { PathPattern: string; AllowedMethods: string[]; CachePolicyId: unknown; ViewerProtocolPolicy: string }[];
+    s.template.hasResourceProperties('AWS::CloudFront::OriginAccessControl', {
+      OriginAccessControlConfig: Match.objectLike({
+        OriginAccessControlOriginType: 'lambda',
+        SigningBehavior: 'always',
+      }),
+    });
+    const behaviors = dc['CacheBehaviors'] as {
+      PathPattern: string;
+      AllowedMethods: string[];
+      CachePolicyId: unknown;
+      ViewerProtocolPolicy: string;
+    }[];
     const paths = behaviors.map((b) => b.PathPattern);
-    expect(paths).toEqual(expect.arrayContaining(['/stats', '/live_stats', '/stats_address', '/get_payments', '/get_blocks', '/admin_stats', '/set_payout_threshold']));
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        '/stats',
+        '/live_stats',
+        '/stats_address',
+        '/get_payments',
+        '/get_blocks',
+        '/admin_stats',
+        '/set_payout_threshold',
+      ]),
+    );
     const CACHING_DISABLED = '4135ea2d-6df8-44a3-9df3-4b5a84be39ad';
     for (const b of behaviors) {
       expect(b.ViewerProtocolPolicy).toBe('https-only');
-      if (b.PathPattern.startsWith('/admin_') || b.PathPattern === '/set_payout_threshold') expect(b.CachePolicyId).toBe(CACHING_DISABLED);
+      if (b.PathPattern.startsWith('/admin_') || b.PathPattern === '/set_payout_threshold')
+        expect(b.CachePolicyId).toBe(CACHING_DISABLED);
       else expect(b.CachePolicyId).not.toBe(CACHING_DISABLED);
     }
     expect(behaviors.find((b) => b.PathPattern === '/set_payout_threshold')!.AllowedMethods).toContain('POST');
     expect(behaviors.find((b) => b.PathPattern === '/stats')!.AllowedMethods).not.toContain('POST');
     s.template.hasResourceProperties('AWS::CloudFront::OriginRequestPolicy', {
       OriginRequestPolicyConfig: Match.objectLike({
-        HeadersConfig: { HeaderBehavior: 'whitelist', Headers: Match.arrayWith(['CloudFront-Viewer-Address', 'X-Admin-Token', 'x-amz-content-sha256']) },
+        HeadersConfig: {
+          HeaderBehavior: 'whitelist',
+          Headers: Match.arrayWith(['CloudFront-Viewer-Address', 'X-Admin-Token', 'x-amz-content-sha256']),
+        },
       }),
     });
   });
@@ -313,7 +429,11 @@ describe('infra: default deploy (Valkey, RPC addresses as parameters), through c
 
   it('secrets: wallet RPC login, admin token and the Valkey password are generated, never in the template', () => {
     const secrets = ofType(s, 'AWS::SecretsManager::Secret');
-    expect(secrets.map(([id]) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual(['DataValkeyPassword', 'SecretsAdminToken', 'SecretsWalletRpc']);
+    expect(secrets.map(([id]) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual([
+      'DataValkeyPassword',
+      'SecretsAdminToken',
+      'SecretsWalletRpc',
+    ]);
     for (const [, p] of secrets) {
       expect(p['GenerateSecretString']).toBeDefined();
       expect(p['SecretString']).toBeUndefined();
@@ -326,24 +446,46 @@ describe('infra: default deploy (Valkey, RPC addresses as parameters), through c
     const errors = alarms.filter(([, a]) => a['MetricName'] === 'Errors' && a['Namespace'] === 'AWS/Lambda');
     expect(errors).toHaveLength(4);
     const heartbeats = alarms.filter(([, a]) => a['MetricName'] === 'Heartbeat');
-    expect(heartbeats.map(([, a]) => [(a['Dimensions'] as { Value: string }[])[0]!.Value, a['Period']]).sort()).toEqual([
-      ['payments', 5400],
-      ['stats', 600],
-      ['unlocker', 600],
-    ]);
-    for (const [, a] of heartbeats) expect(a).toMatchObject({ TreatMissingData: 'breaching', ComparisonOperator: 'LessThanThreshold', Threshold: 1, Namespace: 'XmrPool/XmrPool' });
+    expect(heartbeats.map(([, a]) => [(a['Dimensions'] as { Value: string }[])[0]!.Value, a['Period']]).sort()).toEqual(
+      [
+        ['payments', 5400],
+        ['stats', 600],
+        ['unlocker', 600],
+      ],
+    );
+    for (const [, a] of heartbeats)
+      expect(a).toMatchObject({
+        TreatMissingData: 'breaching',
+        ComparisonOperator: 'LessThanThreshold',
+        Threshold: 1,
+        Namespace: 'XmrPool/XmrPool',
+      });
     expect(alarms.filter(([, a]) => a['MetricName'] === 'PayoutsHalted')).toHaveLength(1);
     const hosts = alarms.filter(([, a]) => a['MetricName'] === 'HealthyHostCount');
     expect(hosts).toHaveLength(3);
-    for (const [, a] of hosts) expect(a).toMatchObject({ Namespace: 'AWS/NetworkELB', ComparisonOperator: 'LessThanThreshold', EvaluationPeriods: 3 });
+    for (const [, a] of hosts)
+      expect(a).toMatchObject({
+        Namespace: 'AWS/NetworkELB',
+        ComparisonOperator: 'LessThanThreshold',
+        EvaluationPeriods: 3,
+      });
   });
 
   it('health: the NLB and Auto Scaling act on liveness only; readiness is a CloudWatch metric with its own alarm', () => {
-    expect(healthSummary(s)).toEqual({ paths: ['/health'], asgCheck: 'ELB', readyAlarm: true, putMetricNamespace: 'XmrPool/XmrPool', envNamespace: true });
+    expect(healthSummary(s)).toEqual({
+      paths: ['/health'],
+      asgCheck: 'ELB',
+      readyAlarm: true,
+      putMetricNamespace: 'XmrPool/XmrPool',
+      envNamespace: true,
+    });
   });
 
   it('PROXY protocol: the node accepts headers from the load balancer subnets only; the rendered config validates', () => {
-    expect(proxySummary(s)).toEqual({ from: ['10.40.0.0/24', '10.40.1.0/24'], publicSubnets: ['10.40.0.0/24', '10.40.1.0/24'] });
+    expect(proxySummary(s)).toEqual({
+      from: ['10.40.0.0/24', '10.40.1.0/24'],
+      publicSubnets: ['10.40.0.0/24', '10.40.1.0/24'],
+    });
     checkStratumOverrides();
   });
 
@@ -353,21 +495,39 @@ describe('infra: default deploy (Valkey, RPC addresses as parameters), through c
   });
 
   it('CloudFront cache key per API route: only the query parameters the route reads, and only those reach the origin', async () => {
-    expect(cacheKeys(s)).toEqual(Object.fromEntries(Object.entries(API_CACHE_QUERY).map(([r, q]) => [r, [...q].sort()])));
-    expect(await apiQueryParams()).toEqual(Object.fromEntries(Object.entries(API_CACHE_QUERY).map(([r, q]) => [r, [...q].sort()])));
+    expect(cacheKeys(s)).toEqual(
+      Object.fromEntries(Object.entries(API_CACHE_QUERY).map(([r, q]) => [r, [...q].sort()])),
+    );
+    expect(await apiQueryParams()).toEqual(
+      Object.fromEntries(Object.entries(API_CACHE_QUERY).map(([r, q]) => [r, [...q].sort()])),
+    );
     expect(originQueryStrings(s)).toEqual({ cached: 'none', uncached: 'all' });
   });
 
   it('outputs: stratum host and ports, website and API URL, function names for `pool invoke --aws`', () => {
     const o = s.json.Outputs;
-    for (const k of ['StratumHost', 'StratumPorts', 'StratumTlsPorts', 'WebsiteUrl', 'ApiUrl', 'ApiFunctionName', 'UnlockerFunctionName', 'PaymentsFunctionName', 'StatsFunctionName', 'AlarmTopicArn', 'RedisEndpoint']) {
+    for (const k of [
+      'StratumHost',
+      'StratumPorts',
+      'StratumTlsPorts',
+      'WebsiteUrl',
+      'ApiUrl',
+      'ApiFunctionName',
+      'UnlockerFunctionName',
+      'PaymentsFunctionName',
+      'StatsFunctionName',
+      'AlarmTopicArn',
+      'RedisEndpoint',
+    ]) {
       expect(o[k], k).toBeDefined();
     }
     expect(o['StratumPorts']!.Value).toBe('3333:1000,5555:15000,7777:50000');
     expect(flat(o['StratumHost']!.Value)).toContain('StratumNlb');
     expect(flat(o['ApiUrl']!.Value)).toMatch(/^https:\/\/<WebsiteDistribution.*\.DomainName>$/);
     expect(flat(o['PaymentsFunctionName']!.Value)).toContain('FunctionsPayments');
-    expect(Object.keys(s.json.Parameters ?? {})).toEqual(expect.arrayContaining(['DaemonHost', 'DaemonPort', 'WalletHost', 'WalletPort']));
+    expect(Object.keys(s.json.Parameters ?? {})).toEqual(
+      expect.arrayContaining(['DaemonHost', 'DaemonPort', 'WalletHost', 'WalletPort']),
+    );
   });
 });
 
@@ -402,7 +562,9 @@ describe('infra: everything optional on (Upstash, TLS listener, monero node, cus
       expect(env, id).toMatchObject({ POOL_STORAGE: 'upstash', POOL_UPSTASH_SECRET: 'pool/upstash' });
       expect(env['POOL_REDIS_HOST']).toBeUndefined();
     }
-    expect((secretReads(s).get(roleOf(s, 'FunctionsStats')) ?? []).join(' ')).toMatch(/secret:pool\/upstash-\?\?\?\?\?\?/);
+    expect((secretReads(s).get(roleOf(s, 'FunctionsStats')) ?? []).join(' ')).toMatch(
+      /secret:pool\/upstash-\?\?\?\?\?\?/,
+    );
   });
 
   it('TLS listener on the NLB with the ACM certificate, forwarding to the plain pool port', () => {
@@ -420,7 +582,12 @@ describe('infra: everything optional on (Upstash, TLS listener, monero node, cus
     s.template.hasResourceProperties('AWS::EC2::Instance', {
       DisableApiTermination: true,
       Monitoring: true,
-      BlockDeviceMappings: Match.arrayWith([{ DeviceName: '/dev/sdf', Ebs: Match.objectLike({ Encrypted: true, DeleteOnTermination: false, VolumeType: 'gp3' }) }]),
+      BlockDeviceMappings: Match.arrayWith([
+        {
+          DeviceName: '/dev/sdf',
+          Ebs: Match.objectLike({ Encrypted: true, DeleteOnTermination: false, VolumeType: 'gp3' }),
+        },
+      ]),
     });
     expect(Object.keys(s.json.Parameters ?? {})).not.toContain('DaemonHost');
     const [, payments] = ofType(s, 'AWS::Lambda::Function').find(([id]) => id.startsWith('FunctionsPayments'))!;
@@ -434,8 +601,13 @@ describe('infra: everything optional on (Upstash, TLS listener, monero node, cus
   });
 
   it('custom domain on the distribution with TLS 1.2; config.js points the site at it', () => {
-    const [[, d]] = ofType(s, 'AWS::CloudFront::Distribution') as [[string, { DistributionConfig: Record<string, unknown> }]];
-    expect(d.DistributionConfig).toMatchObject({ Aliases: ['pool.example.org'], ViewerCertificate: { MinimumProtocolVersion: 'TLSv1.2_2021', SslSupportMethod: 'sni-only' } });
+    const [[, d]] = ofType(s, 'AWS::CloudFront::Distribution') as [
+      [string, { DistributionConfig: Record<string, unknown> }],
+    ];
+    expect(d.DistributionConfig).toMatchObject({
+      Aliases: ['pool.example.org'],
+      ViewerCertificate: { MinimumProtocolVersion: 'TLSv1.2_2021', SslSupportMethod: 'sni-only' },
+    });
     expect(s.json.Outputs['WebsiteUrl']!.Value).toBe('https://pool.example.org');
     s.template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@example.org' });
   });
@@ -447,12 +619,19 @@ describe('infra: settings', () => {
     dirs.push(dir);
     const file = join(dir, 'pool.jsonc');
     const base = readFileSync(join(REPO_ROOT, 'infra', 'pool.cloud.example.jsonc'), 'utf8');
-    writeFileSync(file, base.replace('"payments": { "enabled": true', '"payments": { "enabled": false').replace('"blockUnlocker": { "enabled": true', '"blockUnlocker": { "enabled": false'));
+    writeFileSync(
+      file,
+      base
+        .replace('"payments": { "enabled": true', '"payments": { "enabled": false')
+        .replace('"blockUnlocker": { "enabled": true', '"blockUnlocker": { "enabled": false'),
+    );
     const s = synth({ poolConfig: file }, false);
     const rules = ofType(s, 'AWS::Events::Rule');
     expect(rules.find(([id]) => id.startsWith('FunctionsPaymentsSchedule'))![1]['State']).toBe('DISABLED');
     expect(rules.find(([id]) => id.startsWith('FunctionsUnlockerSchedule'))![1]['State']).toBe('DISABLED');
-    const hb = ofType(s, 'AWS::CloudWatch::Alarm').filter(([, a]) => a['MetricName'] === 'Heartbeat' || a['MetricName'] === 'PayoutsHalted');
+    const hb = ofType(s, 'AWS::CloudWatch::Alarm').filter(
+      ([, a]) => a['MetricName'] === 'Heartbeat' || a['MetricName'] === 'PayoutsHalted',
+    );
     expect(hb.map(([, a]) => (a['Dimensions'] as { Value: string }[])[0]!.Value)).toEqual(['stats']);
   }, 120_000);
 
@@ -465,14 +644,22 @@ describe('infra: settings', () => {
 
   it('bad context values fail with a message naming the key', () => {
     expect(() => settingsFrom({ storage: 'dynamo' })).toThrow(/context storage/);
-    expect(() => settingsFrom({ tlsListeners: '[{"port": 443, "targetPort": 4444}]', tlsCertificateArn: 'arn:aws:acm:x' })).toThrow(/targetPort 4444 is not one of poolServer.ports/);
+    expect(() =>
+      settingsFrom({ tlsListeners: '[{"port": 443, "targetPort": 4444}]', tlsCertificateArn: 'arn:aws:acm:x' }),
+    ).toThrow(/targetPort 4444 is not one of poolServer.ports/);
     expect(() => settingsFrom({ tlsListeners: [{ port: 443, targetPort: 3333 }] })).toThrow(/tlsCertificateArn/);
     expect(() => settingsFrom({ poolConfig: '/nope.jsonc' })).toThrow(/no file/);
     expect(() => settingsFrom({ stratumMinInstances: 3, stratumMaxInstances: 2 })).toThrow(/stratumMaxInstances/);
     const dir = mkdtempSync(join(tmpdir(), 'pool-cfg-'));
     dirs.push(dir);
     const file = join(dir, 'secret.jsonc');
-    writeFileSync(file, readFileSync(join(REPO_ROOT, 'infra', 'pool.cloud.example.jsonc'), 'utf8').replace('"api": {', '"api": { "password": "hunter2",'));
+    writeFileSync(
+      file,
+      readFileSync(join(REPO_ROOT, 'infra', 'pool.cloud.example.jsonc'), 'utf8').replace(
+        '"api": {',
+        '"api": { "password": "hunter2",',
+      ),
+    );
     expect(() => settingsFrom({ poolConfig: file })).toThrow(/api.password must not be in the cloud config/);
   });
 

@@ -34,7 +34,10 @@ describe('createLogger', () => {
     expect(messages(join(dir, 'pool_warn.log'))).toEqual(['w', 'e', 'f']);
     expect(messages(join(dir, 'pool_error.log'))).toEqual(['e', 'f']);
     expect(existsSync(join(dir, 'pool_debug.log'))).toBe(false);
-    const line = JSON.parse(readFileSync(join(dir, 'pool_error.log'), 'utf8').split('\n')[0]!) as Record<string, unknown>;
+    const line = JSON.parse(readFileSync(join(dir, 'pool_error.log'), 'utf8').split('\n')[0]!) as Record<
+      string,
+      unknown
+    >;
     expect(line).toMatchObject({ level: 50, name: 'pool', msg: 'e' });
     expect(typeof line['time']).toBe('string');
   });
@@ -68,7 +71,10 @@ describe('createLogger', () => {
         `const log = createLogger(${JSON.stringify(opts(dir, 'info'))}, 'child');\n` +
         `log.error('bye');\nprocess.exit(0);\n`,
     );
-    execFileSync(process.execPath, ['--import', 'tsx', script], { cwd: join(import.meta.dirname, '..'), stdio: 'pipe' });
+    execFileSync(process.execPath, ['--import', 'tsx', script], {
+      cwd: join(import.meta.dirname, '..'),
+      stdio: 'pipe',
+    });
     expect(messages(join(dir, 'child_error.log'))).toEqual(['bye']);
   });
 
@@ -83,7 +89,10 @@ describe('createLogger', () => {
   });
 
   it('console-only and silent loggers', () => {
-    const log = createLogger({ files: { level: 'silent', directory: 'unused', flushInterval: 1 }, console: { level: 'warn', colors: true } }, 'c');
+    const log = createLogger(
+      { files: { level: 'silent', directory: 'unused', flushInterval: 1 }, console: { level: 'warn', colors: true } },
+      'c',
+    );
     expect(log.level).toBe('warn');
     expect(silentLogger().level).toBe('silent');
   });

@@ -147,7 +147,10 @@ describe('validateMinerAddress', () => {
   it('rejects wrong network and disallowed kinds', () => {
     badAddress(() => validateMinerAddress(TESTNET, 'mainnet', loose), /^address is for testnet, pool runs on mainnet$/);
     badAddress(() => validateMinerAddress(REGTEST, 'stagenet', loose), /address is for mainnet, pool runs on stagenet/);
-    badAddress(() => validateMinerAddress(REGTEST_INTEGRATED, 'mainnet', strict), /^integrated addresses are not accepted$/);
+    badAddress(
+      () => validateMinerAddress(REGTEST_INTEGRATED, 'mainnet', strict),
+      /^integrated addresses are not accepted$/,
+    );
     badAddress(() => validateMinerAddress(REGTEST_INTEGRATED, 'mainnet'), /integrated addresses are not accepted/);
     badAddress(() => validateMinerAddress(GENERAL_FUND, 'mainnet', strict), /^subaddresses are not accepted$/);
     badAddress(() => validateMinerAddress('nonsense', 'mainnet', loose), /8 characters/);

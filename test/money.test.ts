@@ -31,7 +31,12 @@ describe('split', () => {
   it('handles zero totals and rejects a non-zero total over zero weight or negative input', () => {
     expect(split(0n, [0n, 0n])).toEqual([0n, 0n]);
     expect(split(0n, [1n, 2n])).toEqual([0n, 0n]);
-    for (const bad of [() => split(1n, [0n]), () => split(1n, []), () => split(-1n, [1n]), () => split(5n, [1n, -1n])]) {
+    for (const bad of [
+      () => split(1n, [0n]),
+      () => split(1n, []),
+      () => split(-1n, [1n]),
+      () => split(5n, [1n, -1n]),
+    ]) {
       try {
         bad();
         expect.unreachable();

@@ -5,7 +5,14 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { getPriority } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERRORS, isPoolError } from '../shared/errors.js';
-import { createHasher, DEFAULT_NICENESS, randomxHashSync, releaseSyncHasher, seedHexToKey, type Hasher } from '../native/index.js';
+import {
+  createHasher,
+  DEFAULT_NICENESS,
+  randomxHashSync,
+  releaseSyncHasher,
+  seedHexToKey,
+  type Hasher,
+} from '../native/index.js';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
@@ -17,11 +24,23 @@ const LONG = 'sed do eiusmod tempor incididunt ut labore et dolore magna aliqua'
 
 // docs/mining-math.md §5 (RandomX's own test vectors).
 const VECTORS: { key: string; input: Uint8Array; hash: string }[] = [
-  { key: 'test key 000', input: enc('This is a test'), hash: '639183aae1bf4c9a35884cb46b09cad9175f04efd7684e7262a0ac1c2f0b4e3f' },
-  { key: 'test key 000', input: enc('Lorem ipsum dolor sit amet'), hash: '300a0adb47603dedb42228ccb2b211104f4da45af709cd7547cd049e9489c969' },
+  {
+    key: 'test key 000',
+    input: enc('This is a test'),
+    hash: '639183aae1bf4c9a35884cb46b09cad9175f04efd7684e7262a0ac1c2f0b4e3f',
+  },
+  {
+    key: 'test key 000',
+    input: enc('Lorem ipsum dolor sit amet'),
+    hash: '300a0adb47603dedb42228ccb2b211104f4da45af709cd7547cd049e9489c969',
+  },
   { key: 'test key 000', input: enc(LONG), hash: 'c36d4ed4191e617309867ed66a443be4075014e2b061bcdaf9ce7b721d2b77a8' },
   { key: 'test key 001', input: enc(LONG), hash: 'e9ff4503201c0c2cca26d285c93ae883f9b1d30c9eb240b820756f2d5a7905fc' },
-  { key: 'test key 001', input: unhex(BLOB_HEX), hash: 'c56414121acda1713c2f2a819d8ae38aed7c80c35c2a769298d34f03833cd5f1' },
+  {
+    key: 'test key 001',
+    input: unhex(BLOB_HEX),
+    hash: 'c56414121acda1713c2f2a819d8ae38aed7c80c35c2a769298d34f03833cd5f1',
+  },
 ];
 
 // Three 32-byte seed hashes (any bytes do; these are just distinct).
@@ -111,7 +130,10 @@ describe('seed lifecycle', () => {
       const blobs = [1, 2, 3].map(blobWithNonce);
       const want = new Map<string, string[]>();
       for (const seed of [SEED_A, SEED_B, SEED_C]) {
-        want.set(seed, blobs.map((b) => hex(randomxHashSync(seedHexToKey(seed), b))));
+        want.set(
+          seed,
+          blobs.map((b) => hex(randomxHashSync(seedHexToKey(seed), b))),
+        );
       }
       releaseSyncHasher();
       const check = async (seed: string): Promise<void> => {

@@ -7,9 +7,17 @@ import { configFromObject } from '../shared/config/load.js';
 import { encodeAddress } from '../shared/monero/address.js';
 
 const addr = (n: number) =>
-  encodeAddress({ network: 'mainnet', kind: 'standard', spendKey: n.toString(16).padStart(64, '0'), viewKey: 'cd'.repeat(32) });
+  encodeAddress({
+    network: 'mainnet',
+    kind: 'standard',
+    spendKey: n.toString(16).padStart(64, '0'),
+    viewKey: 'cd'.repeat(32),
+  });
 const config = (payments: Record<string, unknown> = {}) =>
-  configFromObject({ poolServer: { enabled: false, poolAddress: addr(999) }, payments: { minPayment: '1000', denomination: '100', ...payments } });
+  configFromObject({
+    poolServer: { enabled: false, poolAddress: addr(999) },
+    payments: { minPayment: '1000', denomination: '100', ...payments },
+  });
 
 describe('selectPayees', () => {
   it('pays balances over max(minPayment, own threshold), truncated to the denomination', () => {
@@ -40,7 +48,10 @@ describe('selectPayees', () => {
   });
 
   it('feePayer payees: reserves the fee allowance on top of the amount', () => {
-    const { payees } = selectPayees([{ address: addr(1), balance: 1250n, threshold: null }], config({ feePayer: 'payees', transferFee: '60' }));
+    const { payees } = selectPayees(
+      [{ address: addr(1), balance: 1250n, threshold: null }],
+      config({ feePayer: 'payees', transferFee: '60' }),
+    );
     expect(payees).toEqual([{ address: addr(1), amount: 1100n, reserve: 1160n, share: 0n, refund: 60n }]);
   });
 
@@ -52,7 +63,13 @@ describe('selectPayees', () => {
 });
 
 describe('priceDestinations', () => {
-  const d = (amount: bigint, allowance: bigint): Destination => ({ address: addr(Number(amount)), amount, reserve: amount + allowance, share: 0n, refund: allowance });
+  const d = (amount: bigint, allowance: bigint): Destination => ({
+    address: addr(Number(amount)),
+    amount,
+    reserve: amount + allowance,
+    share: 0n,
+    refund: allowance,
+  });
 
   it('pool pays: no shares, no refunds', () => {
     expect(priceDestinations([d(100n, 0n)], 77n)).toEqual([{ ...d(100n, 0n), share: 0n, refund: 0n }]);
@@ -74,13 +91,26 @@ describe('priceDestinations', () => {
 describe('parseBatch', () => {
   const dests = destinationsJson([{ address: addr(1), amount: 100n, reserve: 110n, share: 4n, refund: 6n }]);
   it('reads a well-formed batch', () => {
-    const b = parseBatch('7', { status: 'signed', feePayer: 'payees', total: '100', destinations: dests, txHash: 'aa', txMetadata: 'bb', fee: '4', relayAttempts: '1' });
+    const b = parseBatch('7', {
+      status: 'signed',
+      feePayer: 'payees',
+      total: '100',
+      destinations: dests,
+      txHash: 'aa',
+      txMetadata: 'bb',
+      fee: '4',
+      relayAttempts: '1',
+    });
     expect(b).toMatchObject({ id: '7', status: 'signed', total: 100n, fee: 4n, relayAttempts: 1 });
   });
   it('refuses anything it cannot vouch for', () => {
     expect(() => parseBatch('7', { status: 'weird', feePayer: 'pool', destinations: dests })).toThrow(/unknown status/);
-    expect(() => parseBatch('7', { status: 'signed', feePayer: 'pool', destinations: dests })).toThrow(/without a signed tx/);
+    expect(() => parseBatch('7', { status: 'signed', feePayer: 'pool', destinations: dests })).toThrow(
+      /without a signed tx/,
+    );
     const unbalanced = destinationsJson([{ address: addr(1), amount: 100n, reserve: 111n, share: 4n, refund: 6n }]);
-    expect(() => parseBatch('7', { status: 'reserved', feePayer: 'pool', destinations: unbalanced })).toThrow(/does not balance/);
+    expect(() => parseBatch('7', { status: 'reserved', feePayer: 'pool', destinations: unbalanced })).toThrow(
+      /does not balance/,
+    );
   });
 });

@@ -16,8 +16,18 @@ import { freePort } from './harness/index.js';
 
 describe('parseJson / stringifyJson', () => {
   it('keeps integers beyond 2^53 exact as bigint, safe ones as numbers', () => {
-    const v = parseJson('{"a": 18446744073709551615, "b": 9007199254740991, "c": 9007199254740993, "d": -9007199254740993, "e": 1.5, "f": 1e3, "g": 0}');
-    expect(v).toEqual({ a: 18446744073709551615n, b: 9007199254740991, c: 9007199254740993n, d: -9007199254740993n, e: 1.5, f: 1000, g: 0 });
+    const v = parseJson(
+      '{"a": 18446744073709551615, "b": 9007199254740991, "c": 9007199254740993, "d": -9007199254740993, "e": 1.5, "f": 1e3, "g": 0}',
+    );
+    expect(v).toEqual({
+      a: 18446744073709551615n,
+      b: 9007199254740991,
+      c: 9007199254740993n,
+      d: -9007199254740993n,
+      e: 1.5,
+      f: 1000,
+      g: 0,
+    });
   });
 
   it('parses the whole grammar like JSON.parse for ordinary documents', () => {
@@ -35,21 +45,38 @@ describe('parseJson / stringifyJson', () => {
   });
 
   it('rejects malformed JSON', () => {
-    for (const bad of ['', '{', '{"a":1,}', '[1 2]', '01', '1.', '"unterminated', '{"a" 1}', 'tru', '{"a":1} x', '"\u0001"', 'NaN', '"\\x"']) {
+    for (const bad of [
+      '',
+      '{',
+      '{"a":1,}',
+      '[1 2]',
+      '01',
+      '1.',
+      '"unterminated',
+      '{"a" 1}',
+      'tru',
+      '{"a":1} x',
+      '"\u0001"',
+      'NaN',
+      '"\\x"',
+    ]) {
       expect(() => parseJson(bad), bad).toThrow(JsonSyntaxError);
     }
   });
 
   it('stringifyJson writes bigint as bare integers and drops undefined members', () => {
-    expect(stringifyJson({ amount: 18446744073709551615n, a: [1n, 'x', null, undefined], skip: undefined, t: true, n: 1.5 })).toBe(
-      '{"amount":18446744073709551615,"a":[1,"x",null,null],"t":true,"n":1.5}',
-    );
+    expect(
+      stringifyJson({ amount: 18446744073709551615n, a: [1n, 'x', null, undefined], skip: undefined, t: true, n: 1.5 }),
+    ).toBe('{"amount":18446744073709551615,"a":[1,"x",null,null],"t":true,"n":1.5}');
     const round = parseJson(stringifyJson({ v: 123456789012345678901234567890n }));
     expect(round).toEqual({ v: 123456789012345678901234567890n });
   });
 
   it('parses a 1 MB reply quickly', () => {
-    const doc = JSON.stringify({ blob: 'ab'.repeat(500_000), list: Array.from({ length: 20_000 }, (_, i) => ({ amount: i * 1e6, txid: 'f'.repeat(64) })) });
+    const doc = JSON.stringify({
+      blob: 'ab'.repeat(500_000),
+      list: Array.from({ length: 20_000 }, (_, i) => ({ amount: i * 1e6, txid: 'f'.repeat(64) })),
+    });
     const t0 = performance.now();
     const v = parseJson(doc) as { list: unknown[] };
     expect(v.list).toHaveLength(20_000);
@@ -61,7 +88,9 @@ describe('Digest', () => {
   it('matches the RFC 2617 example', () => {
     const s = new DigestSession('Mufasa', 'Circle Of Life', () => '0a4f113b');
     expect(
-      s.accept('Digest realm="testrealm@host.com", qop="auth,auth-int", nonce="dcd98b7102dd2f0e8b11d0f600bfb0c093", opaque="5ccc069c403ebaf9f0171e9517f40e41"'),
+      s.accept(
+        'Digest realm="testrealm@host.com", qop="auth,auth-int", nonce="dcd98b7102dd2f0e8b11d0f600bfb0c093", opaque="5ccc069c403ebaf9f0171e9517f40e41"',
+      ),
     ).toBe(true);
     const h = s.authorization('GET', '/dir/index.html');
     expect(h).toContain('response="6629fae49393a05397450978507c4ef1"');
@@ -119,13 +148,18 @@ describe('client error mapping (fault-injecting HTTP server)', () => {
     res.writeHead(status, { 'content-type': 'application/json' });
     res.end(text);
   };
-  const daemon = (retries = 2, timeout = 300) => createDaemonClient({ host: '127.0.0.1', port, timeout, retries }, { retryBaseMs: 5 });
+  const daemon = (retries = 2, timeout = 300) =>
+    createDaemonClient({ host: '127.0.0.1', port, timeout, retries }, { retryBaseMs: 5 });
 
   it('a JSON-RPC error is RPC_ERROR {method, code, message}', async () => {
-    handler = (_q, _b, res) => json(res, '{"id":"1","jsonrpc":"2.0","error":{"code":-7,"message":"Block not accepted"}}');
+    handler = (_q, _b, res) =>
+      json(res, '{"id":"1","jsonrpc":"2.0","error":{"code":-7,"message":"Block not accepted"}}');
     const c = daemon();
     const err = await c.submitBlock('00').catch((e: unknown) => e);
-    expect(err).toMatchObject({ code: ERRORS.RPC_ERROR, details: { method: 'submit_block', code: -7, message: 'Block not accepted' } });
+    expect(err).toMatchObject({
+      code: ERRORS.RPC_ERROR,
+      details: { method: 'submit_block', code: -7, message: 'Block not accepted' },
+    });
     expect(hits).toBe(1);
     await c.close();
   });
@@ -138,9 +172,15 @@ describe('client error mapping (fault-injecting HTTP server)', () => {
     };
     const c = daemon();
     const e1 = await c.getBlockCount().catch((e: unknown) => e);
-    expect(e1).toMatchObject({ code: ERRORS.RPC_BAD_REPLY, details: { method: 'get_block_count', field: 'result.count' } });
+    expect(e1).toMatchObject({
+      code: ERRORS.RPC_BAD_REPLY,
+      details: { method: 'get_block_count', field: 'result.count' },
+    });
     const e2 = await c.getLastBlockHeader().catch((e: unknown) => e);
-    expect(e2).toMatchObject({ code: ERRORS.RPC_BAD_REPLY, details: { method: 'get_last_block_header', field: 'result.block_header.hash' } });
+    expect(e2).toMatchObject({
+      code: ERRORS.RPC_BAD_REPLY,
+      details: { method: 'get_last_block_header', field: 'result.block_header.hash' },
+    });
     expect(hits).toBe(2); // a bad reply is not retried
     await c.close();
   });
@@ -157,7 +197,10 @@ describe('client error mapping (fault-injecting HTTP server)', () => {
   it('a non-OK status is RPC_ERROR; BUSY is retried for reads', async () => {
     handler = (_q, _b, res) => json(res, '{"status":"Failed","height":0}');
     const c = daemon();
-    await expect(c.popBlocks(1)).rejects.toMatchObject({ code: ERRORS.RPC_ERROR, details: { method: 'pop_blocks', message: 'Failed' } });
+    await expect(c.popBlocks(1)).rejects.toMatchObject({
+      code: ERRORS.RPC_ERROR,
+      details: { method: 'pop_blocks', message: 'Failed' },
+    });
     expect(hits).toBe(1);
     hits = 0;
     handler = (_q, _b, res) => json(res, '{"id":"1","jsonrpc":"2.0","result":{"status":"BUSY"}}');
@@ -178,7 +221,10 @@ describe('client error mapping (fault-injecting HTTP server)', () => {
     expect(hits).toBe(3);
     hits = 0;
     n = -10;
-    await expect(c.getBlockCount()).rejects.toMatchObject({ code: ERRORS.RPC_HTTP, details: { status: 500, method: 'get_block_count' } });
+    await expect(c.getBlockCount()).rejects.toMatchObject({
+      code: ERRORS.RPC_HTTP,
+      details: { status: 500, method: 'get_block_count' },
+    });
     expect(hits).toBe(3);
     await c.close();
   });
@@ -187,7 +233,10 @@ describe('client error mapping (fault-injecting HTTP server)', () => {
     handler = () => undefined; // never answers
     const c = daemon(2, 150);
     const t0 = Date.now();
-    await expect(c.submitBlock('00')).rejects.toMatchObject({ code: ERRORS.RPC_TIMEOUT, details: { method: 'submit_block', timeoutMs: 150 } });
+    await expect(c.submitBlock('00')).rejects.toMatchObject({
+      code: ERRORS.RPC_TIMEOUT,
+      details: { method: 'submit_block', timeoutMs: 150 },
+    });
     expect(Date.now() - t0).toBeLessThan(1_000);
     expect(hits).toBe(1);
     hits = 0;
@@ -203,14 +252,19 @@ describe('client error mapping (fault-injecting HTTP server)', () => {
     const dead = await freePort();
     const c = createDaemonClient({ host: '127.0.0.1', port: dead, timeout: 500, retries: 1 }, { retryBaseMs: 5 });
     await expect(c.getInfo()).rejects.toMatchObject({ code: ERRORS.RPC_HTTP, details: { connectFailed: true } });
-    await expect(c.submitBlock('00')).rejects.toMatchObject({ code: ERRORS.RPC_HTTP, details: { connectFailed: true } });
+    await expect(c.submitBlock('00')).rejects.toMatchObject({
+      code: ERRORS.RPC_HTTP,
+      details: { connectFailed: true },
+    });
     await c.close();
   });
 
   it('the wallet client never retries, and keeps amounts exact', async () => {
     handler = (_q, _b, res) => json(res, 'boom', 503);
     const w = createWalletClient({ host: '127.0.0.1', port, timeout: 300 });
-    await expect(w.transfer({ destinations: [{ address: 'a', amount: 1n }] })).rejects.toMatchObject({ code: ERRORS.RPC_HTTP });
+    await expect(w.transfer({ destinations: [{ address: 'a', amount: 1n }] })).rejects.toMatchObject({
+      code: ERRORS.RPC_HTTP,
+    });
     expect(hits).toBe(1);
     hits = 0;
     handler = () => undefined;
@@ -227,7 +281,11 @@ describe('client error mapping (fault-injecting HTTP server)', () => {
           '","tx_key":"","tx_metadata":"0102","tx_blob":"","weight":1500}}',
       );
     };
-    const r = await w.transfer({ destinations: [{ address: 'addr', amount: 18446744073709551615n }], doNotRelay: true, getTxMetadata: true });
+    const r = await w.transfer({
+      destinations: [{ address: 'addr', amount: 18446744073709551615n }],
+      doNotRelay: true,
+      getTxMetadata: true,
+    });
     expect(seen).toContain('"amount":18446744073709551615');
     expect(seen).toContain('"do_not_relay":true');
     expect(r.amount).toBe(18446744073709551615n);
@@ -235,7 +293,10 @@ describe('client error mapping (fault-injecting HTTP server)', () => {
     expect(r.txMetadata).toBe('0102');
 
     handler = (_q, _b, res) => json(res, '{"id":"1","jsonrpc":"2.0","result":{"balance":-1,"unlocked_balance":0}}');
-    await expect(w.getBalance()).rejects.toMatchObject({ code: ERRORS.RPC_BAD_REPLY, details: { field: 'result.balance' } });
+    await expect(w.getBalance()).rejects.toMatchObject({
+      code: ERRORS.RPC_BAD_REPLY,
+      details: { field: 'result.balance' },
+    });
     await w.close();
   });
 
@@ -260,7 +321,9 @@ describe('client error mapping (fault-injecting HTTP server)', () => {
       for (let i = 1; i < nc; i++) check.authorization('POST', '/json_rpc');
       const expected = /response="([^"]+)"/.exec(check.authorization('POST', '/json_rpc'))?.[1];
       if (/response="([^"]+)"/.exec(auth)?.[1] !== expected) {
-        res.writeHead(401, { 'WWW-Authenticate': `Digest qop="auth",algorithm=MD5,realm="monero-rpc",nonce="${nonce}"` });
+        res.writeHead(401, {
+          'WWW-Authenticate': `Digest qop="auth",algorithm=MD5,realm="monero-rpc",nonce="${nonce}"`,
+        });
         res.end();
         return;
       }

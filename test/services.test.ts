@@ -56,12 +56,16 @@ describe('services: redis-server + monerod + 2 x monero-wallet-rpc', () => {
 
       // the pool's wallet-rpc behind Digest auth, the miner's without
       const login = { user: 'pool', password: 'digest-secret' };
-      poolRpc = await timed('wallet-rpc start (digest)', timings, () => startWalletRpc({ daemonPort: chain!.monerod.port, login }));
+      poolRpc = await timed('wallet-rpc start (digest)', timings, () =>
+        startWalletRpc({ daemonPort: chain!.monerod.port, login }),
+      );
       minerRpc = await timed('wallet-rpc start', timings, () => startWalletRpc({ daemonPort: chain!.monerod.port }));
       pool = poolRpc.client();
       miner = minerRpc.client();
 
-      const { address: poolAddress } = await timed('create_wallet', timings, () => createWallet(pool!, { filename: 'pool' }));
+      const { address: poolAddress } = await timed('create_wallet', timings, () =>
+        createWallet(pool!, { filename: 'pool' }),
+      );
       const { address: minerAddress } = await createWallet(minerRpc, { filename: 'miner' });
       expect(poolAddress).toMatch(/^4/);
       expect(minerAddress).not.toBe(poolAddress);
@@ -106,8 +110,7 @@ describe('services: redis-server + monerod + 2 x monero-wallet-rpc', () => {
       expect(tooEarly).toMatchObject({ code: ERRORS.RPC_ERROR, details: { method: 'transfer', code: -19 } });
       await timed('generateblocks 10', timings, () => mature(daemon, 10, poolAddress));
       await pool.refresh();
-      const tx = await timed('transfer do_not_relay', timings, () =>
-pool!.transfer(payout));
+      const tx = await timed('transfer do_not_relay', timings, () => pool!.transfer(payout));
       expect(tx.txHash).toMatch(/^[0-9a-f]{64}$/);
       expect(tx.txMetadata.length).toBeGreaterThan(100);
       expect(tx.txKey).toMatch(/^[0-9a-f]{64}/);
@@ -164,7 +167,11 @@ pool!.transfer(payout));
       // no fd leak: sockets to the services and log fds are all closed (small slack for lazily opened runtime fds)
       await new Promise((r) => setTimeout(r, 100));
       expect(readdirSync('/proc/self/fd').length).toBeLessThanOrEqual(fdsBefore + 2);
-      console.log('service timings (ms):', JSON.stringify(timings), `fds ${fdsBefore} -> ${readdirSync('/proc/self/fd').length}`);
+      console.log(
+        'service timings (ms):',
+        JSON.stringify(timings),
+        `fds ${fdsBefore} -> ${readdirSync('/proc/self/fd').length}`,
+      );
     }
   }, 300_000);
 
@@ -196,7 +203,9 @@ pool!.transfer(payout));
         'console.log(JSON.stringify({ pid: r.pid, dir: r.dir }));',
         mode === 'exit' ? 'process.exit(0);' : 'setInterval(() => undefined, 1000);',
       ].join('\n');
-      const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
       const line = await new Promise<string>((res, rej) => {
         let out = '';
         child.stdout.on('data', (d: Buffer) => {
@@ -208,7 +217,9 @@ pool!.transfer(payout));
       const { pid, dir } = JSON.parse(line) as { pid: number; dir: string };
       expect(isAlive(pid)).toBe(true);
       if (mode === 'sigkill') child.kill('SIGKILL');
-      await new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(null) : child.once('exit', r)));
+      await new Promise((r) =>
+        child.exitCode !== null || child.signalCode !== null ? r(null) : child.once('exit', r),
+      );
       const deadline = Date.now() + 10_000;
       while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       expect(isAlive(pid), `redis-server after parent ${mode}`).toBe(false);

@@ -15,7 +15,14 @@ const env = useFixture(() => startPoolActivity('st'));
 
 function deps(nowMs: number, over: Partial<StatsDeps> = {}): StatsDeps {
   const e = env();
-  return { storage: e.storage, daemon: e.chain.daemon, config: e.config, log: silentLogger(), now: () => nowMs, ...over };
+  return {
+    storage: e.storage,
+    daemon: e.chain.daemon,
+    config: e.config,
+    log: silentLogger(),
+    now: () => nowMs,
+    ...over,
+  };
 }
 
 const strs = async (args: string[]): Promise<string[]> => {
@@ -72,7 +79,8 @@ describe('stats run', () => {
     // its round: its own shares plus the orphan's round, which the unlocker put back
     expect(cMember).toMatch(new RegExp(`^${e.candidate.hash}:\\d{10}:1:9000$`));
     const matured = new Map<string, string>();
-    for (let i = 2; i < 6; i += 2) matured.set(String(snap.pool.blocks[i]).split(':')[0] ?? '', String(snap.pool.blocks[i]));
+    for (let i = 2; i < 6; i += 2)
+      matured.set(String(snap.pool.blocks[i]).split(':')[0] ?? '', String(snap.pool.blocks[i]));
     const reward = await e.storage.command(['HGET', e.keys.block(e.unlocked.hash), 'reward']);
     expect(matured.get(e.unlocked.hash)).toMatch(new RegExp(`^${e.unlocked.hash}:\\d{10}:1:4500:0:${reward}$`));
     expect(matured.get(e.orphaned.hash)).toMatch(new RegExp(`^${e.orphaned.hash}:\\d{10}:1:4500:1$`));
@@ -151,7 +159,9 @@ describe('stats run', () => {
     expect(snap.network).toEqual(good.network);
     expect(snap.pool.miners).toBe(2);
     await e.storage.command(['DEL', e.keys.statsSnapshot]);
-    await expect(run(deps(Date.now(), { daemon: dead }))).rejects.toMatchObject({ code: expect.stringMatching(/^E_RPC_/) });
+    await expect(run(deps(Date.now(), { daemon: dead }))).rejects.toMatchObject({
+      code: expect.stringMatching(/^E_RPC_/),
+    });
     await run(deps(Date.now()));
     await dead.close();
   });

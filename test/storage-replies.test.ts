@@ -46,7 +46,9 @@ describe('asHash', () => {
     expect(asHash(['a', '1']).hasOwnProperty).toBeUndefined();
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     // round-trips through JSON as data
-    expect(JSON.parse(JSON.stringify(h)) as unknown).toEqual(JSON.parse('{"__proto__":"x","constructor":"y","toString":"z","balance":"5"}'));
+    expect(JSON.parse(JSON.stringify(h)) as unknown).toEqual(
+      JSON.parse('{"__proto__":"x","constructor":"y","toString":"z","balance":"5"}'),
+    );
   });
 
   it('integer replies become their decimal text', () => {
@@ -54,7 +56,17 @@ describe('asHash', () => {
   });
 
   it('rejects garbage with E_STORAGE naming what was read', () => {
-    const bad: (StorageReply | undefined)[] = [null, undefined, 'a', 3, ['a'], ['a', '1', 'b'], ['a', null], [['a'], '1'], ['a', ['1']]];
+    const bad: (StorageReply | undefined)[] = [
+      null,
+      undefined,
+      'a',
+      3,
+      ['a'],
+      ['a', '1', 'b'],
+      ['a', null],
+      [['a'], '1'],
+      ['a', ['1']],
+    ];
     for (const r of bad) storageError(() => asHash(r, 'worker'));
     expect(() => asHash('x', 'worker')).toThrow(/worker/);
   });
@@ -112,7 +124,9 @@ describe('strings and integers', () => {
   it('integers: replies and decimal text; nil, fractions, garbage and unsafe sizes are E_STORAGE', () => {
     expect(asInt(5)).toBe(5);
     expect(asInt('-12')).toBe(-12);
-    for (const r of [null, undefined, '1.5', 'abc', '', ' 1', '9007199254740993', 1.5, ['1']] as (StorageReply | undefined)[]) {
+    for (const r of [null, undefined, '1.5', 'abc', '', ' 1', '9007199254740993', 1.5, ['1']] as (
+      StorageReply | undefined
+    )[]) {
       storageError(() => asInt(r));
     }
     expect(asOptInt(undefined)).toBeNull();

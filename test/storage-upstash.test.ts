@@ -18,7 +18,10 @@ let bridge: UpstashBridge;
 
 beforeAll(async () => {
   redis = await startRedis({ password: 'upstash-contract-pass' });
-  bridge = await startUpstashBridge({ redis: { port: redis.port, password: 'upstash-contract-pass' }, token: 'test-token-123' });
+  bridge = await startUpstashBridge({
+    redis: { port: redis.port, password: 'upstash-contract-pass' },
+    token: 'test-token-123',
+  });
 }, 60_000);
 
 afterAll(async () => {
@@ -28,10 +31,22 @@ afterAll(async () => {
 
 const opts = { exactBigIntegerReplies: false } as const;
 
-storageContract('upstash (base64 responses)', () => createUpstashStorage({ url: bridge.url, token: bridge.token, responseEncoding: 'base64' }), opts);
-storageContract('upstash (plain JSON responses)', () => createUpstashStorage({ url: bridge.url, token: bridge.token, responseEncoding: false }), opts);
+storageContract(
+  'upstash (base64 responses)',
+  () => createUpstashStorage({ url: bridge.url, token: bridge.token, responseEncoding: 'base64' }),
+  opts,
+);
+storageContract(
+  'upstash (plain JSON responses)',
+  () => createUpstashStorage({ url: bridge.url, token: bridge.token, responseEncoding: false }),
+  opts,
+);
 
-async function post(path: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: unknown }> {
+async function post(
+  path: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; json: unknown }> {
   const res = await fetch(bridge.url + path, {
     method: 'POST',
     headers: { authorization: `Bearer ${bridge.token}`, 'content-type': 'application/json', ...headers },
@@ -61,7 +76,10 @@ describe('Upstash REST bridge (protocol)', () => {
     const r = await post('/', ['HGET', '{br}:n', 'f']);
     expect(r.status).toBe(400);
     expect(r.json).toEqual({ error: expect.stringMatching(/WRONGTYPE/) as unknown });
-    const del = await fetch(bridge.url + '/', { method: 'DELETE', headers: { authorization: `Bearer ${bridge.token}` } });
+    const del = await fetch(bridge.url + '/', {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${bridge.token}` },
+    });
     expect(del.status).toBe(405);
   });
 
@@ -78,10 +96,21 @@ describe('Upstash REST bridge (protocol)', () => {
   });
 
   it('/pipeline returns one entry per command with inline errors; /multi-exec is atomic or 400', async () => {
-    const p = await post('/pipeline', [['SET', '{br}:p', 'v'], ['INCR', '{br}:p'], ['GET', '{br}:p']]);
+    const p = await post('/pipeline', [
+      ['SET', '{br}:p', 'v'],
+      ['INCR', '{br}:p'],
+      ['GET', '{br}:p'],
+    ]);
     expect(p.status).toBe(200);
-    expect(p.json).toEqual([{ result: 'OK' }, { error: expect.stringMatching(/not an integer/) as unknown }, { result: 'v' }]);
-    const m = await post('/multi-exec', [['SET', '{br}:m', '1'], ['INCR', '{br}:m']]);
+    expect(p.json).toEqual([
+      { result: 'OK' },
+      { error: expect.stringMatching(/not an integer/) as unknown },
+      { result: 'v' },
+    ]);
+    const m = await post('/multi-exec', [
+      ['SET', '{br}:m', '1'],
+      ['INCR', '{br}:m'],
+    ]);
     expect(m.json).toEqual([{ result: 'OK' }, { result: 2 }]);
     const aborted = await post('/multi-exec', [['SET', '{br}:m2', '1'], ['GET']]);
     expect(aborted.status).toBe(400);
@@ -100,9 +129,14 @@ describe('Upstash REST bridge (protocol)', () => {
   it('path form for curl: /set/k/v, POST body as the last argument, ?_token=', async () => {
     const set = await fetch(`${bridge.url}/set/%7Bbr%7D:path/val?_token=${bridge.token}`);
     expect(await set.json()).toEqual({ result: 'OK' });
-    const post2 = await fetch(`${bridge.url}/set/%7Bbr%7D:body?_token=${bridge.token}`, { method: 'POST', body: 'from body' });
+    const post2 = await fetch(`${bridge.url}/set/%7Bbr%7D:body?_token=${bridge.token}`, {
+      method: 'POST',
+      body: 'from body',
+    });
     expect(await post2.json()).toEqual({ result: 'OK' });
-    const get = await fetch(`${bridge.url}/get/%7Bbr%7D:body`, { headers: { authorization: `Bearer ${bridge.token}` } });
+    const get = await fetch(`${bridge.url}/get/%7Bbr%7D:body`, {
+      headers: { authorization: `Bearer ${bridge.token}` },
+    });
     expect(await get.json()).toEqual({ result: 'from body' });
   });
 });
@@ -111,9 +145,19 @@ describe('Upstash adapter specifics', () => {
   it('each port call is exactly one HTTP request on the matching route (no auto-pipelining)', async () => {
     const s = createUpstashStorage({ url: bridge.url, token: bridge.token });
     const c0 = { ...bridge.counters };
-    await Promise.all([s.command(['SET', '{ad}:a', '1']), s.command(['SET', '{ad}:b', '2']), s.command(['GET', '{ad}:a'])]);
-    await s.pipeline([['GET', '{ad}:a'], ['GET', '{ad}:b']]);
-    await s.multi([['INCR', '{ad}:a'], ['INCR', '{ad}:b']]);
+    await Promise.all([
+      s.command(['SET', '{ad}:a', '1']),
+      s.command(['SET', '{ad}:b', '2']),
+      s.command(['GET', '{ad}:a']),
+    ]);
+    await s.pipeline([
+      ['GET', '{ad}:a'],
+      ['GET', '{ad}:b'],
+    ]);
+    await s.multi([
+      ['INCR', '{ad}:a'],
+      ['INCR', '{ad}:b'],
+    ]);
     expect(bridge.counters.single - c0.single).toBe(3);
     expect(bridge.counters.pipeline - c0.pipeline).toBe(1);
     expect(bridge.counters.multiExec - c0.multiExec).toBe(1);

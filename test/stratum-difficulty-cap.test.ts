@@ -63,7 +63,7 @@ describe('job difficulty is capped at the network difficulty (real chain)', () =
 
   /** A share for `job` that does not meet the network difficulty (so the template stays put). */
   async function nonBlockShare(job: Job, start: number): Promise<MinedShare> {
-    for (let n = start; ; ) {
+    for (let n = start; ;) {
       const s = await mineShare(minerHasher, job, { startNonce: n, parallel: 2 });
       if (!hashMeetsDifficulty(hexToBytes(s.result), N)) return s;
       n = Number.parseInt(s.nonce.match(/../g)!.reverse().join(''), 16) + 1;
@@ -139,9 +139,28 @@ describe('job difficulty is capped at the network difficulty (real chain)', () =
 
 describe('Miner: the cap as vardiff and a changing network difficulty see it', () => {
   const template = (id: number, difficulty: bigint): ActiveTemplate =>
-    ({ id, height: 10 + id, prevHash: '00'.repeat(32), seedHash: '11'.repeat(32), nextSeedHash: '', difficulty, reward: 1n, createdAt: 0 }) as unknown as ActiveTemplate;
+    ({
+      id,
+      height: 10 + id,
+      prevHash: '00'.repeat(32),
+      seedHash: '11'.repeat(32),
+      nextSeedHash: '',
+      difficulty,
+      reward: 1n,
+      createdAt: 0,
+    }) as unknown as ActiveTemplate;
   const miner = (difficulty: number, fixedDiff: boolean): Miner =>
-    new Miner({ ip: '127.0.0.1', port: 3333, login: MINER_ADDRESS, rig: 'r', solo: false, difficulty, fixedDiff, varDiff: VARDIFF, trust: { enabled: false, min: 0, stepDown: 1, threshold: 1, penalty: 1 } });
+    new Miner({
+      ip: '127.0.0.1',
+      port: 3333,
+      login: MINER_ADDRESS,
+      rig: 'r',
+      solo: false,
+      difficulty,
+      fixedDiff,
+      varDiff: VARDIFF,
+      trust: { enabled: false, min: 0, stepDown: 1, threshold: 1, penalty: 1 },
+    });
   const blob = new Uint8Array(76);
   const en = new Uint8Array(8);
   const diffOf = (hex: string) => Number(difficultyFromTarget(hex));

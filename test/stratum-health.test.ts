@@ -25,7 +25,14 @@ import { silentLogger } from '../shared/log.js';
 import { createDaemonClient, type DaemonClient } from '../shared/rpc/daemon.js';
 import { freePort, startMonerod, startRedis, type MonerodService } from '../shared/services/index.js';
 import { nodeHealth } from '../stratum-node/health-state.js';
-import { READY_METRIC, TEMPLATE_AGE_METRIC, cloudWatchSender, readinessData, startCloudWatchPublisher, type MetricBatch } from '../stratum-node/health-cloudwatch.js';
+import {
+  READY_METRIC,
+  TEMPLATE_AGE_METRIC,
+  cloudWatchSender,
+  readinessData,
+  startCloudWatchPublisher,
+  type MetricBatch,
+} from '../stratum-node/health-cloudwatch.js';
 import { createMetrics } from '../stratum-node/metrics.js';
 import { startStratumNode, type StratumNode } from '../stratum-node/index.js';
 import { StratumClient, mineShare } from './support/stratum-client.js';
@@ -113,7 +120,10 @@ describe('stratum node health: a monerod outage degrades readiness, never livene
 
   it('stays live, turns not ready, keeps the miner and its job while monerod is down; recovers when it is back', async () => {
     expect(await get(health, '/live')).toMatchObject({ status: 200, body: { status: 'ok', ready: true } });
-    expect(await get(health, '/ready')).toMatchObject({ status: 200, body: { status: 'ok', maxTemplateAgeSec: MAX_TEMPLATE_AGE } });
+    expect(await get(health, '/ready')).toMatchObject({
+      status: 200,
+      body: { status: 'ok', maxTemplateAgeSec: MAX_TEMPLATE_AGE },
+    });
 
     const miner = await StratumClient.connect({ port });
     expect((await miner.login(MINER_ADDRESS)).error).toBeNull();
@@ -150,7 +160,10 @@ describe('stratum node health: a monerod outage degrades readiness, never livene
     expect(miner.closed).toBe(false);
     expect(miner.jobs.length).toBe(jobsAtOutage);
     const during = await mineShare(hasher, jobAtOutage);
-    expect(await miner.submit(jobAtOutage, during.nonce, during.result)).toMatchObject({ error: null, result: { status: 'OK' } });
+    expect(await miner.submit(jobAtOutage, during.nonce, during.result)).toMatchObject({
+      error: null,
+      result: { status: 'OK' },
+    });
     // a miner connecting during the outage still gets the current job
     const late = await StratumClient.connect({ port });
     const lateLogin = await late.login(`${MINER_ADDRESS}.late`);
@@ -182,7 +195,10 @@ describe('stratum node health: a monerod outage degrades readiness, never livene
       file,
       JSON.stringify({
         coin: 'monero',
-        logging: { files: { level: 'silent', directory: join(dir, 'logs') }, console: { level: 'warn', colors: false } },
+        logging: {
+          files: { level: 'silent', directory: join(dir, 'logs') },
+          console: { level: 'warn', colors: false },
+        },
         poolServer: {
           poolAddress: POOL_ADDRESS,
           clusterForks: 1,
@@ -205,13 +221,19 @@ describe('stratum node health: a monerod outage degrades readiness, never livene
     const exited = new Promise<void>((r) => proc.once('exit', () => r()));
     const check = async (): Promise<number | 'no answer'> => {
       try {
-        return (await fetch(`http://127.0.0.1:${cliHealth}/health`, { signal: AbortSignal.timeout(NLB_CHECK_TIMEOUT_MS) })).status;
+        return (
+          await fetch(`http://127.0.0.1:${cliHealth}/health`, { signal: AbortSignal.timeout(NLB_CHECK_TIMEOUT_MS) })
+        ).status;
       } catch {
         return 'no answer';
       }
     };
     try {
-      expect(await until(async () => ((await check()) === 200 ? true : proc.exitCode !== null ? Promise.reject(new Error(stderr)) : undefined))).toBe(true);
+      expect(
+        await until(async () =>
+          (await check()) === 200 ? true : proc.exitCode !== null ? Promise.reject(new Error(stderr)) : undefined,
+        ),
+      ).toBe(true);
       proc.kill('SIGSTOP');
       expect(await check()).toBe('no answer');
       proc.kill('SIGCONT');
@@ -262,7 +284,10 @@ describe('stratum node health model', () => {
 
   it('no template yet: not ready, still live', () => {
     const { h } = parts({ hasTemplate: false, confirmedAt: 0 });
-    expect(h.ready()).toMatchObject({ ok: false, body: { reason: 'no block template yet', templateAgeSec: null, height: null } });
+    expect(h.ready()).toMatchObject({
+      ok: false,
+      body: { reason: 'no block template yet', templateAgeSec: null, height: null },
+    });
     expect(h.live().ok).toBe(true);
   });
 
@@ -327,7 +352,9 @@ describe('stratum node health model', () => {
       const data = readinessData({ ready: false, age: 130.4, reason: 'stale' }, new Date(1_700_000_000_000));
       await expect(send({ namespace: 'XmrPool/Test', data })).rejects.toThrow();
       expect(got).toHaveLength(1);
-      expect(String(got[0]!.headers['authorization'])).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDSTANDIN\/\d{8}\/eu-west-1\/monitoring\/aws4_request/);
+      expect(String(got[0]!.headers['authorization'])).toMatch(
+        /^AWS4-HMAC-SHA256 Credential=AKIDSTANDIN\/\d{8}\/eu-west-1\/monitoring\/aws4_request/,
+      );
       const body = got[0]!.body.toString('latin1');
       for (const s of ['PutMetricData', 'XmrPool/Test', READY_METRIC, TEMPLATE_AGE_METRIC]) {
         expect(body + JSON.stringify(got[0]!.headers), s).toContain(s);

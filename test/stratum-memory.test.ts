@@ -104,7 +104,14 @@ let hasher: Hasher;
 async function harness(opts: { trust?: boolean; banThreshold?: number } = {}): Promise<Harness> {
   const chain = new MemoryChain();
   const log = silentLogger();
-  const jobs = new JobManager({ chain, poolAddress: POOL, nodeId: 7, blockRefreshMs: 3_600_000, templateRefreshMs: 3_600_000, log });
+  const jobs = new JobManager({
+    chain,
+    poolAddress: POOL,
+    nodeId: 7,
+    blockRefreshMs: 3_600_000,
+    templateRefreshMs: 3_600_000,
+    log,
+  });
   await jobs.refresh('tip');
   const sink = new MemorySink();
   const counting = new CountingHasher(hasher);
@@ -114,7 +121,14 @@ async function harness(opts: { trust?: boolean; banThreshold?: number } = {}): P
       network: 'mainnet',
       addressPolicy: { integrated: 'reject', subaddress: 'allow' },
       fixedDiffSeparator: '+',
-      varDiff: { minDiff: 1, maxDiff: 1_000_000, targetTime: 30, retargetTime: 3600, variancePercent: 30, maxJump: 100 },
+      varDiff: {
+        minDiff: 1,
+        maxDiff: 1_000_000,
+        targetTime: 30,
+        retargetTime: 3600,
+        variancePercent: 30,
+        maxJump: 100,
+      },
       // with trust on, two verified shares drop the hashing probability to 0: every later share may skip hashing
       shareTrust: { enabled: opts.trust ?? false, min: 0, stepDown: 50, threshold: 2, penalty: 3 },
       minerTimeoutSec: 600,
@@ -141,7 +155,11 @@ async function login(h: Harness, conn: MemoryConnection, user = MINER): Promise<
   return { session: reply.result.id, job: reply.result.job };
 }
 
-async function submit(h: Harness, conn: MemoryConnection, params: Record<string, unknown>): Promise<{ error: { message: string } | null; result?: unknown }> {
+async function submit(
+  h: Harness,
+  conn: MemoryConnection,
+  params: Record<string, unknown>,
+): Promise<{ error: { message: string } | null; result?: unknown }> {
   await h.pool.handle(conn, { id: 9, method: 'submit', params });
   return conn.sent.at(-1) as { error: { message: string } | null; result?: unknown };
 }
@@ -211,14 +229,18 @@ describe('share validation in memory', () => {
     expect((await submit(h, c, { ...base, job_id: 'nope' })).error?.message).toBe(MSG.invalidJobId);
     expect((await submit(h, c, { ...base, nonce: 'xyz' })).error?.message).toBe(MSG.invalidNonce);
     expect((await submit(h, c, { ...base, nonce: '00000001', result: 'zz' })).error?.message).toBe(MSG.invalidResult);
-    expect((await submit(h, c, { ...base, nonce: '00000002', result: '00'.repeat(32) })).error?.message).toBe(MSG.invalidShare);
+    expect((await submit(h, c, { ...base, nonce: '00000002', result: '00'.repeat(32) })).error?.message).toBe(
+      MSG.invalidShare,
+    );
     const hashedBefore = h.hasher.calls;
     // a claimed result that misses the target is refused before any hashing (the harness job difficulty is 1, so
     // use a fixed-difficulty login to get a real target)
     const hi = connection('127.0.0.2');
     const { session: s2, job: j2 } = await login(h, hi, `${MINER}+500000`);
     const low = 'ff'.repeat(32);
-    expect((await submit(h, hi, { id: s2, job_id: j2.job_id, nonce: '00000003', result: low })).error?.message).toBe(MSG.lowDifficulty);
+    expect((await submit(h, hi, { id: s2, job_id: j2.job_id, nonce: '00000003', result: low })).error?.message).toBe(
+      MSG.lowDifficulty,
+    );
     expect(h.hasher.calls).toBe(hashedBefore);
     // a result that is not the RandomX hash of the blob: hashed, then refused
     const forged = '00'.repeat(31) + '01';
@@ -259,7 +281,11 @@ describe('share validation in memory', () => {
     expect(h.sink.blocks).toHaveLength(1);
     const hashing = hexToBytes(job.blob);
     hashing.set(hexToBytes(share.nonce), 39);
-    expect(h.sink.blocks[0]).toMatchObject({ hash: bytesToHex(blockId(hashing)), height: h.chain.height, finder: MINER });
+    expect(h.sink.blocks[0]).toMatchObject({
+      hash: bytesToHex(blockId(hashing)),
+      height: h.chain.height,
+      finder: MINER,
+    });
     // the submitted blob is a full block whose header carries the share's nonce
     const submittedBlock = parseBlockTemplate(hexToBytes(h.submitted[0]!), RESERVED_OFFSET, 8);
     expect(bytesToHex(submittedBlock.bytes.subarray(39, 43))).toBe(share.nonce);
@@ -294,7 +320,9 @@ describe('share validation in memory', () => {
       const s = await mineShare(hasher, job, { parallel: 1, startNonce: nonce });
       nonce = Number.parseInt(s.nonce.match(/../g)!.reverse().join(''), 16) + 1;
       const before = h.hasher.calls;
-      expect((await submit(h, c, { id: session, job_id: job.job_id, nonce: s.nonce, result: s.result })).error).toBeNull();
+      expect(
+        (await submit(h, c, { id: session, job_id: job.job_id, nonce: s.nonce, result: s.result })).error,
+      ).toBeNull();
       hashedAt.push(h.hasher.calls - before);
     }
     expect(hashedAt).toEqual([1, 1, 0]); // two verified, then trusted
@@ -302,7 +330,9 @@ describe('share validation in memory', () => {
     // a block claim (a tiny result: hashes are little-endian numbers) is hashed whatever the trust: it is forged,
     // so it is refused
     const claim = '01' + '00'.repeat(31);
-    expect((await submit(h, c, { id: session, job_id: job.job_id, nonce: '7fffffff', result: claim })).error?.message).toBe(MSG.invalidShare);
+    expect(
+      (await submit(h, c, { id: session, job_id: job.job_id, nonce: '7fffffff', result: claim })).error?.message,
+    ).toBe(MSG.invalidShare);
     expect(h.hasher.calls).toBe(hashed + 1);
   });
 });

@@ -7,7 +7,14 @@ import { createHasher, type Hasher } from '../native/index.js';
 import { keySchema } from '../shared/redis/keys.js';
 import { freePort } from '../shared/services/index.js';
 import { StratumClient, mineShare } from './support/stratum-client.js';
-import { startChainFixture, poolConfig, startNode, MINER_ADDRESS, POOL_ADDRESS, type ChainFixture } from './support/pool-fixture.js';
+import {
+  startChainFixture,
+  poolConfig,
+  startNode,
+  MINER_ADDRESS,
+  POOL_ADDRESS,
+  type ChainFixture,
+} from './support/pool-fixture.js';
 import type { StratumNode } from '../stratum-node/index.js';
 
 const NETWORK_DIFFICULTY = 20n;
@@ -42,7 +49,12 @@ describe('stratum node mining on a regtest chain', () => {
     const c = await StratumClient.connect({ port });
     const login = await c.login(`${MINER_ADDRESS}.rig1+3`);
     expect(login.error).toBeNull();
-    const res = login.result as { id: string; status: string; extensions: string[]; job: { algo: string; seed_hash: string; target: string } };
+    const res = login.result as {
+      id: string;
+      status: string;
+      extensions: string[];
+      job: { algo: string; seed_hash: string; target: string };
+    };
     expect(res.status).toBe('OK');
     expect(res.job.algo).toBe('rx/0');
     expect(res.job.seed_hash).toMatch(/^[0-9a-f]{64}$/);
@@ -83,7 +95,13 @@ describe('stratum node mining on a regtest chain', () => {
       const candidates = await chain.redis.zrange(keys.blocksCandidates, '0', '-1');
       expect(candidates).toContain(after.hash);
       const block = await chain.redis.hgetall(keys.block(after.hash));
-      expect(block).toMatchObject({ hash: after.hash, height: String(after.height), finder: MINER_ADDRESS, status: 'candidate', scheme: 'prop' });
+      expect(block).toMatchObject({
+        hash: after.hash,
+        height: String(after.height),
+        finder: MINER_ADDRESS,
+        status: 'candidate',
+        scheme: 'prop',
+      });
       const round = await chain.redis.hgetall(keys.round(after.hash));
       expect(Number(round[MINER_ADDRESS])).toBeGreaterThan(0);
       expect(await chain.redis.get(keys.roundTotal)).toBe('0');

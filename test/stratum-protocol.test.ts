@@ -17,8 +17,10 @@ import { startChainFixture, poolConfig, startNode, MINER_ADDRESS, type ChainFixt
 import type { StratumNode } from '../stratum-node/index.js';
 
 const NETWORK_DIFFICULTY = 1000;
-const TESTNET_ADDRESS = '9tTLtauaEKSj7xoVXytVH32R1pLZBk4VV4mZFGEh4wkXhDWqw1soPyf3fGixf1kni31VznEZkWNEza9d5TvjWwq5PaohYHC';
-const INTEGRATED = '4CMe2PUhs4J4886T7196doS9GPMzexD9gXpsZJDwVjeRVdFCSoHnv7KPbBeGpzJBzHRCAs9UxqeoyFQMYbqSWYTfSbLRB61BQVATzerHGj';
+const TESTNET_ADDRESS =
+  '9tTLtauaEKSj7xoVXytVH32R1pLZBk4VV4mZFGEh4wkXhDWqw1soPyf3fGixf1kni31VznEZkWNEza9d5TvjWwq5PaohYHC';
+const INTEGRATED =
+  '4CMe2PUhs4J4886T7196doS9GPMzexD9gXpsZJDwVjeRVdFCSoHnv7KPbBeGpzJBzHRCAs9UxqeoyFQMYbqSWYTfSbLRB61BQVATzerHGj';
 
 /** A result hash that meets a job target of difficulty `diff` without being a block at NETWORK_DIFFICULTY. */
 function fakeShareResult(diff: number): string {
@@ -46,9 +48,32 @@ describe('stratum protocol: bad inputs, trust, bans, vardiff, TLS, PROXY v2', ()
   beforeAll(async () => {
     chain = await startChainFixture(NETWORK_DIFFICULTY);
     certDir = mkdtempSync(join(tmpdir(), 'pool-cert-'));
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
-      '-keyout', join(certDir, 'key.pem'), '-out', join(certDir, 'cert.pem')], { stdio: 'ignore' });
-    [plain, proxied, secure, trustPort, secureProxied] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-keyout',
+        join(certDir, 'key.pem'),
+        '-out',
+        join(certDir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
+    [plain, proxied, secure, trustPort, secureProxied] = await Promise.all([
+      freePort(),
+      freePort(),
+      freePort(),
+      freePort(),
+      freePort(),
+    ]);
     const config = await poolConfig(chain, {
       ports: [
         { port: plain, difficulty: 5, desc: 'plain' },
@@ -116,7 +141,9 @@ describe('stratum protocol: bad inputs, trust, bans, vardiff, TLS, PROXY v2', ()
     const other = await StratumClient.connect({ port: plain });
     expect((await other.login(`${MINER_ADDRESS}.other+5`)).error).toBeNull();
     const job = c.job;
-    expect((await c.submit({ ...job, job_id: 'nope' }, '00000001', 'ab'.repeat(32))).error?.message).toBe('Invalid job id');
+    expect((await c.submit({ ...job, job_id: 'nope' }, '00000001', 'ab'.repeat(32))).error?.message).toBe(
+      'Invalid job id',
+    );
     expect((await c.submit(job, '00000001', 'ab'.repeat(32), other.sessionId)).error?.message).toBe('Unauthenticated');
     expect((await c.request('getjob', { id: 'forged' })).error?.message).toBe('Unauthenticated');
     expect((await c.request('mining.authorize', {})).error?.message).toBe('Invalid method');
@@ -219,7 +246,10 @@ describe('stratum protocol: bad inputs, trust, bans, vardiff, TLS, PROXY v2', ()
     held[2]!.close();
     await Promise.all([held[1]!.waitClosed(), held[2]!.waitClosed()]);
     await new Promise((r) => setTimeout(r, 200));
-    const again = [await StratumClient.connect({ port: plain, localAddress: '127.0.0.8' }), await StratumClient.connect({ port: plain, localAddress: '127.0.0.8' })];
+    const again = [
+      await StratumClient.connect({ port: plain, localAddress: '127.0.0.8' }),
+      await StratumClient.connect({ port: plain, localAddress: '127.0.0.8' }),
+    ];
     const over = await StratumClient.connect({ port: plain, localAddress: '127.0.0.8' });
     await over.waitClosed();
     expect(JSON.stringify(over.lines)).toContain('Too many connections from your IP');
@@ -232,15 +262,27 @@ describe('stratum protocol: bad inputs, trust, bans, vardiff, TLS, PROXY v2', ()
   }, 30_000);
 
   it('accepts PROXY headers only from the configured load balancer addresses', async () => {
-    const spoofer = await StratumClient.connect({ port: proxied, localAddress: '127.0.0.66', preamble: buildProxyV2('203.0.113.99', 40100) });
+    const spoofer = await StratumClient.connect({
+      port: proxied,
+      localAddress: '127.0.0.66',
+      preamble: buildProxyV2('203.0.113.99', 40100),
+    });
     await spoofer.waitClosed();
-    const lb = await StratumClient.connect({ port: proxied, localAddress: '127.0.1.7', preamble: buildProxyV2('203.0.113.98', 40101) });
+    const lb = await StratumClient.connect({
+      port: proxied,
+      localAddress: '127.0.1.7',
+      preamble: buildProxyV2('203.0.113.98', 40101),
+    });
     expect((await lb.login(MINER_ADDRESS)).error).toBeNull();
     lb.close();
   }, 30_000);
 
   it('serves TLS behind PROXY v2 when the header and the ClientHello arrive together', async () => {
-    const c = await StratumClient.connect({ port: secureProxied, tls: true, preamble: buildProxyV2('198.51.100.20', 41000) });
+    const c = await StratumClient.connect({
+      port: secureProxied,
+      tls: true,
+      preamble: buildProxyV2('198.51.100.20', 41000),
+    });
     expect((await c.login(`${MINER_ADDRESS}+5`)).error).toBeNull();
     c.close();
   }, 30_000);

@@ -58,16 +58,31 @@ describe('ambiguous submit_block: the block is kept, confirmed by hash, credited
     chain = await startChainFixture(N);
     proxy = await startRpcProxy(chain.daemonPort);
     // the node's daemon: every call goes through the proxy; 2 s per call so a held reply is a timeout
-    proxied = createDaemonClient({ host: '127.0.0.1', port: proxy.port, timeout: 2_000, retries: 2 }, { retryBaseMs: 20 });
+    proxied = createDaemonClient(
+      { host: '127.0.0.1', port: proxy.port, timeout: 2_000, retries: 2 },
+      { retryBaseMs: 20 },
+    );
     port = await freePort();
     config = await poolConfig(
       chain,
-      { ports: [{ port, difficulty: 4, desc: 'test' }], shareBatchInterval: 200, shareTrust: { enabled: false }, varDiff: { minDiff: 1 } },
+      {
+        ports: [{ port, difficulty: 4, desc: 'test' }],
+        shareBatchInterval: 200,
+        shareTrust: { enabled: false },
+        varDiff: { minDiff: 1 },
+      },
       { blockUnlocker: { enabled: false, depth: DEPTH, poolFee: 0 }, rewards: { scheme: 'prop', finderReward: 0 } },
     );
     poolHasher = createHasher({ mode: 'light', threads: 1 });
     minerHasher = createHasher({ mode: 'light', threads: 1 });
-    node = await startStratumNode({ config, redis: chain.redis, daemon: proxied, log: silentLogger(), host: '127.0.0.1', hasher: poolHasher });
+    node = await startStratumNode({
+      config,
+      redis: chain.redis,
+      daemon: proxied,
+      log: silentLogger(),
+      host: '127.0.0.1',
+      hasher: poolHasher,
+    });
     storage = createIoredisStorage({ host: '127.0.0.1', port: chain.redisPort });
     a = await StratumClient.connect({ port });
     b = await StratumClient.connect({ port });
@@ -87,7 +102,13 @@ describe('ambiguous submit_block: the block is kept, confirmed by hash, credited
     await chain?.stop();
   });
 
-  const unlockerDeps = (): UnlockerDeps => ({ storage, daemon: chain.daemon, config, log: silentLogger(), now: () => Date.now() });
+  const unlockerDeps = (): UnlockerDeps => ({
+    storage,
+    daemon: chain.daemon,
+    config,
+    log: silentLogger(),
+    now: () => Date.now(),
+  });
   const loginOf = (c: StratumClient) => (c === a ? MINER_ADDRESS : OTHER_ADDRESS);
   const diffOf = (c: StratumClient) => (c === a ? 4n : 6n);
   const nonceInt = (s: MinedShare) => Number.parseInt(s.nonce.match(/../g)!.reverse().join(''), 16);
@@ -120,9 +141,18 @@ describe('ambiguous submit_block: the block is kept, confirmed by hash, credited
    * `reachesDaemon`: the proxy forwarded the block, so wait until monerod has added it (after a timed-out submit it
    * may still be verifying it) before mining on.
    */
-  async function block(c: StratumClient, submit: 'accepted' | 'unconfirmed', reachesDaemon = true): Promise<{ hash: string; height: number }> {
+  async function block(
+    c: StratumClient,
+    submit: 'accepted' | 'unconfirmed',
+    reachesDaemon = true,
+  ): Promise<{ hash: string; height: number }> {
     const job = await currentJob(c);
-    const s = await mineShare(minerHasher, job, { startNonce: nonce, parallel: 2, wantBlock: BigInt(N), maxTries: 1_000_000 });
+    const s = await mineShare(minerHasher, job, {
+      startNonce: nonce,
+      parallel: 2,
+      wantBlock: BigInt(N),
+      maxTries: 1_000_000,
+    });
     nonce = nonceInt(s) + 1;
     const blob = hexToBytes(job.blob);
     blob.set(hexToBytes(s.nonce), 39);
@@ -132,10 +162,23 @@ describe('ambiguous submit_block: the block is kept, confirmed by hash, credited
     rounds.set(hash, round);
     round = new Map();
     const record = await chain.redis.hgetall(keys.block(hash));
-    expect(record).toMatchObject({ hash, height: String(job.height), status: 'candidate', finder: loginOf(c), scheme: 'prop', submit });
+    expect(record).toMatchObject({
+      hash,
+      height: String(job.height),
+      status: 'candidate',
+      finder: loginOf(c),
+      scheme: 'prop',
+      submit,
+    });
     expect(await chain.redis.zscore(keys.blocksCandidates, hash)).toBe(String(job.height));
     expect(await roundOf(keys.round(hash))).toEqual(rounds.get(hash));
-    while (reachesDaemon && !(await chain.daemon.getBlockHeaderByHash(hash).then(() => true, () => false))) {
+    while (
+      reachesDaemon &&
+      !(await chain.daemon.getBlockHeaderByHash(hash).then(
+        () => true,
+        () => false,
+      ))
+    ) {
       await new Promise((r) => setTimeout(r, 200));
     }
     return { hash, height: job.height! };
@@ -200,17 +243,27 @@ describe('ambiguous submit_block: the block is kept, confirmed by hash, credited
       expect(early.blocks.find((r) => r.hash === h.hash)).toMatchObject({ action: 'waiting', submit: 'accepted' });
       expect(await chain.redis.hget(keys.block(h.hash), 'submit')).toBe('accepted');
     }
-    expect(early.blocks.find((r) => r.hash === lost.hash)).toMatchObject({ action: 'waiting', submit: 'unconfirmed', mainChainHashDiffers: true });
+    expect(early.blocks.find((r) => r.hash === lost.hash)).toMatchObject({
+      action: 'waiting',
+      submit: 'unconfirmed',
+      mainChainHashDiffers: true,
+    });
     expect(await chain.redis.hget(keys.block(lost.hash), 'submit')).toBe('unconfirmed');
     expect(early.unlocked + early.orphaned).toBe(0);
 
     // maturity
     await mature(chain.daemon, DEPTH);
-    const before = new Map([[MINER_ADDRESS, await balance(MINER_ADDRESS)], [OTHER_ADDRESS, await balance(OTHER_ADDRESS)]]);
+    const before = new Map([
+      [MINER_ADDRESS, await balance(MINER_ADDRESS)],
+      [OTHER_ADDRESS, await balance(OTHER_ADDRESS)],
+    ]);
     const settled = await runUnlocker(unlockerDeps());
     expect(settled.unlocked).toBe(4);
     expect(settled.orphaned).toBe(1);
-    expect(settled.blocks.find((r) => r.hash === lost.hash)).toMatchObject({ action: 'orphaned', submit: 'unconfirmed' });
+    expect(settled.blocks.find((r) => r.hash === lost.hash)).toMatchObject({
+      action: 'orphaned',
+      submit: 'unconfirmed',
+    });
     expect(await chain.redis.hget(keys.block(lost.hash), 'status')).toBe('orphaned');
 
     // every credited block: its real reward split exactly over the round the test counted share by share
@@ -228,14 +281,19 @@ describe('ambiguous submit_block: the block is kept, confirmed by hash, credited
     // the orphan's PROP round is back in the current round, exactly
     const givenBack = rounds.get(lost.hash)!;
     expect(await roundOf(keys.roundCurrent)).toEqual(givenBack);
-    expect(BigInt((await chain.redis.get(keys.roundTotal)) ?? '0')).toBe([...givenBack.values()].reduce((x, y) => x + y, 0n));
+    expect(BigInt((await chain.redis.get(keys.roundTotal)) ?? '0')).toBe(
+      [...givenBack.values()].reduce((x, y) => x + y, 0n),
+    );
 
     // 6. the next block carries the given-back shares plus its own, and credits them at maturity
     round = new Map(givenBack);
     await share(b);
     const next = await block(a, 'accepted');
     await mature(chain.daemon, DEPTH);
-    const after = new Map([[MINER_ADDRESS, await balance(MINER_ADDRESS)], [OTHER_ADDRESS, await balance(OTHER_ADDRESS)]]);
+    const after = new Map([
+      [MINER_ADDRESS, await balance(MINER_ADDRESS)],
+      [OTHER_ADDRESS, await balance(OTHER_ADDRESS)],
+    ]);
     const last = await runUnlocker(unlockerDeps());
     const report = last.blocks.find((r) => r.hash === next.hash)!;
     const reward = (await chain.daemon.getBlockHeaderByHash(next.hash)).reward;
@@ -254,7 +312,10 @@ describe('classifySubmitFailure on real failures', () => {
   beforeAll(async () => {
     chain = await startChainFixture(1);
     proxy = await startRpcProxy(chain.daemonPort);
-    client = createDaemonClient({ host: '127.0.0.1', port: proxy.port, timeout: 1_000, retries: 1 }, { retryBaseMs: 10 });
+    client = createDaemonClient(
+      { host: '127.0.0.1', port: proxy.port, timeout: 1_000, retries: 1 },
+      { retryBaseMs: 10 },
+    );
   }, 120_000);
 
   afterAll(async () => {
@@ -278,7 +339,10 @@ describe('classifySubmitFailure on real failures', () => {
   }, 60_000);
 
   it('no connection at all is undelivered (after the connect retries), as is a closed client', async () => {
-    const nobody = createDaemonClient({ host: '127.0.0.1', port: await freePort(), timeout: 1_000, retries: 1 }, { retryBaseMs: 10 });
+    const nobody = createDaemonClient(
+      { host: '127.0.0.1', port: await freePort(), timeout: 1_000, retries: 1 },
+      { retryBaseMs: 10 },
+    );
     expect(await failure(nobody.submitBlock(BAD_BLOB))).toBe('undelivered');
     await nobody.close();
     expect(await failure(nobody.submitBlock(BAD_BLOB))).toBe('undelivered');

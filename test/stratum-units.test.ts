@@ -11,8 +11,18 @@ const A = '4AzKEX4gXdJdNeM6dfiBFL7kqund3HYGvMBF3ttsNd9SfzgYB6L7ep1Yg1osYJzLdaKAY
 describe('login parsing', () => {
   it('splits address, worker, fixed difficulty and solo', () => {
     expect(parseLogin(A, 'x', undefined, '+')).toEqual({ address: A, worker: 'default', fixedDiff: null, solo: false });
-    expect(parseLogin(`${A}.rig-1+5000`, 'x', undefined, '+')).toEqual({ address: A, worker: 'rig-1', fixedDiff: 5000, solo: false });
-    expect(parseLogin(`solo:${A}+7`, 'mypass', undefined, '+')).toEqual({ address: A, worker: 'mypass', fixedDiff: 7, solo: true });
+    expect(parseLogin(`${A}.rig-1+5000`, 'x', undefined, '+')).toEqual({
+      address: A,
+      worker: 'rig-1',
+      fixedDiff: 5000,
+      solo: false,
+    });
+    expect(parseLogin(`solo:${A}+7`, 'mypass', undefined, '+')).toEqual({
+      address: A,
+      worker: 'mypass',
+      fixedDiff: 7,
+      solo: true,
+    });
     expect(parseLogin(`${A}.fromlogin`, 'x', 'fromrigid', '+').worker).toBe('fromrigid');
     expect(parseLogin(A, 'bad name/with:chars', undefined, '+').worker).toBe('badnamewithchars');
   });

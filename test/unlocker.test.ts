@@ -20,7 +20,12 @@ import { REGTEST_ADDRESS, mature, startChain, startRedis, useFixture } from './h
 const OTHER_ADDRESS = '44AFFq5kSiGBoZ4NMDwYtN18obc8AemS33DBLWs3H7otXft3XjrpDtQGv7SqSsaBYBb98uNbr2VBBEt7f2wfn3RVGQBEP3A';
 /** Syntactically valid mainnet addresses (the unlocker never sends to them) for the donation targets. */
 const fakeAddress = (n: number) =>
-  encodeAddress({ network: 'mainnet', kind: 'standard', spendKey: n.toString(16).padStart(64, '0'), viewKey: 'ab'.repeat(32) });
+  encodeAddress({
+    network: 'mainnet',
+    kind: 'standard',
+    spendKey: n.toString(16).padStart(64, '0'),
+    viewKey: 'ab'.repeat(32),
+  });
 const DEV = fakeAddress(1);
 /** Unlock depth for these tests: the logic is the same at 60, but each regtest block costs a RandomX hash. */
 const DEPTH = 3;
@@ -47,7 +52,13 @@ function makeConfig(over: Record<string, unknown> = {}): PoolConfig {
   return configFromObject({
     poolServer: { enabled: false, poolAddress: REGTEST_ADDRESS },
     rewards: { soloFee: 0.5, finderReward: 0.5 },
-    blockUnlocker: { depth: DEPTH, poolFee: 1.8, devDonation: 0.1, devAddress: DEV, donations: [{ address: DONATION, percent: 0.2 }] },
+    blockUnlocker: {
+      depth: DEPTH,
+      poolFee: 1.8,
+      devDonation: 0.1,
+      devAddress: DEV,
+      donations: [{ address: DONATION, percent: 0.2 }],
+    },
     logging: { console: { level: 'silent' }, files: { level: 'silent' } },
     ...over,
   });
@@ -124,7 +135,11 @@ describe('unlocker', () => {
     expect(await storage.command(['EXISTS', keys.round(b.hash)])).toBe(0);
     expect(await storage.command(['ZSCORE', keys.blocksMatured, b.hash])).toBe(String(b.height));
     const stats = asHash(await storage.command(['HGETALL', keys.stats]));
-    expect(stats).toMatchObject({ totalRevenue: fee.toString(), totalMined: header.reward.toString(), blocksUnlocked: '1' });
+    expect(stats).toMatchObject({
+      totalRevenue: fee.toString(),
+      totalMined: header.reward.toString(),
+      blocksUnlocked: '1',
+    });
     expect(BigInt(stats.totalCredited ?? '0')).toBe(sum(Object.values(bal)));
 
     // a second run: nothing left; even a stale candidate entry put back is refused by the credited guard
@@ -173,7 +188,8 @@ describe('unlocker', () => {
     try {
       const [a, b] = await Promise.all([run(deps()), run(deps({ storage: other, daemon: otherDaemon }))]);
       expect(a.unlocked + b.unlocked).toBe(3);
-      for (const r of [a, b]) expect(r.blocks.every((x) => x.action === 'unlocked' || x.action === 'already-settled')).toBe(true);
+      for (const r of [a, b])
+        expect(r.blocks.every((x) => x.action === 'unlocked' || x.action === 'already-settled')).toBe(true);
     } finally {
       await other.close();
       await otherDaemon.close();

@@ -51,9 +51,36 @@ type Entry = { result: JsonReply } | { error: string };
 
 /** Commands that change connection state or block it; Upstash refuses them too. */
 const REFUSED = new Set([
-  'MULTI', 'EXEC', 'DISCARD', 'WATCH', 'UNWATCH', 'SELECT', 'SUBSCRIBE', 'PSUBSCRIBE', 'SSUBSCRIBE', 'UNSUBSCRIBE',
-  'PUNSUBSCRIBE', 'SUNSUBSCRIBE', 'MONITOR', 'QUIT', 'RESET', 'HELLO', 'AUTH', 'CLIENT', 'SYNC', 'PSYNC',
-  'BLPOP', 'BRPOP', 'BLMOVE', 'BRPOPLPUSH', 'BZPOPMIN', 'BZPOPMAX', 'BLMPOP', 'BZMPOP', 'WAIT', 'SHUTDOWN',
+  'MULTI',
+  'EXEC',
+  'DISCARD',
+  'WATCH',
+  'UNWATCH',
+  'SELECT',
+  'SUBSCRIBE',
+  'PSUBSCRIBE',
+  'SSUBSCRIBE',
+  'UNSUBSCRIBE',
+  'PUNSUBSCRIBE',
+  'SUNSUBSCRIBE',
+  'MONITOR',
+  'QUIT',
+  'RESET',
+  'HELLO',
+  'AUTH',
+  'CLIENT',
+  'SYNC',
+  'PSYNC',
+  'BLPOP',
+  'BRPOP',
+  'BLMOVE',
+  'BRPOPLPUSH',
+  'BZPOPMIN',
+  'BZPOPMAX',
+  'BLMPOP',
+  'BZMPOP',
+  'WAIT',
+  'SHUTDOWN',
 ]);
 
 class BadRequest extends Error {}
@@ -71,7 +98,14 @@ export async function startUpstashBridge(opts: UpstashBridgeOptions): Promise<Up
   };
   const shared = new Redis(redisOpts);
   const dedicated = new Set<Redis>();
-  const counters: UpstashBridgeCounters = { single: 0, pipeline: 0, multiExec: 0, pathForm: 0, unauthorized: 0, base64: 0 };
+  const counters: UpstashBridgeCounters = {
+    single: 0,
+    pipeline: 0,
+    multiExec: 0,
+    pathForm: 0,
+    unauthorized: 0,
+    base64: 0,
+  };
   let syncSeq = 0;
 
   const server: Server = createServer((req, res) => {
@@ -122,7 +156,10 @@ export async function startUpstashBridge(opts: UpstashBridgeOptions): Promise<Up
       return;
     }
     // Path form: /set/foo/bar, POST body appended as the last argument.
-    const segments = path.split('/').filter((s) => s.length > 0).map((s) => decodeURIComponent(s));
+    const segments = path
+      .split('/')
+      .filter((s) => s.length > 0)
+      .map((s) => decodeURIComponent(s));
     if (segments.length === 0) throw new BadRequest('ERR empty command');
     counters.pathForm++;
     const args = [...segments];

@@ -33,7 +33,9 @@ describe('timeLabels', () => {
     const labels = timeLabels(ticks, 3600);
     for (const l of labels) expect(l).toMatch(/^([01]\d|2[0-3]):[0-5]\d$/);
     const local = new Date(ticks[0]! * 1000);
-    expect(labels[0]).toBe(`${String(local.getHours()).padStart(2, '0')}:${String(local.getMinutes()).padStart(2, '0')}`);
+    expect(labels[0]).toBe(
+      `${String(local.getHours()).padStart(2, '0')}:${String(local.getMinutes()).padStart(2, '0')}`,
+    );
   });
 
   it('days, then months with the year, on longer windows', () => {

@@ -20,7 +20,15 @@ import { startChain, startRedis, type Chain, type RedisService } from './harness
 
 const POOL_ADDRESS = '42ey1afDFnn4886T7196doS9GPMzexD9gXpsZJDwVjeRVdFCSoHnv7KPbBeGpzJBzHRCAs9UxqeoyFQMYbqSWYTfJJQAWDm';
 const SHOTS = resolve('test-artifacts/screenshots');
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 let redisSvc: RedisService;
 let chain: Chain;
@@ -36,7 +44,11 @@ beforeAll(async () => {
   const [r, c] = await Promise.all([
     startRedis(),
     startChain({ fixedDifficulty: 1 }),
-    build({ configFile: resolve('website/vite.config.ts'), logLevel: 'silent', build: { outDir: siteDir, emptyOutDir: true, sourcemap: false } }),
+    build({
+      configFile: resolve('website/vite.config.ts'),
+      logLevel: 'silent',
+      build: { outDir: siteDir, emptyOutDir: true, sourcemap: false },
+    }),
   ]);
   redisSvc = r;
   chain = c;
@@ -58,7 +70,15 @@ beforeAll(async () => {
   const keys = keySchema('monero');
   expect(await storage.command(['ZCARD', keys.chart('hashrate')])).toBe(1);
   api = await startApiServer(
-    { storage, daemon: chain.daemon, config, log: silentLogger(), now: () => Date.now(), websiteDir: siteDir, longPoll: true },
+    {
+      storage,
+      daemon: chain.daemon,
+      config,
+      log: silentLogger(),
+      now: () => Date.now(),
+      websiteDir: siteDir,
+      longPoll: true,
+    },
     { host: '127.0.0.1', port: 0 },
   );
   profileDir = mkdtempSync(join(tmpdir(), 'pool-chromium-chart-'));
@@ -89,8 +109,12 @@ describe('history chart with one point (real browser)', () => {
     await page.goto(`${api.url}/#/`);
     await page.waitForSelector('#live.live.ok:text("Live")');
     // the chart has drawn its one point (uPlot draws the axes with the data)
-    await page.waitForFunction(() => (document.querySelector('.chart') as HTMLElement | null)?.dataset.xLabels?.includes(':') === true);
-    const points = (await (await fetch(`${api.url}/charts/pool?name=hashrate`)).json()) as { points: [number, number][] };
+    await page.waitForFunction(
+      () => (document.querySelector('.chart') as HTMLElement | null)?.dataset.xLabels?.includes(':') === true,
+    );
+    const points = (await (await fetch(`${api.url}/charts/pool?name=hashrate`)).json()) as {
+      points: [number, number][];
+    };
     expect(points.points).toHaveLength(1);
 
     const labels = ((await page.getAttribute('.chart', 'data-x-labels')) ?? '').split('|');

@@ -19,7 +19,16 @@ import { startChainFixture, POOL_ADDRESS, MINER_ADDRESS, type ChainFixture } fro
 
 const SHOTS = resolve('test-artifacts/screenshots');
 const NETWORK_DIFFICULTY = 20n;
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 describe('website on a live pool with a miner mining', () => {
   let chain: ChainFixture;
@@ -36,11 +45,21 @@ describe('website on a live pool with a miner mining', () => {
   beforeAll(async () => {
     chain = await startChainFixture(Number(NETWORK_DIFFICULTY));
     siteDir = mkdtempSync(join(tmpdir(), 'pool-live-site-'));
-    await build({ configFile: resolve('website/vite.config.ts'), logLevel: 'silent', build: { outDir: siteDir, emptyOutDir: true } });
+    await build({
+      configFile: resolve('website/vite.config.ts'),
+      logLevel: 'silent',
+      build: { outDir: siteDir, emptyOutDir: true },
+    });
     const port = await freePort();
     apiPort = await freePort();
     const config = configFromObject({
-      poolServer: { poolAddress: POOL_ADDRESS, clusterForks: 1, ports: [{ port, difficulty: 5, desc: 'live test' }], shareBatchInterval: 200, health: { enabled: false } },
+      poolServer: {
+        poolAddress: POOL_ADDRESS,
+        clusterForks: 1,
+        ports: [{ port, difficulty: 5, desc: 'live test' }],
+        shareBatchInterval: 200,
+        health: { enabled: false },
+      },
       daemon: { host: '127.0.0.1', port: chain.daemonPort },
       redis: { host: '127.0.0.1', port: chain.redisPort },
       api: { host: '127.0.0.1', port: apiPort, updateInterval: 1, password: 'live-admin' },
@@ -62,7 +81,12 @@ describe('website on a live pool with a miner mining', () => {
       }
     })();
     profileDir = mkdtempSync(join(tmpdir(), 'pool-live-chromium-'));
-    browser = await chromium.launchPersistentContext(profileDir, { executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS, viewport: { width: 1280, height: 900 } });
+    browser = await chromium.launchPersistentContext(profileDir, {
+      executablePath: '/usr/bin/chromium',
+      headless: true,
+      args: CHROMIUM_ARGS,
+      viewport: { width: 1280, height: 900 },
+    });
   }, 240_000);
 
   afterAll(async () => {

@@ -69,7 +69,15 @@ describe('format', () => {
 });
 
 describe('xmrig generator', () => {
-  const base = { host: 'pool.example.com', port: 3333, tls: false, address: ADDRESS, worker: 'rig1', workerStyle: 'rigid' as const, fixedDiff: null };
+  const base = {
+    host: 'pool.example.com',
+    port: 3333,
+    tls: false,
+    address: ADDRESS,
+    worker: 'rig1',
+    workerStyle: 'rigid' as const,
+    fixedDiff: null,
+  };
 
   it('rig-id style keeps the login a bare address', () => {
     const out = buildXmrig(base);
@@ -80,14 +88,26 @@ describe('xmrig generator', () => {
       cpu: true,
       opencl: false,
       cuda: false,
-      pools: [{ url: 'pool.example.com:3333', user: ADDRESS, pass: 'x', 'rig-id': 'rig1', keepalive: true, tls: false, coin: 'monero' }],
+      pools: [
+        {
+          url: 'pool.example.com:3333',
+          user: ADDRESS,
+          pass: 'x',
+          'rig-id': 'rig1',
+          keepalive: true,
+          tls: false,
+          coin: 'monero',
+        },
+      ],
     });
   });
 
   it('address.worker+diff login, TLS and solo', () => {
     const out = buildXmrig({ ...base, port: 5555, tls: true, workerStyle: 'login', fixedDiff: 50000, solo: true });
     expect(out.login).toBe(`solo:${ADDRESS}.rig1+50000`);
-    expect(out.commandLine).toBe(`./xmrig -o pool.example.com:5555 -u solo:${ADDRESS}.rig1+50000 -p x -k --coin monero --tls`);
+    expect(out.commandLine).toBe(
+      `./xmrig -o pool.example.com:5555 -u solo:${ADDRESS}.rig1+50000 -p x -k --coin monero --tls`,
+    );
     const cfg = JSON.parse(out.configJson) as { pools: Array<Record<string, unknown>> };
     expect(cfg.pools[0]).toMatchObject({ user: `solo:${ADDRESS}.rig1+50000`, tls: true, 'rig-id': null });
   });
@@ -112,10 +132,16 @@ describe('address check', () => {
 
   it('says what is wrong', () => {
     expect(checkAddress('', 'mainnet')).toMatchObject({ ok: false, message: /Enter your Monero wallet address/ });
-    expect(checkAddress('4abc', 'mainnet')).toMatchObject({ ok: false, message: /4 characters; a Monero address has 95/ });
+    expect(checkAddress('4abc', 'mainnet')).toMatchObject({
+      ok: false,
+      message: /4 characters; a Monero address has 95/,
+    });
     const typo = ADDRESS.slice(0, 50) + (ADDRESS[50] === 'a' ? 'b' : 'a') + ADDRESS.slice(51);
     expect(checkAddress(typo, 'mainnet')).toMatchObject({ ok: false, message: /checksum/ });
-    expect(checkAddress(ADDRESS, 'stagenet')).toMatchObject({ ok: false, message: /mainnet address, but this pool runs on stagenet/ });
+    expect(checkAddress(ADDRESS, 'stagenet')).toMatchObject({
+      ok: false,
+      message: /mainnet address, but this pool runs on stagenet/,
+    });
     expect(checkAddress('4 ' + ADDRESS.slice(2), 'mainnet')).toMatchObject({ ok: false, message: /spaces/ });
   });
 });
@@ -125,14 +151,40 @@ describe('API parsers', () => {
     const s = parseStats(
       parseJson(
         JSON.stringify({
-          config: { ports: [{ port: 3333, difficulty: 5000, desc: 'Low', tls: false }], fee: 1.5, depth: 60, minPaymentThreshold: 100000000000, scheme: 'pplns' },
-          network: { difficulty: 300000000000, height: 3000000, timestamp: 1700000000, reward: 600000000000, hash: 'ab'.repeat(32), hashrate: 2500000000 },
+          config: {
+            ports: [{ port: 3333, difficulty: 5000, desc: 'Low', tls: false }],
+            fee: 1.5,
+            depth: 60,
+            minPaymentThreshold: 100000000000,
+            scheme: 'pplns',
+          },
+          network: {
+            difficulty: 300000000000,
+            height: 3000000,
+            timestamp: 1700000000,
+            reward: 600000000000,
+            hash: 'ab'.repeat(32),
+            hashrate: 2500000000,
+          },
           pool: {
-            hashrate: 12345, miners: 3, workers: 5, roundHashes: '150000000000', effort: 0.5, lastBlockFound: '1700000000000',
-            lastBlockFoundHeight: 2999990, stats: {}, totalBlocks: 2,
-            blocks: [`${'cd'.repeat(32)}:1700000000:300:150`, '2999999', `${'ef'.repeat(32)}:1699990000:300:450:0:600000000000`, '2999900'],
+            hashrate: 12345,
+            miners: 3,
+            workers: 5,
+            roundHashes: '150000000000',
+            effort: 0.5,
+            lastBlockFound: '1700000000000',
+            lastBlockFoundHeight: 2999990,
+            stats: {},
+            totalBlocks: 2,
+            blocks: [
+              `${'cd'.repeat(32)}:1700000000:300:150`,
+              '2999999',
+              `${'ef'.repeat(32)}:1699990000:300:450:0:600000000000`,
+              '2999900',
+            ],
             payments: [`${'12'.repeat(32)}:500000000000:30000000:15:2`, '1700000100'],
-            totalPayments: 1, totalMinersPaid: 2,
+            totalPayments: 1,
+            totalMinersPaid: 2,
           },
         }),
       ),
@@ -146,17 +198,21 @@ describe('API parsers', () => {
       [2999999, 'pending', null],
       [2999900, 'confirmed', 600_000_000_000n],
     ]);
-    expect(s.pool.payments[0]).toMatchObject({ amount: 500_000_000_000n, fee: 30_000_000n, payees: 2, time: 1_700_000_100_000 });
+    expect(s.pool.payments[0]).toMatchObject({
+      amount: 500_000_000_000n,
+      fee: 30_000_000n,
+      payees: 2,
+      time: 1_700_000_100_000,
+    });
     expect(s.config.minPaymentThreshold).toBe(100_000_000_000n);
   });
 
   it('keeps integers beyond 2^53 exact where JSON.parse exposes the source text (Chromium; not Node 20)', () => {
     const v = parseJson('{"a": 123456789012345678901, "b": 5}') as { a: unknown; b: unknown };
-    const sourceText = (JSON.parse as (t: string, r: (k: string, v: unknown, c?: { source?: string }) => unknown) => unknown)(
-      '1',
-      (_k, _v, c) => c?.source,
-    );
-    expect(v.a).toBe(sourceText === '1' ? 123456789012345678901n : 123456789012345678901);
+    const sourceText = (
+      JSON.parse as (t: string, r: (k: string, v: unknown, c?: { source?: string }) => unknown) => unknown
+    )('1', (_k, _v, c) => c?.source);
+    expect(v.a).toBe(sourceText === '1' ? 123456789012345678901n : Number('123456789012345678901'));
     expect(v.b).toBe(5);
   });
 
@@ -166,7 +222,12 @@ describe('API parsers', () => {
     expect(parseWorkers([{ name: 'rig1', hashrate: 100, lastShare: 1700000000 }])).toEqual([
       { name: 'rig1', hashrate: 100, lastShare: 1_700_000_000_000, hashes: null },
     ]);
-    expect(parseChart([[20, 2], [10, 1]])).toEqual({ times: [10, 20], values: [1, 2] });
+    expect(
+      parseChart([
+        [20, 2],
+        [10, 1],
+      ]),
+    ).toEqual({ times: [10, 20], values: [1, 2] });
     expect(parseChart({ points: [{ time: 10, value: 3 }] })).toEqual({ times: [10], values: [3] });
     expect(hashrate('12.00 KH')).toBe(12 * 1024);
     expect(hashrate(5)).toBe(5);
@@ -175,7 +236,14 @@ describe('API parsers', () => {
 
 describe('runtime config', () => {
   it('reads window.POOL_CONFIG with defaults', () => {
-    const c = resolveConfig({ POOL_CONFIG: { api: 'https://api.example.com/', coinUnits: '1000000000000', network: 'stagenet', refreshSeconds: 0 } });
+    const c = resolveConfig({
+      POOL_CONFIG: {
+        api: 'https://api.example.com/',
+        coinUnits: '1000000000000',
+        network: 'stagenet',
+        refreshSeconds: 0,
+      },
+    });
     expect(c.api).toBe('https://api.example.com');
     expect(c.coinUnits).toBe(XMR);
     expect(c.network).toBe('stagenet');
@@ -183,7 +251,12 @@ describe('runtime config', () => {
   });
 
   it('falls back to the seed website_example globals', () => {
-    const c = resolveConfig({ api: 'http://poolhost:8117', coinUnits: 1000000000000, poolHost: 'pool.example', blockchainExplorer: 'https://x/{symbol}/block/{id}' });
+    const c = resolveConfig({
+      api: 'http://poolhost:8117',
+      coinUnits: 1000000000000,
+      poolHost: 'pool.example',
+      blockchainExplorer: 'https://x/{symbol}/block/{id}',
+    });
     expect(c.api).toBe('http://poolhost:8117');
     expect(c.poolHost).toBe('pool.example');
     expect(explorerUrl(c.blockExplorer, 'ab'.repeat(32), 'XMR')).toBe(`https://x/xmr/block/${'ab'.repeat(32)}`);

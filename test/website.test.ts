@@ -32,12 +32,7 @@ import { HASHRATE_BUCKET_SECONDS, keySchema } from '../shared/redis/keys.js';
 import { createIoredisStorage, type IoredisStorage } from '../shared/storage/ioredis.js';
 import { ShareRecorder } from '../stratum-node/recorder.js';
 import { parseJson } from '../website/src/api.js';
-import {
-  formatCoins,
-  formatHashrate,
-  formatInt,
-  formatPercent,
-} from '../website/src/format.js';
+import { formatCoins, formatHashrate, formatInt, formatPercent } from '../website/src/format.js';
 import { parseMinerStats, parseStats, parseWorkers, type PoolStats } from '../website/src/model.js';
 import { startChain, mature, startRedis, type Chain, type RedisService } from './harness/index.js';
 
@@ -46,11 +41,21 @@ import { startChain, mature, startRedis, type Chain, type RedisService } from '.
 const POOL_ADDRESS = '42ey1afDFnn4886T7196doS9GPMzexD9gXpsZJDwVjeRVdFCSoHnv7KPbBeGpzJBzHRCAs9UxqeoyFQMYbqSWYTfJJQAWDm';
 const MINER_A = '4AzKEX4gXdJdNeM6dfiBFL7kqund3HYGvMBF3ttsNd9SfzgYB6L7ep1Yg1osYJzLdaKAYSLVh6e6jKnAuzj3bw1oGy9kXCb';
 const MINER_B = '888tNkZrPN6JsEgekjMnABU4TBzc2Dt29EPAvkRxbANsAnjyPbb3iQ1YBRk1UXcdRsiKc9dhwMVgN5S9cQUiyoogDavup3H';
-const MINER_C = encodeAddress({ network: 'mainnet', kind: 'standard', spendKey: '11'.repeat(32), viewKey: '22'.repeat(32) });
+const MINER_C = encodeAddress({
+  network: 'mainnet',
+  kind: 'standard',
+  spendKey: '11'.repeat(32),
+  viewKey: '22'.repeat(32),
+});
 /** MINER_A with one character changed in a full base58 block: the checksum no longer matches. */
 const TYPO = MINER_A.slice(0, 50) + (MINER_A[50] === 'a' ? 'b' : 'a') + MINER_A.slice(51);
 /** A valid address that never mined here. */
-const STRANGER = encodeAddress({ network: 'mainnet', kind: 'standard', spendKey: '33'.repeat(32), viewKey: '44'.repeat(32) });
+const STRANGER = encodeAddress({
+  network: 'mainnet',
+  kind: 'standard',
+  spendKey: '33'.repeat(32),
+  viewKey: '44'.repeat(32),
+});
 const ADMIN_TOKEN = 'correct horse battery staple';
 const DEPTH = 10;
 const XMR = 1_000_000_000_000n;
@@ -172,7 +177,14 @@ function shares(login: string, rig: string, n: number, diff: number, atMs: numbe
 async function foundBlock(height: number, timeMs: number, fakeHash = false): Promise<string> {
   const header = await chain.daemon.getBlockHeaderByHeight(height);
   const hash = fakeHash ? randomBytes(32).toString('hex') : header.hash;
-  const ok = await recorder.recordBlock({ hash, height, timeMs, difficulty: header.difficulty, finder: MINER_A, solo: false });
+  const ok = await recorder.recordBlock({
+    hash,
+    height,
+    timeMs,
+    difficulty: header.difficulty,
+    finder: MINER_A,
+    solo: false,
+  });
   expect(ok).toBe(true);
   return hash;
 }
@@ -227,7 +239,14 @@ async function seed(): Promise<void> {
 
   // payouts: four transactions, one of them to two miners
   await payment(nowSec - 70 * 60, [[MINER_A, 2n * XMR]], 30_000_000n);
-  await payment(nowSec - 60 * 60, [[MINER_A, XMR], [MINER_B, 1_500_000_000_000n]], 42_000_000n);
+  await payment(
+    nowSec - 60 * 60,
+    [
+      [MINER_A, XMR],
+      [MINER_B, 1_500_000_000_000n],
+    ],
+    42_000_000n,
+  );
   await payment(nowSec - 50 * 60, [[MINER_C, 700_000_000_000n]], 28_000_000n);
   await payment(nowSec - 40 * 60, [[MINER_A, 2_250_000_000_000n]], 31_000_000n);
 
@@ -293,12 +312,29 @@ beforeAll(async () => {
   storage = createIoredisStorage(config.redis);
   recorder = new ShareRecorder(
     redis,
-    { prefix: keys.prefix, scheme: 'prop', slushWeight: 0, pplnsWindow: 2, batchMs: 1000, hashrateWindowSec: 600, nodeId: 1 },
+    {
+      prefix: keys.prefix,
+      scheme: 'prop',
+      slushWeight: 0,
+      pplnsWindow: 2,
+      batchMs: 1000,
+      hashrateWindowSec: 600,
+      nodeId: 1,
+    },
     log,
   );
   await seed();
   api = await startApiServer(
-    { storage, daemon: chain.daemon, config, log, now: () => Date.now(), websiteDir: siteDir, longPoll: true, version: '0.1.0-test' },
+    {
+      storage,
+      daemon: chain.daemon,
+      config,
+      log,
+      now: () => Date.now(),
+      websiteDir: siteDir,
+      longPoll: true,
+      version: '0.1.0-test',
+    },
     { host: '127.0.0.1', port: 0 },
   );
   profileDir = mkdtempSync(join(tmpdir(), 'pool-chromium-'));
@@ -373,7 +409,9 @@ describe('website (real browser, real API)', () => {
 
     // a bad address gets a clear message and no command
     await page.fill('#gen-address', TYPO);
-    await expect.poll(() => page.textContent('#gen-address-msg')).toMatch(/Not a valid Monero address: address checksum does not match/);
+    await expect
+      .poll(() => page.textContent('#gen-address-msg'))
+      .toMatch(/Not a valid Monero address: address checksum does not match/);
     expect(await page.isHidden('#gen-output')).toBe(true);
 
     await page.fill('#gen-address', MINER_A);
@@ -390,7 +428,15 @@ describe('website (real browser, real API)', () => {
       opencl: false,
       cuda: false,
       pools: [
-        { url: 'pool.example.test:5555', user: `${MINER_A}+120000`, pass: 'x', 'rig-id': 'rig7', keepalive: true, tls: false, coin: 'monero' },
+        {
+          url: 'pool.example.test:5555',
+          user: `${MINER_A}+120000`,
+          pass: 'x',
+          'rig-id': 'rig7',
+          keepalive: true,
+          tls: false,
+          coin: 'monero',
+        },
       ],
     });
     // worker in the login, the TLS port
@@ -435,7 +481,10 @@ describe('website (real browser, real API)', () => {
     // workers: names and hashrates of /workers
     const workers = parseWorkers(await apiJson(`/workers?address=${MINER_A}`));
     const rows = await page.$$eval('[data-table="workers"] tbody tr', (trs) =>
-      trs.map((tr) => [tr.querySelector('[data-col="name"]')?.textContent, tr.querySelector('[data-col="hashrate"]')?.textContent]),
+      trs.map((tr) => [
+        tr.querySelector('[data-col="name"]')?.textContent,
+        tr.querySelector('[data-col="hashrate"]')?.textContent,
+      ]),
     );
     expect(rows.map((r) => r[0])).toEqual(['rig1', 'laptop']);
     for (const [name, rate] of rows) {
@@ -478,11 +527,17 @@ describe('website (real browser, real API)', () => {
     await page.fill('#threshold-input', '0.75');
     await page.click('#threshold-form button[type="submit"]');
     await page.waitForSelector('#threshold-sign:not([hidden]) #threshold-message');
-    expect(await page.inputValue('#threshold-message')).toContain(`| address ${MINER_A} | threshold 750000000000 atomic units (0.75 XMR) | issued `);
+    expect(await page.inputValue('#threshold-message')).toContain(
+      `| address ${MINER_A} | threshold 750000000000 atomic units (0.75 XMR) | issued `,
+    );
     // the body's SHA-256 travels with it (CloudFront origin access control to a Lambda URL needs it)
     const post = await posted;
     expect(post.postData()).toBe(JSON.stringify({ address: MINER_A, threshold: '750000000000', prepare: true }));
-    expect(post.headers()['x-amz-content-sha256']).toBe(createHash('sha256').update(post.postData() ?? '').digest('hex'));
+    expect(post.headers()['x-amz-content-sha256']).toBe(
+      createHash('sha256')
+        .update(post.postData() ?? '')
+        .digest('hex'),
+    );
     expect(await redis.hget(keys.worker(MINER_A), 'threshold')).not.toBe('750000000000');
     expect(jsErrors(page)).toEqual([]);
     await page.close();
@@ -492,16 +547,18 @@ describe('website (real browser, real API)', () => {
     const page = await open('');
     await page.fill('#home-lookup-address', '4AzKEX4gXdJdNeM6dfiBFL7');
     await page.click('#home-lookup button[type="submit"]');
-    await expect.poll(() => page.textContent('#home-lookup-error')).toBe(
-      'Not a valid Monero address: address has 23 characters; a Monero address has 95 (standard or subaddress) or 106 (integrated).',
-    );
+    await expect
+      .poll(() => page.textContent('#home-lookup-error'))
+      .toBe(
+        'Not a valid Monero address: address has 23 characters; a Monero address has 95 (standard or subaddress) or 106 (integrated).',
+      );
     expect(await page.getAttribute('#home-lookup-address', 'aria-invalid')).toBe('true');
     expect(page.url()).toMatch(/#\/$/);
 
     await page.goto(`${api.url}/#/miner/${TYPO}`);
-    await expect.poll(() => page.textContent('[data-error="address"]')).toMatch(
-      /^Not a valid Monero address: address checksum does not match/,
-    );
+    await expect
+      .poll(() => page.textContent('[data-error="address"]'))
+      .toMatch(/^Not a valid Monero address: address checksum does not match/);
     await shot(page, 'my-stats-bad-address');
 
     await page.goto(`${api.url}/#/miner/${STRANGER}`);
@@ -594,12 +651,9 @@ describe('website (real browser, real API)', () => {
     expect(await tileText(page, 'payments-miners')).toBe('3');
     expect(await tileText(page, 'payments-min')).toBe('0.30 XMR');
     await page.click('text=Load older payments');
-    await expect.poll(async () => (await list()).map((r) => r.amount)).toEqual([
-      '2250000000000',
-      '700000000000',
-      '2500000000000',
-      '2000000000000',
-    ]);
+    await expect
+      .poll(async () => (await list()).map((r) => r.amount))
+      .toEqual(['2250000000000', '700000000000', '2500000000000', '2000000000000']);
     await shot(page, 'payments');
     expect(jsErrors(page)).toEqual([]);
     await page.close();
@@ -629,9 +683,13 @@ describe('website (real browser, real API)', () => {
       as.map((x) => x.getAttribute('title')),
     );
     expect(new Set(users)).toEqual(new Set([MINER_A, MINER_B, MINER_C]));
-    const beats = await page.$$eval('[data-table="heartbeats"] tbody tr [data-col="name"]', (tds) => tds.map((td) => td.textContent));
+    const beats = await page.$$eval('[data-table="heartbeats"] tbody tr [data-col="name"]', (tds) =>
+      tds.map((td) => td.textContent),
+    );
     expect(beats).toEqual(expect.arrayContaining(['stats', 'unlocker']));
-    expect(await page.textContent('[data-key="daemon"] dd')).toMatch(new RegExp(`^ok · height ${tip + 1}, synchronized$|^ok · height ${tip + 1}`));
+    expect(await page.textContent('[data-key="daemon"] dd')).toMatch(
+      new RegExp(`^ok · height ${tip + 1}, synchronized$|^ok · height ${tip + 1}`),
+    );
     expect(await page.textContent('[data-key="failStop"] dd')).toBe('running');
     expect(await page.evaluate(() => sessionStorage.getItem('pool.adminToken'))).toBe(ADMIN_TOKEN);
     await shot(page, 'admin');
@@ -641,10 +699,12 @@ describe('website (real browser, real API)', () => {
     await page.close();
   });
 
-  it('FAQ answers with the pool\'s own numbers', async () => {
+  it("FAQ answers with the pool's own numbers", async () => {
     const page = await open('faq');
     await page.click('#faq-2 summary');
-    expect(await page.textContent('#faq-2 p')).toMatch(/must be 10 blocks deep \(about 20 min\).*reaches 0\.30 XMR \(the pool's minimum\)/);
+    expect(await page.textContent('#faq-2 p')).toMatch(
+      /must be 10 blocks deep \(about 20 min\).*reaches 0\.30 XMR \(the pool's minimum\)/,
+    );
     await page.click('#faq-1 summary');
     expect(await page.textContent('#faq-1 p')).toMatch(/keeps a fee of 1\.5 %/);
     expect(await page.getAttribute('a[href="mailto:ops@example.test"]', 'href')).toBe('mailto:ops@example.test');
@@ -659,7 +719,12 @@ describe('website (real browser, real API)', () => {
     expect(await tileText(page, 'miners')).toBe('3');
     await page.evaluate(() => ((window as unknown as { marker: number }).marker = 42));
     // a fourth miner starts, and the stats function runs
-    const newcomer = encodeAddress({ network: 'mainnet', kind: 'standard', spendKey: '55'.repeat(32), viewKey: '66'.repeat(32) });
+    const newcomer = encodeAddress({
+      network: 'mainnet',
+      kind: 'standard',
+      spendKey: '55'.repeat(32),
+      viewKey: '66'.repeat(32),
+    });
     shares(newcomer, 'box', 3, 20000, Date.now());
     await recorder.flush();
     await statsRun(Date.now());
@@ -688,7 +753,12 @@ describe('website (real browser, real API)', () => {
     await page.waitForSelector('#live.live.ok:text("Live")');
     await expect.poll(() => livePolls.length).toBeGreaterThan(0); // the long poll is open
     const miners = Number(await page.getAttribute('[data-stat="miners"]', 'data-value'));
-    const late = encodeAddress({ network: 'mainnet', kind: 'standard', spendKey: '77'.repeat(32), viewKey: '88'.repeat(32) });
+    const late = encodeAddress({
+      network: 'mainnet',
+      kind: 'standard',
+      spendKey: '77'.repeat(32),
+      viewKey: '88'.repeat(32),
+    });
     shares(late, 'box', 2, 20000, Date.now());
     await recorder.flush();
     const changedAt = Date.now();
@@ -699,7 +769,7 @@ describe('website (real browser, real API)', () => {
     await page.close();
   });
 
-  it('keeps the seed\'s operator hooks: custom.css restyles, custom.js sees every snapshot and route', async () => {
+  it("keeps the seed's operator hooks: custom.css restyles, custom.js sees every snapshot and route", async () => {
     const page = await browser.newPage();
     await page.route('**/custom.css', (route) =>
       route.fulfill({ contentType: 'text/css', body: ':root, :root[data-theme="dark"] { --accent: rgb(1, 2, 3); }' }),
@@ -715,7 +785,9 @@ describe('website (real browser, real API)', () => {
     await page.waitForSelector('body[data-hook-miners]');
     const s = await apiStats();
     expect(await page.getAttribute('body', 'data-hook-miners')).toBe(String(s.pool.miners));
-    expect(await page.evaluate(() => getComputedStyle(document.querySelector('.button')!).backgroundColor)).toBe('rgb(1, 2, 3)');
+    expect(await page.evaluate(() => getComputedStyle(document.querySelector('.button')!).backgroundColor)).toBe(
+      'rgb(1, 2, 3)',
+    );
     await page.click('nav a[href="#/blocks"]');
     await expect.poll(() => page.getAttribute('body', 'data-hook-route')).toBe('blocks');
     expect(jsErrors(page)).toEqual([]);
@@ -807,7 +879,9 @@ describe('website (real browser, real API)', () => {
     apiStopped = true;
     await page.waitForSelector('#stale[data-stale="true"]', { timeout: 20_000 });
     expect(await page.textContent('#live')).toBe('Stale');
-    expect(await page.textContent('#stale')).toMatch(/^Stale: the pool API is unreachable\. Last update: (just now|\d+ s ago)\. Retrying/);
+    expect(await page.textContent('#stale')).toMatch(
+      /^Stale: the pool API is unreachable\. Last update: (just now|\d+ s ago)\. Retrying/,
+    );
     expect(await tileText(page, 'network-height')).toBe(height); // the last numbers stay, marked stale
     await shot(page, 'stale');
     await page.close();

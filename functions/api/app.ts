@@ -113,7 +113,13 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   // never the raw URL: the admin pages' ?password= must not reach the logs
   app.addHook('onResponse', async (req, reply) => {
     log.debug(
-      { method: req.method, route: req.routeOptions.url ?? pathOf(req.url).slice(0, 64), status: reply.statusCode, ms: Math.round(reply.elapsedTime), ip: req.ip },
+      {
+        method: req.method,
+        route: req.routeOptions.url ?? pathOf(req.url).slice(0, 64),
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+        ip: req.ip,
+      },
       'api: request',
     );
   });
@@ -131,7 +137,15 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
 
   const root = websiteRoot(deps);
   if (root !== null) {
-    void app.register(fastifyStatic, { root, prefix: '/', index: ['index.html'], cacheControl: true, maxAge: 60_000, dotfiles: 'deny', serveDotFiles: false });
+    void app.register(fastifyStatic, {
+      root,
+      prefix: '/',
+      index: ['index.html'],
+      cacheControl: true,
+      maxAge: 60_000,
+      dotfiles: 'deny',
+      serveDotFiles: false,
+    });
   }
   return app;
 }

@@ -61,9 +61,7 @@ export function presentedToken(authorization: string | undefined, queryPassword:
   return queryPassword !== undefined && queryPassword !== '' ? queryPassword : null;
 }
 
-export type AdminCheck =
-  | { ok: true }
-  | { ok: false; status: 401 | 403 | 429; error: string; retryAfter?: number };
+export type AdminCheck = { ok: true } | { ok: false; status: 401 | 403 | 429; error: string; retryAfter?: number };
 
 export async function checkAdmin(
   storage: Storage,

@@ -7,14 +7,7 @@
  * (/stats_address balances, flat block/payment lists) we send strings, so those stay exact everywhere.
  */
 export type Json =
-  | string
-  | number
-  | boolean
-  | null
-  | bigint
-  | undefined
-  | readonly Json[]
-  | { readonly [key: string]: Json };
+  string | number | boolean | null | bigint | undefined | readonly Json[] | { readonly [key: string]: Json };
 
 function write(v: Json, out: string[]): void {
   if (v === null || v === undefined) {

@@ -70,7 +70,8 @@ export function destinationsJson(dests: readonly Destination[]): string {
 
 /** Parses a payBatch(id) hash; throws PAYMENT_AMBIGUOUS when it is not a well-formed batch. */
 export function parseBatch(id: string, h: Record<string, string>): PayBatch {
-  const bad = (why: string) => new PoolError(ERRORS.PAYMENT_AMBIGUOUS, `batch ${id} is malformed: ${why}`, { batchId: id });
+  const bad = (why: string) =>
+    new PoolError(ERRORS.PAYMENT_AMBIGUOUS, `batch ${id} is malformed: ${why}`, { batchId: id });
   const status = h.status as BatchStatus;
   if (!BATCH_STATUSES.includes(status)) throw bad(`unknown status ${JSON.stringify(h.status)}`);
   if (h.feePayer !== 'pool' && h.feePayer !== 'payees') throw bad('no feePayer');
@@ -121,7 +122,11 @@ export function batchSummary(b: PayBatch): Record<string, unknown> {
     created: b.created,
     feePayer: b.feePayer,
     total: b.total.toString(),
-    payees: b.destinations.map((d) => ({ address: d.address, amount: d.amount.toString(), feeShare: d.share.toString() })),
+    payees: b.destinations.map((d) => ({
+      address: d.address,
+      amount: d.amount.toString(),
+      feeShare: d.share.toString(),
+    })),
     ...(b.txHash ? { txHash: b.txHash } : {}),
     ...(b.fee !== undefined ? { fee: b.fee.toString() } : {}),
     ...(b.submitStarted ? { submitStarted: b.submitStarted } : {}),

@@ -11,8 +11,12 @@ import { run, type PaymentsResult } from './index.js';
 export const handler = scheduledHandler<PaymentsResult>({
   name: 'payments',
   run: (d, input) => {
-    if (d.wallet === null) throw new PoolError(ERRORS.CONFIG_INVALID, 'payments needs the wallet secret (POOL_WALLET_SECRET)');
-    return run({ storage: d.storage, daemon: d.daemon, wallet: d.wallet, config: d.config, log: d.log, now: Date.now }, input);
+    if (d.wallet === null)
+      throw new PoolError(ERRORS.CONFIG_INVALID, 'payments needs the wallet secret (POOL_WALLET_SECRET)');
+    return run(
+      { storage: d.storage, daemon: d.daemon, wallet: d.wallet, config: d.config, log: d.log, now: Date.now },
+      input,
+    );
   },
   metrics: (r) => ({
     ...(r.status === 'paid' || r.status === 'idle' ? { Heartbeat: 1 } : {}),

@@ -47,7 +47,15 @@ export interface PaymentsResult {
 export async function run(deps: PaymentsDeps, input: RunInput = {}): Promise<PaymentsResult> {
   const dryRun = input.dryRun === true;
   const keys = ledger.keysFor(deps);
-  const result: PaymentsResult = { function: 'payments', dryRun, at: deps.now(), status: 'idle', recovered: [], batches: [], skipped: [] };
+  const result: PaymentsResult = {
+    function: 'payments',
+    dryRun,
+    at: deps.now(),
+    status: 'idle',
+    recovered: [],
+    batches: [],
+    skipped: [],
+  };
   const stop = await ledger.readFailStop(deps.storage, keys);
   if (stop) return { ...result, status: 'failstop', reason: `fail-stop set: ${stop.reason}` };
   if (dryRun) return dryRunReport(deps, keys, result);
@@ -62,10 +70,16 @@ export async function run(deps: PaymentsDeps, input: RunInput = {}): Promise<Pay
     result.reason = `stopped by an error (state is recoverable on the next run): ${errorMessage(e)}`;
     deps.log.error({ err: e }, 'payments: run stopped by an error');
   } finally {
-    await ledger.releaseLock(payer).catch((e: unknown) => deps.log.warn({ err: e }, 'payments: could not release the lock'));
+    await ledger
+      .releaseLock(payer)
+      .catch((e: unknown) => deps.log.warn({ err: e }, 'payments: could not release the lock'));
   }
   if (result.status === 'paid' || result.status === 'idle') await writeHeartbeat(deps, keys);
-  if (result.status !== 'idle') deps.log.info({ status: result.status, reason: result.reason, batches: result.batches.length }, 'payments: run done');
+  if (result.status !== 'idle')
+    deps.log.info(
+      { status: result.status, reason: result.reason, batches: result.batches.length },
+      'payments: run done',
+    );
   return result;
 }
 
@@ -89,7 +103,8 @@ async function runLocked(p: ledger.Payer, result: PaymentsResult): Promise<void>
     }
     result.recovered.push(outcome);
     if (outcome.result === 'final' || outcome.result === 'sent') result.status = 'paid';
-    if (outcome.result === 'held' || outcome.result === 'failstop') return stopWith(result, outcome.result, `batch ${id}: ${outcome.reason}`);
+    if (outcome.result === 'held' || outcome.result === 'failstop')
+      return stopWith(result, outcome.result, `batch ${id}: ${outcome.reason}`);
   }
 
   const { payees, skipped } = selectPayees(await readBalances(p.deps.storage, p.keys), p.deps.config);
@@ -98,7 +113,8 @@ async function runLocked(p: ledger.Payer, result: PaymentsResult): Promise<void>
     const outcome = await payNewBatch(p, batch);
     result.batches.push(outcome);
     if (outcome.result === 'final' || outcome.result === 'sent') result.status = 'paid';
-    else if (outcome.result === 'failstop') return stopWith(result, 'failstop', `batch ${outcome.id}: ${outcome.reason}`);
+    else if (outcome.result === 'failstop')
+      return stopWith(result, 'failstop', `batch ${outcome.id}: ${outcome.reason}`);
     else if (outcome.result !== 'skipped') return stopWith(result, 'held', `batch ${outcome.id}: ${outcome.reason}`);
   }
 }
@@ -131,6 +147,8 @@ async function dryRunReport(deps: PaymentsDeps, keys: KeySchema, result: Payment
     ...(pf.ok ? {} : { reason: `a real run would hold: ${pf.reason}` }),
     skipped,
     open,
-    planned: toBatches(payees, deps.config).map((b) => b.map((d) => ({ address: d.address, amount: d.amount.toString() }))),
+    planned: toBatches(payees, deps.config).map((b) =>
+      b.map((d) => ({ address: d.address, amount: d.amount.toString() })),
+    ),
   };
 }

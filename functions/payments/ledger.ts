@@ -31,7 +31,9 @@ export async function acquireLock(deps: PaymentsDeps, keys: KeySchema): Promise<
 
 /** Pushes the lock's expiry out; throws LOCK_HELD if the lock is no longer ours. */
 export async function extendLock(p: Payer): Promise<void> {
-  const code = asInt(await p.deps.storage.evalScript(lua.EXTEND_OR_RELEASE_LOCK, [p.keys.payLock], [p.token, String(p.ttlMs)]));
+  const code = asInt(
+    await p.deps.storage.evalScript(lua.EXTEND_OR_RELEASE_LOCK, [p.keys.payLock], [p.token, String(p.ttlMs)]),
+  );
   if (code !== 1) throw lockLost();
 }
 
@@ -40,7 +42,10 @@ export async function releaseLock(p: Payer): Promise<void> {
 }
 
 function lockLost(): PoolError {
-  return new PoolError(ERRORS.LOCK_HELD, 'the payer lock was lost (expired or taken over); stopping without further wallet calls');
+  return new PoolError(
+    ERRORS.LOCK_HELD,
+    'the payer lock was lost (expired or taken over); stopping without further wallet calls',
+  );
 }
 
 async function fenced(p: Payer, script: string, keys: string[], args: string[]): Promise<number> {
@@ -59,7 +64,14 @@ export async function reserve(p: Payer, id: string, dests: readonly Destination[
     p,
     lua.RESERVE,
     [p.keys.payBatch(id), p.keys.payBatchesOpen, ...dests.map((d) => p.keys.worker(d.address))],
-    [id, now(p), destinationsJson(dests), p.deps.config.payments.feePayer, total.toString(), ...dests.map((d) => d.reserve.toString())],
+    [
+      id,
+      now(p),
+      destinationsJson(dests),
+      p.deps.config.payments.feePayer,
+      total.toString(),
+      ...dests.map((d) => d.reserve.toString()),
+    ],
   );
 }
 
@@ -80,18 +92,28 @@ export interface SignedTx {
   keyImages: readonly string[];
 }
 
-export async function persistSigned(p: Payer, id: string, tx: SignedTx, dests: readonly Destination[]): Promise<number> {
+export async function persistSigned(
+  p: Payer,
+  id: string,
+  tx: SignedTx,
+  dests: readonly Destination[],
+): Promise<number> {
   const charged = dests.reduce((a, d) => a + d.share, 0n);
-  return fenced(p, lua.PERSIST_SIGNED, [p.keys.payBatch(id)], [
-    now(p),
-    tx.txHash,
-    tx.txKey,
-    tx.txMetadata,
-    tx.fee.toString(),
-    destinationsJson(dests),
-    JSON.stringify(tx.keyImages),
-    charged.toString(),
-  ]);
+  return fenced(
+    p,
+    lua.PERSIST_SIGNED,
+    [p.keys.payBatch(id)],
+    [
+      now(p),
+      tx.txHash,
+      tx.txKey,
+      tx.txMetadata,
+      tx.fee.toString(),
+      destinationsJson(dests),
+      JSON.stringify(tx.keyImages),
+      charged.toString(),
+    ],
+  );
 }
 
 export const markSubmit = (p: Payer, id: string) => fenced(p, lua.MARK_SUBMIT, [p.keys.payBatch(id)], [now(p)]);
@@ -105,12 +127,18 @@ export async function settle(p: Payer, b: PayBatch): Promise<number> {
   return fenced(
     p,
     lua.SETTLE,
-    [p.keys.payBatch(b.id), p.keys.paymentsAll, p.keys.stats, ...b.destinations.flatMap((d) => [p.keys.worker(d.address), p.keys.payments(d.address)])],
+    [
+      p.keys.payBatch(b.id),
+      p.keys.paymentsAll,
+      p.keys.stats,
+      ...b.destinations.flatMap((d) => [p.keys.worker(d.address), p.keys.payments(d.address)]),
+    ],
     [String(t), String(Math.floor(t / 1000)), String(mixin), workerPrefix(p.keys), paymentsPrefix(p.keys)],
   );
 }
 
-export const finalize = (p: Payer, id: string) => fenced(p, lua.FINALIZE, [p.keys.payBatch(id), p.keys.payBatchesOpen], [now(p)]);
+export const finalize = (p: Payer, id: string) =>
+  fenced(p, lua.FINALIZE, [p.keys.payBatch(id), p.keys.payBatchesOpen], [now(p)]);
 
 /** Ring size 16 since HF15 = mixin 15; recorded in payment records like the seed's `mixin`. */
 export const DEFAULT_MIXIN = 15;
@@ -137,7 +165,12 @@ export async function readFailStop(storage: Storage, keys: KeySchema): Promise<F
 }
 
 /** Sets the fail-stop flag (keeps the first reason if one is already set). Not fenced: stopping is always allowed. */
-export async function setFailStop(deps: PaymentsDeps, keys: KeySchema, reason: string, batchId?: string): Promise<FailStop> {
+export async function setFailStop(
+  deps: PaymentsDeps,
+  keys: KeySchema,
+  reason: string,
+  batchId?: string,
+): Promise<FailStop> {
   const flag: FailStop = { reason, ...(batchId ? { batchId } : {}), at: deps.now() };
   await deps.storage.command(['SET', keys.payFailStop, JSON.stringify(flag), 'NX']);
   deps.log.error({ failStop: flag }, 'payments: FAIL-STOP set; no payouts until an operator reviews and resumes');

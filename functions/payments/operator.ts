@@ -23,7 +23,15 @@ export async function paymentStatus(deps: PaymentsDeps): Promise<Record<string, 
     ledger.readFailStop(deps.storage, keys),
     deps.storage.command(['PTTL', keys.payLock]),
     deps.storage.command(['GET', keys.heartbeat('payments')]),
-    deps.storage.command(['HMGET', keys.stats, 'totalPaid', 'totalTxFees', 'totalFeesCharged', 'totalCredited', 'totalRevenue']),
+    deps.storage.command([
+      'HMGET',
+      keys.stats,
+      'totalPaid',
+      'totalTxFees',
+      'totalFeesCharged',
+      'totalCredited',
+      'totalRevenue',
+    ]),
   ]);
   const open: Record<string, unknown>[] = [];
   for (const id of await ledger.openBatchIds(deps.storage, keys)) {
@@ -31,7 +39,11 @@ export async function paymentStatus(deps: PaymentsDeps): Promise<Record<string, 
       const b = await ledger.loadBatch(deps.storage, keys, id);
       open.push(b ? batchSummary(b) : { id, error: 'missing record' });
     } catch (e) {
-      open.push({ id, error: errorMessage(e), raw: redact(asHash(await deps.storage.command(['HGETALL', keys.payBatch(id)]))) });
+      open.push({
+        id,
+        error: errorMessage(e),
+        raw: redact(asHash(await deps.storage.command(['HGETALL', keys.payBatch(id)]))),
+      });
     }
   }
   const [totalPaid, totalTxFees, totalFeesCharged, totalCredited, totalRevenue] = Array.isArray(stats) ? stats : [];
@@ -44,7 +56,9 @@ export async function paymentStatus(deps: PaymentsDeps): Promise<Record<string, 
   };
 }
 
-export async function resumePayments(deps: PaymentsDeps): Promise<{ cleared: ledger.FailStop | null; openBatches: number }> {
+export async function resumePayments(
+  deps: PaymentsDeps,
+): Promise<{ cleared: ledger.FailStop | null; openBatches: number }> {
   const keys = ledger.keysFor(deps);
   const cleared = await ledger.readFailStop(deps.storage, keys);
   await deps.storage.command(['DEL', keys.payFailStop]);
@@ -96,7 +110,10 @@ async function releaseChecked(p: ledger.Payer, b: PayBatch): Promise<string> {
       if (images.length === 0) throw refused(b, 'it was handed to relay_tx and its key images are unknown');
       const spent = await p.deps.daemon.isKeyImageSpent(images);
       if (!spent.every((s) => s === 'spentInChain')) {
-        throw refused(b, 'it was handed to relay_tx and its inputs are not all spent in the chain by another tx, so it could still be mined');
+        throw refused(
+          b,
+          'it was handed to relay_tx and its inputs are not all spent in the chain by another tx, so it could still be mined',
+        );
       }
     }
   } else if (b.status !== 'reserved') {
@@ -108,7 +125,10 @@ async function releaseChecked(p: ledger.Payer, b: PayBatch): Promise<string> {
 }
 
 function refused(b: PayBatch, why: string): PoolError {
-  return new PoolError(ERRORS.BAD_REQUEST, `batch ${b.id} (${b.status}) not resolved: ${why}`, { batchId: b.id, status: b.status });
+  return new PoolError(ERRORS.BAD_REQUEST, `batch ${b.id} (${b.status}) not resolved: ${why}`, {
+    batchId: b.id,
+    status: b.status,
+  });
 }
 
 function redact(h: Record<string, string>): Record<string, string> {

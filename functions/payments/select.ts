@@ -38,7 +38,10 @@ export async function readBalances(storage: Storage, keys: KeySchema): Promise<B
   });
 }
 
-export function selectPayees(rows: readonly BalanceRow[], config: PoolConfig): { payees: Destination[]; skipped: Skipped[] } {
+export function selectPayees(
+  rows: readonly BalanceRow[],
+  config: PoolConfig,
+): { payees: Destination[]; skipped: Skipped[] } {
   const { denomination, feePayer, transferFee } = config.payments;
   const allowance = feePayer === 'payees' ? transferFee : 0n;
   const payees: Destination[] = [];
@@ -66,7 +69,10 @@ export function selectPayees(rows: readonly BalanceRow[], config: PoolConfig): {
  * The balance an address must reach to be paid: its own threshold clamped to [minPayment, maxThreshold]. The upper
  * clamp also frees an address whose stored threshold predates the cap (set by someone else to freeze its payouts).
  */
-export function effectiveThreshold(own: bigint | null, p: Pick<PoolConfig['payments'], 'minPayment' | 'maxThreshold'>): bigint {
+export function effectiveThreshold(
+  own: bigint | null,
+  p: Pick<PoolConfig['payments'], 'minPayment' | 'maxThreshold'>,
+): bigint {
   if (own === null || own < p.minPayment) return p.minPayment;
   return own > p.maxThreshold ? p.maxThreshold : own;
 }

@@ -189,7 +189,13 @@ export async function run(deps: StatsDeps, input: StatsInput = {}): Promise<Pool
   log.debug({ snapshot, chartPoints }, 'stats: snapshot written');
   if (summaryDue(log, nowMs)) {
     log.info(
-      { hashrate, miners: snapshot.pool.miners, workers: snapshot.pool.workers, height: network.height, effort: snapshot.pool.effort },
+      {
+        hashrate,
+        miners: snapshot.pool.miners,
+        workers: snapshot.pool.workers,
+        height: network.height,
+        effort: snapshot.pool.effort,
+      },
       'stats: snapshot written',
     );
   }

@@ -75,9 +75,12 @@ export async function run(deps: UnlockerDeps, input: RunInput = {}): Promise<Unl
   const candidates = asScored(await deps.storage.command(['ZRANGE', keys.blocksCandidates, '0', '-1', 'WITHSCORES']));
   const blocks: BlockReport[] = [];
   for (const { member: hash, score: height } of candidates) {
-    const report = await settleOne(deps, keys, hash, height, dryRun).catch(
-      (e: unknown): BlockReport => ({ hash, height, action: 'error', error: errorMessage(e) }),
-    );
+    const report = await settleOne(deps, keys, hash, height, dryRun).catch((e: unknown): BlockReport => ({
+      hash,
+      height,
+      action: 'error',
+      error: errorMessage(e),
+    }));
     if (report.action === 'error') deps.log.error({ block: report }, 'unlocker: block left unchanged');
     else if (report.action !== 'waiting') deps.log.info({ block: report }, `unlocker: block ${report.action}`);
     blocks.push(report);
@@ -111,7 +114,8 @@ async function settleOne(
   dryRun: boolean,
 ): Promise<BlockReport> {
   const block = asHash(await deps.storage.command(['HGETALL', keys.block(hash)]));
-  if (block.height === undefined) return { hash, height, action: 'error', error: `no block record ${keys.block(hash)}` };
+  if (block.height === undefined)
+    return { hash, height, action: 'error', error: `no block record ${keys.block(hash)}` };
   if (isSettled(block)) return { hash, height, action: 'already-settled' };
   const scheme = block.scheme as RewardScheme;
   if (!SCHEMES.includes(scheme)) return { hash, height, action: 'error', error: `unknown scheme ${block.scheme}` };
@@ -125,7 +129,12 @@ async function settleOne(
  * side chain, was delivered after all: its record becomes submit "accepted". A daemon that does not know it (or no
  * answer) leaves it unconfirmed; the main chain at depth decides it either way.
  */
-async function confirmSubmit(deps: UnlockerDeps, keys: KeySchema, hash: string, dryRun: boolean): Promise<'accepted' | 'unconfirmed'> {
+async function confirmSubmit(
+  deps: UnlockerDeps,
+  keys: KeySchema,
+  hash: string,
+  dryRun: boolean,
+): Promise<'accepted' | 'unconfirmed'> {
   try {
     await deps.daemon.getBlockHeaderByHash(hash);
   } catch (err) {
@@ -156,9 +165,17 @@ async function settleByChain(
   }
   const differs = header.hash !== hash;
   if (header.depth < deps.config.blockUnlocker.depth) {
-    return { hash, height, action: 'waiting', confirmations: header.depth, ...(differs ? { mainChainHashDiffers: true } : {}) };
+    return {
+      hash,
+      height,
+      action: 'waiting',
+      confirmations: header.depth,
+      ...(differs ? { mainChainHashDiffers: true } : {}),
+    };
   }
-  return differs ? orphan(deps, keys, hash, height, scheme, dryRun) : unlock(deps, keys, block, hash, height, header, dryRun);
+  return differs
+    ? orphan(deps, keys, hash, height, scheme, dryRun)
+    : unlock(deps, keys, block, hash, height, header, dryRun);
 }
 
 async function unlock(
@@ -194,9 +211,21 @@ async function unlock(
   const credited = s.reward - s.fee;
   const reply = await deps.storage.evalScript(
     CREDIT_BLOCK,
-    creditKeys(keys, hash, s.credits.map((c) => c.address)),
-    [hash, String(height), s.reward.toString(), s.fee.toString(), String(deps.now()), splitSummary(s), credited.toString(),
-      ...s.credits.flatMap((c) => [c.address, c.amount.toString()])],
+    creditKeys(
+      keys,
+      hash,
+      s.credits.map((c) => c.address),
+    ),
+    [
+      hash,
+      String(height),
+      s.reward.toString(),
+      s.fee.toString(),
+      String(deps.now()),
+      splitSummary(s),
+      credited.toString(),
+      ...s.credits.flatMap((c) => [c.address, c.amount.toString()]),
+    ],
   );
   return scriptOutcome(asInt(reply), report);
 }
@@ -214,11 +243,12 @@ async function orphan(
   // Slush scores grow with time from their round's start; added to the next round unchanged they would be on the
   // wrong scale (by exp(elapsed/weight)) and take most of the next block, so an orphaned slush round is not given back.
   const giveBack = scheme === 'prop' ? '1' : '0';
-  const reply = await deps.storage.evalScript(
-    ORPHAN_BLOCK,
-    orphanKeys(keys, hash),
-    [hash, String(height), giveBack, String(deps.now())],
-  );
+  const reply = await deps.storage.evalScript(ORPHAN_BLOCK, orphanKeys(keys, hash), [
+    hash,
+    String(height),
+    giveBack,
+    String(deps.now()),
+  ]);
   return scriptOutcome(asInt(reply), report);
 }
 

@@ -84,7 +84,9 @@ export function splitReward(
   for (const c of [...miners, ...donationCredits, ...(finderCredit ? [finderCredit] : [])]) {
     if (c.amount > 0n) merged.set(c.address, (merged.get(c.address) ?? 0n) + c.amount);
   }
-  const credits = [...merged.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([address, amount]) => ({ address, amount }));
+  const credits = [...merged.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([address, amount]) => ({ address, amount }));
   assertSum([fee, ...credits.map((c) => c.amount)], reward, `block reward split`);
   return { reward, fee, finder: finderCredit, donations: donationCredits, miners, credits };
 }

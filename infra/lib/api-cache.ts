@@ -21,7 +21,9 @@ export const API_CACHE_QUERY: Readonly<Record<string, readonly string[]>> = {
 export function cacheQueryOf(route: string): string[] {
   const keys = API_CACHE_QUERY[route];
   if (keys === undefined) {
-    throw new Error(`API route ${route} has no cache key in infra/lib/api-cache.ts: list the query parameters it reads`);
+    throw new Error(
+      `API route ${route} has no cache key in infra/lib/api-cache.ts: list the query parameters it reads`,
+    );
   }
   return [...keys].sort();
 }

@@ -70,7 +70,11 @@ export class PoolData extends Construct {
     });
     group.addResourceDependency(user);
 
-    const sg = new ec2.SecurityGroup(this, 'CacheSg', { vpc: props.vpc, description: 'Valkey: stratum and functions only', allowAllOutbound: false });
+    const sg = new ec2.SecurityGroup(this, 'CacheSg', {
+      vpc: props.vpc,
+      description: 'Valkey: stratum and functions only',
+      allowAllOutbound: false,
+    });
     this.connections = new ec2.Connections({ securityGroups: [sg], defaultPort: ec2.Port.tcpRange(6379, 6380) });
     this.cache = new elasticache.CfnServerlessCache(this, 'Cache', {
       serverlessCacheName: `${name}-redis`,
@@ -89,7 +93,8 @@ export class PoolData extends Construct {
 
   /** Environment for a Lambda function or the stratum boot script (shared/cloud/env.ts). */
   env(): Record<string, string> {
-    if (this.storage === 'upstash') return { [CLOUD_ENV.storage]: 'upstash', [CLOUD_ENV.upstashSecret]: this.secret.secretName };
+    if (this.storage === 'upstash')
+      return { [CLOUD_ENV.storage]: 'upstash', [CLOUD_ENV.upstashSecret]: this.secret.secretName };
     const cache = this.cache!;
     return {
       [CLOUD_ENV.storage]: 'redis',

@@ -76,7 +76,11 @@ export class PoolFunctions extends Construct {
 
   constructor(scope: Construct, id: string, props: PoolFunctionsProps) {
     super(scope, id);
-    this.securityGroup = new ec2.SecurityGroup(this, 'Sg', { vpc: props.vpc, description: 'Pool Lambda functions (egress only)', allowAllOutbound: true });
+    this.securityGroup = new ec2.SecurityGroup(this, 'Sg', {
+      vpc: props.vpc,
+      description: 'Pool Lambda functions (egress only)',
+      allowAllOutbound: true,
+    });
     const baseEnv: Record<string, string> = {
       ...props.data.env(),
       [CLOUD_ENV.config]: props.configJson,
@@ -84,14 +88,23 @@ export class PoolFunctions extends Construct {
       [CLOUD_ENV.daemonPort]: props.rpc.daemonPort,
       [CLOUD_ENV.metricsNamespace]: props.metricsNamespace,
       ...(props.rpc.signatureWalletHost !== undefined
-        ? { [CLOUD_ENV.signatureWalletHost]: props.rpc.signatureWalletHost, [CLOUD_ENV.signatureWalletPort]: props.rpc.signatureWalletPort ?? '' }
+        ? {
+            [CLOUD_ENV.signatureWalletHost]: props.rpc.signatureWalletHost,
+            [CLOUD_ENV.signatureWalletPort]: props.rpc.signatureWalletPort ?? '',
+          }
         : {}),
       NODE_OPTIONS: '--enable-source-maps',
       POOL_VERSION,
     };
 
-    const make = (name: PoolFunctionName, o: { memory: number; timeout: Duration; env?: Record<string, string>; reserved?: number }): nodejs.NodejsFunction => {
-      const logGroup = new logs.LogGroup(this, `${cap(name)}Logs`, { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
+    const make = (
+      name: PoolFunctionName,
+      o: { memory: number; timeout: Duration; env?: Record<string, string>; reserved?: number },
+    ): nodejs.NodejsFunction => {
+      const logGroup = new logs.LogGroup(this, `${cap(name)}Logs`, {
+        retention: logs.RetentionDays.ONE_MONTH,
+        removalPolicy: RemovalPolicy.DESTROY,
+      });
       const fn = new nodejs.NodejsFunction(this, cap(name), {
         description: `Pool ${name} (functions/${name}/handler.ts)`,
         entry: join(REPO_ROOT, 'functions', name, 'handler.ts'),
@@ -145,11 +158,20 @@ export class PoolFunctions extends Construct {
       },
     });
     props.walletSecret.grantRead(this.payments);
-    for (const fn of [this.unlocker, this.stats, this.payments]) fn.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.minutes(2) });
+    for (const fn of [this.unlocker, this.stats, this.payments])
+      fn.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.minutes(2) });
 
-    this.apiUrl = this.api.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.AWS_IAM, invokeMode: lambda.InvokeMode.BUFFERED });
+    this.apiUrl = this.api.addFunctionUrl({
+      authType: lambda.FunctionUrlAuthType.AWS_IAM,
+      invokeMode: lambda.InvokeMode.BUFFERED,
+    });
 
-    const schedule = (name: 'unlocker' | 'payments' | 'stats', fn: lambda.IFunction, minutes: number, enabled: boolean): events.Rule => {
+    const schedule = (
+      name: 'unlocker' | 'payments' | 'stats',
+      fn: lambda.IFunction,
+      minutes: number,
+      enabled: boolean,
+    ): events.Rule => {
       const rule = new events.Rule(this, `${cap(name)}Schedule`, {
         description: `Runs ${name} every ${minutes} minute(s)`,
         schedule: events.Schedule.rate(Duration.minutes(minutes)),
@@ -165,8 +187,16 @@ export class PoolFunctions extends Construct {
     };
 
     for (const fn of this.all()) {
-      acknowledge(fn.role!, 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]', 'AWS-managed basic execution policy: writes to the function\'s own log group only.');
-      acknowledge(fn.role!, 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]', 'AWS-managed policy Lambda needs to attach its network interfaces in the VPC.');
+      acknowledge(
+        fn.role!,
+        'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+        "AWS-managed basic execution policy: writes to the function's own log group only.",
+      );
+      acknowledge(
+        fn.role!,
+        'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
+        'AWS-managed policy Lambda needs to attach its network interfaces in the VPC.',
+      );
     }
   }
 

@@ -45,14 +45,22 @@ export class MoneroNode extends Construct {
 
   constructor(scope: Construct, id: string, props: MoneroNodeProps) {
     super(scope, id);
-    this.securityGroup = new ec2.SecurityGroup(this, 'Sg', { vpc: props.vpc, description: 'monerod + wallet RPC: pool components only', allowAllOutbound: true });
+    this.securityGroup = new ec2.SecurityGroup(this, 'Sg', {
+      vpc: props.vpc,
+      description: 'monerod + wallet RPC: pool components only',
+      allowAllOutbound: true,
+    });
     const role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
       description: 'Monero node: Session Manager and the wallet RPC login secret',
       managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonSSMManagedInstanceCore')],
     });
     props.walletSecret.grantRead(role);
-    acknowledge(role, 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]', 'Session Manager access for the one-time wallet setup and on-call (no SSH, no open port).');
+    acknowledge(
+      role,
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]',
+      'Session Manager access for the one-time wallet setup and on-call (no SSH, no open port).',
+    );
 
     const userData = ec2.UserData.forLinux();
     userData.addCommands(...bootScript(props.walletSecret.secretArn, Stack.of(this).region));
@@ -68,10 +76,17 @@ export class MoneroNode extends Construct {
       detailedMonitoring: true,
       disableApiTermination: true,
       blockDevices: [
-        { deviceName: '/dev/xvda', volume: ec2.BlockDeviceVolume.ebs(20, { encrypted: true, volumeType: ec2.EbsDeviceVolumeType.GP3 }) },
+        {
+          deviceName: '/dev/xvda',
+          volume: ec2.BlockDeviceVolume.ebs(20, { encrypted: true, volumeType: ec2.EbsDeviceVolumeType.GP3 }),
+        },
         {
           deviceName: '/dev/sdf',
-          volume: ec2.BlockDeviceVolume.ebs(props.volumeGiB, { encrypted: true, volumeType: ec2.EbsDeviceVolumeType.GP3, deleteOnTermination: false }),
+          volume: ec2.BlockDeviceVolume.ebs(props.volumeGiB, {
+            encrypted: true,
+            volumeType: ec2.EbsDeviceVolumeType.GP3,
+            deleteOnTermination: false,
+          }),
         },
       ],
       userDataCausesReplacement: false,
@@ -101,7 +116,11 @@ export class MoneroNode extends Construct {
   allowRpcFrom(peer: ec2.IConnectable): void {
     this.securityGroup.connections.allowFrom(peer, ec2.Port.tcp(DAEMON_RPC_PORT), 'monerod RPC');
     this.securityGroup.connections.allowFrom(peer, ec2.Port.tcp(WALLET_RPC_PORT), 'wallet RPC');
-    this.securityGroup.connections.allowFrom(peer, ec2.Port.tcp(SIGNATURE_WALLET_RPC_PORT), 'signature-check wallet RPC');
+    this.securityGroup.connections.allowFrom(
+      peer,
+      ec2.Port.tcp(SIGNATURE_WALLET_RPC_PORT),
+      'signature-check wallet RPC',
+    );
   }
 }
 

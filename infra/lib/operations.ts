@@ -56,13 +56,15 @@ export class Operations extends Construct {
   /** Any error of the function within 5 minutes. */
   functionErrors(id: string, fn: lambda.IFunction): cloudwatch.Alarm {
     return this.wire(
-      fn.metricErrors({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }).createAlarm(this, `${id}Errors`, {
-        alarmDescription: `${id}: the Lambda function threw. Logs: CloudWatch log group of the function; rerun by hand with npx pool invoke --aws.`,
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
+      fn
+        .metricErrors({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM })
+        .createAlarm(this, `${id}Errors`, {
+          alarmDescription: `${id}: the Lambda function threw. Logs: CloudWatch log group of the function; rerun by hand with npx pool invoke --aws.`,
+          threshold: 1,
+          evaluationPeriods: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        }),
     );
   }
 
@@ -100,7 +102,8 @@ export class Operations extends Construct {
     });
     return this.wire(
       metric.createAlarm(this, 'PayoutsHalted', {
-        alarmDescription: 'Payments are in fail-stop: an ambiguous payout needs review (docs/cloud.md runbook, "Payouts halted").',
+        alarmDescription:
+          'Payments are in fail-stop: an ambiguous payout needs review (docs/cloud.md runbook, "Payouts halted").',
         threshold: 1,
         evaluationPeriods: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
@@ -132,13 +135,16 @@ export class Operations extends Construct {
   /** Fewer than one healthy stratum target for 3 consecutive minutes. */
   healthyHosts(id: string, targetGroup: elbv2.NetworkTargetGroup): cloudwatch.Alarm {
     return this.wire(
-      targetGroup.metrics.healthyHostCount({ period: Duration.minutes(1), statistic: cloudwatch.Stats.MINIMUM }).createAlarm(this, id, {
-        alarmDescription: 'No healthy stratum instance behind the load balancer: miners cannot connect. Check the Auto Scaling group and the node logs.',
-        threshold: 1,
-        evaluationPeriods: 3,
-        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.BREACHING,
-      }),
+      targetGroup.metrics
+        .healthyHostCount({ period: Duration.minutes(1), statistic: cloudwatch.Stats.MINIMUM })
+        .createAlarm(this, id, {
+          alarmDescription:
+            'No healthy stratum instance behind the load balancer: miners cannot connect. Check the Auto Scaling group and the node logs.',
+          threshold: 1,
+          evaluationPeriods: 3,
+          comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+        }),
     );
   }
 }

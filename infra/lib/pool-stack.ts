@@ -37,7 +37,9 @@ export class PoolStack extends Stack {
     const prefix = this.stackName;
     const configJson = JSON.stringify(s.poolConfigObject);
     if (configJson.length > 3000) {
-      throw new Error(`the pool config file is ${configJson.length} bytes as JSON; Lambda environments hold 4 KB in total: drop comments-only sections and defaults`);
+      throw new Error(
+        `the pool config file is ${configJson.length} bytes as JSON; Lambda environments hold 4 KB in total: drop comments-only sections and defaults`,
+      );
     }
 
     this.network = new Network(this, 'Network', { natGateways: s.natGateways });
@@ -77,15 +79,36 @@ export class PoolStack extends Stack {
       };
       daemonZmq = this.moneroNode.zmqAddress;
     } else {
-      const param = (name: string, description: string, value: string | number | undefined, type: 'String' | 'Number'): string =>
-        new CfnParameter(this, name, { type, description, ...(value !== undefined ? { default: String(value) } : {}) }).valueAsString;
+      const param = (
+        name: string,
+        description: string,
+        value: string | number | undefined,
+        type: 'String' | 'Number',
+      ): string =>
+        new CfnParameter(this, name, { type, description, ...(value !== undefined ? { default: String(value) } : {}) })
+          .valueAsString;
       rpc = {
-        daemonHost: param('DaemonHost', 'monerod RPC host (private IP or DNS name reachable from the VPC)', s.daemonHost, 'String'),
+        daemonHost: param(
+          'DaemonHost',
+          'monerod RPC host (private IP or DNS name reachable from the VPC)',
+          s.daemonHost,
+          'String',
+        ),
         daemonPort: param('DaemonPort', 'monerod RPC port', s.daemonPort ?? s.pool.daemon.port, 'Number'),
-        walletHost: param('WalletHost', 'monero-wallet-rpc host (private IP or DNS name reachable from the VPC)', s.walletHost, 'String'),
+        walletHost: param(
+          'WalletHost',
+          'monero-wallet-rpc host (private IP or DNS name reachable from the VPC)',
+          s.walletHost,
+          'String',
+        ),
         walletPort: param('WalletPort', 'monero-wallet-rpc port', s.walletPort ?? s.pool.wallet.port, 'Number'),
       };
-      daemonZmq = param('DaemonZmq', 'monerod ZMQ publisher for new-block pushes, tcp://HOST:PORT (monerod --zmq-pub); empty = poll only', s.daemonZmq ?? s.pool.daemon.zmq ?? '', 'String');
+      daemonZmq = param(
+        'DaemonZmq',
+        'monerod ZMQ publisher for new-block pushes, tcp://HOST:PORT (monerod --zmq-pub); empty = poll only',
+        s.daemonZmq ?? s.pool.daemon.zmq ?? '',
+        'String',
+      );
     }
 
     this.stratum = new Stratum(this, 'Stratum', {
@@ -140,43 +163,96 @@ export class PoolStack extends Stack {
       apiUrl: this.functions.apiUrl,
       routes: { public: PUBLIC_ROUTES, admin: ADMIN_ROUTES, write: WRITE_ROUTE },
       poolHost,
-      siteFields: { coinUnits: s.pool.coinUnits.toString(), symbol: s.pool.symbol, network: s.pool.network, liveMode: 'poll', refreshSeconds: Math.max(10, s.pool.api.updateInterval) },
+      siteFields: {
+        coinUnits: s.pool.coinUnits.toString(),
+        symbol: s.pool.symbol,
+        network: s.pool.network,
+        liveMode: 'poll',
+        refreshSeconds: Math.max(10, s.pool.api.updateInterval),
+      },
       domainName: s.domainName,
       domainCertificateArn: s.domainCertificateArn,
     });
 
     // Alarms.
-    for (const [name, fn] of [['Api', this.functions.api], ['Unlocker', this.functions.unlocker], ['Payments', this.functions.payments], ['Stats', this.functions.stats]] as const) {
+    for (const [name, fn] of [
+      ['Api', this.functions.api],
+      ['Unlocker', this.functions.unlocker],
+      ['Payments', this.functions.payments],
+      ['Stats', this.functions.stats],
+    ] as const) {
       this.ops.functionErrors(name, fn);
     }
-    if (s.pool.blockUnlocker.enabled) this.ops.missingHeartbeat('Unlocker', 'unlocker', Duration.minutes(s.unlockerHeartbeatMinutes));
+    if (s.pool.blockUnlocker.enabled)
+      this.ops.missingHeartbeat('Unlocker', 'unlocker', Duration.minutes(s.unlockerHeartbeatMinutes));
     this.ops.missingHeartbeat('Stats', 'stats', Duration.minutes(s.statsHeartbeatMinutes));
     if (s.pool.payments.enabled) {
-      this.ops.missingHeartbeat('Payments', 'payments', Duration.minutes(Math.min(1440, s.paymentsEveryMinutes * s.paymentsHeartbeatIntervals)));
+      this.ops.missingHeartbeat(
+        'Payments',
+        'payments',
+        Duration.minutes(Math.min(1440, s.paymentsEveryMinutes * s.paymentsHeartbeatIntervals)),
+      );
       this.ops.payoutsHalted();
     }
     for (const [port, tg] of this.stratum.targetGroups) this.ops.healthyHosts(`StratumHealthyHosts${port}`, tg);
     this.ops.stratumNotReady();
 
     // Outputs (docs/cloud.md: what each is for).
-    const out = (id: string, value: string, description: string): CfnOutput => new CfnOutput(this, id, { value, description });
+    const out = (id: string, value: string, description: string): CfnOutput =>
+      new CfnOutput(this, id, { value, description });
     out('StratumHost', poolHost, 'Stratum host for miners (CNAME your pool name to StratumLoadBalancerDns)');
-    out('StratumLoadBalancerDns', this.stratum.nlb.loadBalancerDnsName, 'DNS name of the stratum network load balancer');
-    out('StratumPorts', s.stratumPorts.filter((p) => p.protocol === 'TCP').map((p) => `${p.listen}:${p.difficulty}`).join(','), 'Plain TCP stratum ports (port:difficulty)');
-    out('StratumTlsPorts', s.stratumPorts.filter((p) => p.protocol === 'TLS').map((p) => `${p.listen}->${p.target}`).join(',') || 'none', 'TLS stratum ports terminated on the load balancer (listen->pool port)');
+    out(
+      'StratumLoadBalancerDns',
+      this.stratum.nlb.loadBalancerDnsName,
+      'DNS name of the stratum network load balancer',
+    );
+    out(
+      'StratumPorts',
+      s.stratumPorts
+        .filter((p) => p.protocol === 'TCP')
+        .map((p) => `${p.listen}:${p.difficulty}`)
+        .join(','),
+      'Plain TCP stratum ports (port:difficulty)',
+    );
+    out(
+      'StratumTlsPorts',
+      s.stratumPorts
+        .filter((p) => p.protocol === 'TLS')
+        .map((p) => `${p.listen}->${p.target}`)
+        .join(',') || 'none',
+      'TLS stratum ports terminated on the load balancer (listen->pool port)',
+    );
     out('WebsiteUrl', this.website.url, 'The pool website');
     out('ApiUrl', this.website.url, 'API base URL (same origin as the website, e.g. <ApiUrl>/stats)');
     out('WebsiteBucket', this.website.bucket.bucketName, 'Bucket holding the website');
     out('DistributionId', this.website.distribution.distributionId, 'CloudFront distribution (website + API)');
     out('ApiFunctionName', this.functions.api.functionName, 'API Lambda function');
-    out('UnlockerFunctionName', this.functions.unlocker.functionName, 'npx pool invoke unlocker --aws --function-name <this>');
-    out('PaymentsFunctionName', this.functions.payments.functionName, 'npx pool invoke payments --aws --function-name <this> [--dry-run]');
+    out(
+      'UnlockerFunctionName',
+      this.functions.unlocker.functionName,
+      'npx pool invoke unlocker --aws --function-name <this>',
+    );
+    out(
+      'PaymentsFunctionName',
+      this.functions.payments.functionName,
+      'npx pool invoke payments --aws --function-name <this> [--dry-run]',
+    );
     out('StatsFunctionName', this.functions.stats.functionName, 'npx pool invoke stats --aws --function-name <this>');
     out('AlarmTopicArn', this.ops.topic.topicArn, 'SNS topic of every alarm (subscribe on-call here)');
     out('WalletRpcSecretArn', secrets.walletRpc.secretArn, 'monero-wallet-rpc login {username, password}');
     out('AdminTokenSecretArn', secrets.adminToken.secretArn, 'Admin API token {token}');
-    out('StorageSecret', this.data.storage === 'upstash' ? this.data.secret.secretName : this.data.secret.secretArn, 'Redis credentials (Valkey password, or the Upstash secret to create)');
-    if (this.data.cache) out('RedisEndpoint', this.data.cache.attrEndpointAddress, 'ElastiCache Serverless Valkey endpoint (TLS, port 6379)');
-    if (this.moneroNode) out('MoneroNodeInstanceId', this.moneroNode.instance.instanceId, 'Monero node instance (Session Manager target)');
+    out(
+      'StorageSecret',
+      this.data.storage === 'upstash' ? this.data.secret.secretName : this.data.secret.secretArn,
+      'Redis credentials (Valkey password, or the Upstash secret to create)',
+    );
+    if (this.data.cache)
+      out(
+        'RedisEndpoint',
+        this.data.cache.attrEndpointAddress,
+        'ElastiCache Serverless Valkey endpoint (TLS, port 6379)',
+      );
+    if (this.moneroNode)
+      out('MoneroNodeInstanceId', this.moneroNode.instance.instanceId, 'Monero node instance (Session Manager target)');
   }
 }

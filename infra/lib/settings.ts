@@ -55,7 +55,10 @@ const tlsListener = z.object({ port: intLike(1, 65535), targetPort: intLike(1, 6
 
 const contextSchema = z
   .object({
-    stackName: z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,100}$/).default('XmrPool'),
+    stackName: z
+      .string()
+      .regex(/^[A-Za-z][A-Za-z0-9-]{0,100}$/)
+      .default('XmrPool'),
     poolConfig: z.string().min(1).default('infra/pool.cloud.example.jsonc'),
     websiteDist: z.string().min(1).default('website/dist'),
     storage: z.enum(['valkey', 'upstash']).default('valkey'),
@@ -64,7 +67,10 @@ const contextSchema = z
     daemonPort: intLike(1, 65535).optional(),
     walletHost: optStr,
     walletPort: intLike(1, 65535).optional(),
-    daemonZmq: z.string().regex(/^tcp:\/\/[^\s:/]+:\d{1,5}$/, 'expected "tcp://HOST:PORT" (monerod --zmq-pub)').optional(),
+    daemonZmq: z
+      .string()
+      .regex(/^tcp:\/\/[^\s:/]+:\d{1,5}$/, 'expected "tcp://HOST:PORT" (monerod --zmq-pub)')
+      .optional(),
     apiReservedConcurrency: intLike(1, 1000).default(10),
     moneroNode: boolLike.default(false),
     moneroNodeInstanceType: z.string().default('t3.large'),
@@ -89,10 +95,18 @@ const contextSchema = z
       ctx.addIssue({ code: 'custom', path: ['stratumMaxInstances'], message: 'must be >= stratumMinInstances' });
     }
     if (c.tlsListeners.length > 0 && c.tlsCertificateArn === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['tlsCertificateArn'], message: 'tlsListeners need tlsCertificateArn (an ACM certificate in the stack region)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['tlsCertificateArn'],
+        message: 'tlsListeners need tlsCertificateArn (an ACM certificate in the stack region)',
+      });
     }
     if ((c.domainName === undefined) !== (c.domainCertificateArn === undefined)) {
-      ctx.addIssue({ code: 'custom', path: ['domainName'], message: 'domainName and domainCertificateArn go together' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['domainName'],
+        message: 'domainName and domainCertificateArn go together',
+      });
     }
   });
 
@@ -146,12 +160,16 @@ export function settingsFrom(raw: Record<string, unknown>): DeploySettings {
   const poolConfigPath = isAbsolute(c.poolConfig) ? c.poolConfig : resolve(REPO_ROOT, c.poolConfig);
   if (!existsSync(poolConfigPath)) throw new Error(`context poolConfig: no file at ${poolConfigPath}`);
   const obj = parseConfigText(readFileSync(poolConfigPath, 'utf8'), poolConfigPath);
-  if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) throw new Error(`${poolConfigPath}: expected a JSON object`);
+  if (typeof obj !== 'object' || obj === null || Array.isArray(obj))
+    throw new Error(`${poolConfigPath}: expected a JSON object`);
   // Both cloud stores (ElastiCache Serverless, Upstash) persist without AOF visible through INFO and replicate
   // internally without replicas a client can WAIT for, so the payer's AOF check (payments.requireAof) and replica
   // wait (payments.minReplicas, functions/payments/durable.ts) are off unless the file sets them (docs/cloud.md).
   const filePayments = (obj as Record<string, unknown>)['payments'];
-  if (filePayments === undefined || (typeof filePayments === 'object' && filePayments !== null && !Array.isArray(filePayments))) {
+  if (
+    filePayments === undefined ||
+    (typeof filePayments === 'object' && filePayments !== null && !Array.isArray(filePayments))
+  ) {
     const given = (filePayments ?? {}) as Record<string, unknown>;
     (obj as Record<string, unknown>)['payments'] = {
       ...given,
@@ -173,21 +191,50 @@ export function settingsFrom(raw: Record<string, unknown>): DeploySettings {
   }
 
   const ports = pool.poolServer.ports;
-  if (ports.length === 0) throw new Error(`${poolConfigPath}: poolServer.ports is empty; the NLB needs at least one port`);
-  const stratumPorts: StratumPort[] = ports.map((p) => ({ listen: p.port, target: p.port, protocol: 'TCP', difficulty: p.difficulty, desc: p.desc }));
+  if (ports.length === 0)
+    throw new Error(`${poolConfigPath}: poolServer.ports is empty; the NLB needs at least one port`);
+  const stratumPorts: StratumPort[] = ports.map((p) => ({
+    listen: p.port,
+    target: p.port,
+    protocol: 'TCP',
+    difficulty: p.difficulty,
+    desc: p.desc,
+  }));
   for (const t of c.tlsListeners) {
     const target = ports.find((p) => p.port === t.targetPort);
     if (!target) throw new Error(`context tlsListeners: targetPort ${t.targetPort} is not one of poolServer.ports`);
-    if (target.tls) throw new Error(`context tlsListeners: targetPort ${t.targetPort} is a TLS port already; the NLB terminates TLS, point it at a plain port`);
-    if (stratumPorts.some((s) => s.listen === t.port)) throw new Error(`context tlsListeners: port ${t.port} is already a listener`);
-    stratumPorts.push({ listen: t.port, target: t.targetPort, protocol: 'TLS', difficulty: target.difficulty, desc: `${target.desc} (TLS)`.trim() });
+    if (target.tls)
+      throw new Error(
+        `context tlsListeners: targetPort ${t.targetPort} is a TLS port already; the NLB terminates TLS, point it at a plain port`,
+      );
+    if (stratumPorts.some((s) => s.listen === t.port))
+      throw new Error(`context tlsListeners: port ${t.port} is already a listener`);
+    stratumPorts.push({
+      listen: t.port,
+      target: t.targetPort,
+      protocol: 'TLS',
+      difficulty: target.difficulty,
+      desc: `${target.desc} (TLS)`.trim(),
+    });
   }
   const healthPort = pool.poolServer.health.port;
   if (!pool.poolServer.health.enabled || healthPort === 0) {
-    throw new Error(`${poolConfigPath}: poolServer.health must be enabled on a fixed port: the NLB health checks use it`);
+    throw new Error(
+      `${poolConfigPath}: poolServer.health must be enabled on a fixed port: the NLB health checks use it`,
+    );
   }
   const paymentsEveryMinutes = Math.max(1, Math.ceil(pool.payments.interval / 60));
   const paymentsTimeoutSeconds = Math.max(60, Math.min(900, pool.payments.lockTtl - 30));
   const websiteDistPath = isAbsolute(c.websiteDist) ? c.websiteDist : resolve(REPO_ROOT, c.websiteDist);
-  return { ...c, websiteDistPath, poolConfigPath, poolConfigObject: obj as Record<string, unknown>, pool, stratumPorts, healthPort, paymentsEveryMinutes, paymentsTimeoutSeconds };
+  return {
+    ...c,
+    websiteDistPath,
+    poolConfigPath,
+    poolConfigObject: obj as Record<string, unknown>,
+    pool,
+    stratumPorts,
+    healthPort,
+    paymentsEveryMinutes,
+    paymentsTimeoutSeconds,
+  };
 }

@@ -127,7 +127,11 @@ export class Stratum extends Construct {
         conditions: { StringEquals: { 'cloudwatch:namespace': props.metricsNamespace } },
       }),
     );
-    acknowledge(this.role, 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]', 'Session Manager access for on-call (no SSH, no open port); the AWS-managed policy is the documented minimum for the SSM agent.');
+    acknowledge(
+      this.role,
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]',
+      'Session Manager access for on-call (no SSH, no open port); the AWS-managed policy is the documented minimum for the SSM agent.',
+    );
     acknowledgeEach(
       this.role.node.findChild('DefaultPolicy'),
       'AwsSolutions-IAM5',
@@ -137,16 +141,33 @@ export class Stratum extends Construct {
     acknowledge(
       this.role.node.findChild('DefaultPolicy'),
       'AwsSolutions-IAM5[Resource::*]',
-      'cloudwatch:PutMetricData has no resource-level permissions; the statement is limited to the pool\'s metrics namespace by the cloudwatch:namespace condition.',
+      "cloudwatch:PutMetricData has no resource-level permissions; the statement is limited to the pool's metrics namespace by the cloudwatch:namespace condition.",
     );
 
-    this.securityGroup = new ec2.SecurityGroup(this, 'NodeSg', { vpc, description: 'Stratum nodes: traffic from the load balancer only', allowAllOutbound: true });
-    const nlbSg = new ec2.SecurityGroup(this, 'NlbSg', { vpc, description: 'Stratum load balancer: miners from anywhere on the stratum ports', allowAllOutbound: false });
-    for (const p of props.ports) nlbSg.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(p.listen), `stratum ${p.protocol} ${p.listen}`);
-    acknowledge(nlbSg, 'AwsSolutions-EC23', 'Public mining pool: miners connect from any address to the stratum listener ports only (bans and per-IP limits are enforced by the node).');
+    this.securityGroup = new ec2.SecurityGroup(this, 'NodeSg', {
+      vpc,
+      description: 'Stratum nodes: traffic from the load balancer only',
+      allowAllOutbound: true,
+    });
+    const nlbSg = new ec2.SecurityGroup(this, 'NlbSg', {
+      vpc,
+      description: 'Stratum load balancer: miners from anywhere on the stratum ports',
+      allowAllOutbound: false,
+    });
+    for (const p of props.ports)
+      nlbSg.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(p.listen), `stratum ${p.protocol} ${p.listen}`);
+    acknowledge(
+      nlbSg,
+      'AwsSolutions-EC23',
+      'Public mining pool: miners connect from any address to the stratum listener ports only (bans and per-IP limits are enforced by the node).',
+    );
     const targetPorts = [...new Set(props.ports.map((p) => p.target))];
     for (const port of [...targetPorts, props.healthPort]) {
-      this.securityGroup.connections.allowFrom(nlbSg, ec2.Port.tcp(port), port === props.healthPort ? 'NLB health checks' : `stratum ${port} from the NLB`);
+      this.securityGroup.connections.allowFrom(
+        nlbSg,
+        ec2.Port.tcp(port),
+        port === props.healthPort ? 'NLB health checks' : `stratum ${port} from the NLB`,
+      );
     }
 
     const userData = ec2.UserData.forLinux();
@@ -159,7 +180,12 @@ export class Stratum extends Construct {
       userData,
       requireImdsv2: true,
       httpPutResponseHopLimit: 1,
-      blockDevices: [{ deviceName: '/dev/xvda', volume: ec2.BlockDeviceVolume.ebs(30, { encrypted: true, volumeType: ec2.EbsDeviceVolumeType.GP3 }) }],
+      blockDevices: [
+        {
+          deviceName: '/dev/xvda',
+          volume: ec2.BlockDeviceVolume.ebs(30, { encrypted: true, volumeType: ec2.EbsDeviceVolumeType.GP3 }),
+        },
+      ],
     });
 
     this.asg = new autoscaling.AutoScalingGroup(this, 'Asg', {
@@ -173,7 +199,11 @@ export class Stratum extends Construct {
         gracePeriod: Duration.minutes(15),
       }),
       notifications: [{ topic: props.topic }],
-      updatePolicy: autoscaling.UpdatePolicy.rollingUpdate({ maxBatchSize: 1, minInstancesInService: props.minInstances, pauseTime: Duration.minutes(12) }),
+      updatePolicy: autoscaling.UpdatePolicy.rollingUpdate({
+        maxBatchSize: 1,
+        minInstancesInService: props.minInstances,
+        pauseTime: Duration.minutes(12),
+      }),
       defaultInstanceWarmup: Duration.minutes(10),
     });
 
@@ -184,7 +214,11 @@ export class Stratum extends Construct {
       crossZoneEnabled: true,
       securityGroups: [nlbSg],
     });
-    acknowledge(this.nlb, 'AwsSolutions-ELB2', 'NLB access logs only cover TLS listeners; the node logs every miner connection with the address from PROXY protocol v2, and NLB flow counts are in CloudWatch metrics.');
+    acknowledge(
+      this.nlb,
+      'AwsSolutions-ELB2',
+      'NLB access logs only cover TLS listeners; the node logs every miner connection with the address from PROXY protocol v2, and NLB flow counts are in CloudWatch metrics.',
+    );
 
     for (const port of targetPorts) {
       this.targetGroups.set(
@@ -217,7 +251,11 @@ export class Stratum extends Construct {
     for (const p of props.ports) {
       const tg = this.targetGroups.get(p.target)!;
       if (p.protocol === 'TCP') {
-        this.nlb.addListener(`Tcp${p.listen}`, { port: p.listen, protocol: elbv2.Protocol.TCP, defaultTargetGroups: [tg] });
+        this.nlb.addListener(`Tcp${p.listen}`, {
+          port: p.listen,
+          protocol: elbv2.Protocol.TCP,
+          defaultTargetGroups: [tg],
+        });
       } else {
         if (props.tlsCertificateArn === undefined) throw new Error('a TLS listener needs tlsCertificateArn');
         this.nlb.addListener(`Tls${p.listen}`, {
@@ -300,5 +338,8 @@ function bootScript(props: StratumProps, source: s3assets.Asset): string[] {
 function s3Download(source: s3assets.Asset, localFile: string): string[] {
   const ud = ec2.UserData.forLinux();
   ud.addS3DownloadCommand({ bucket: source.bucket, bucketKey: source.s3ObjectKey, localFile });
-  return ud.render().split('\n').filter((l) => l !== '' && !l.startsWith('#!'));
+  return ud
+    .render()
+    .split('\n')
+    .filter((l) => l !== '' && !l.startsWith('#!'));
 }

@@ -69,7 +69,11 @@ export class Website extends Construct {
       lifecycleRules: [{ expiration: Duration.days(90) }],
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    acknowledge(this.logs, 'AwsSolutions-S1', 'This is the access-log bucket itself; logging it into itself would loop.');
+    acknowledge(
+      this.logs,
+      'AwsSolutions-S1',
+      'This is the access-log bucket itself; logging it into itself would loop.',
+    );
     this.bucket = new s3.Bucket(this, 'Site', {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
@@ -79,12 +83,17 @@ export class Website extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
-    const apiOrigin = origins.FunctionUrlOrigin.withOriginAccessControl(props.apiUrl, { readTimeout: Duration.seconds(30) });
+    const apiOrigin = origins.FunctionUrlOrigin.withOriginAccessControl(props.apiUrl, {
+      readTimeout: Duration.seconds(30),
+    });
     // one cache policy per distinct set of query parameters (CloudFront allows 20 custom cache policies per account)
     const cachePolicies = new Map<string, cloudfront.CachePolicy>();
     const apiCache = (route: string): cloudfront.CachePolicy => {
       const keys = cacheQueryOf(route);
-      const id = keys.length === 0 ? 'ApiCacheNoQuery' : `ApiCacheBy${keys.map((k) => k.charAt(0).toUpperCase() + k.slice(1)).join('')}`;
+      const id =
+        keys.length === 0
+          ? 'ApiCacheNoQuery'
+          : `ApiCacheBy${keys.map((k) => k.charAt(0).toUpperCase() + k.slice(1)).join('')}`;
       let policy = cachePolicies.get(id);
       if (!policy) {
         policy = new cloudfront.CachePolicy(this, id, {
@@ -92,7 +101,10 @@ export class Website extends Construct {
           minTtl: Duration.seconds(0),
           defaultTtl: Duration.seconds(0),
           maxTtl: Duration.seconds(60),
-          queryStringBehavior: keys.length === 0 ? cloudfront.CacheQueryStringBehavior.none() : cloudfront.CacheQueryStringBehavior.allowList(...keys),
+          queryStringBehavior:
+            keys.length === 0
+              ? cloudfront.CacheQueryStringBehavior.none()
+              : cloudfront.CacheQueryStringBehavior.allowList(...keys),
           headerBehavior: cloudfront.CacheHeaderBehavior.none(),
           cookieBehavior: cloudfront.CacheCookieBehavior.none(),
           enableAcceptEncodingGzip: true,
@@ -113,7 +125,8 @@ export class Website extends Construct {
       'Access-Control-Request-Headers',
     );
     const apiRequest = new cloudfront.OriginRequestPolicy(this, 'ApiRequest', {
-      comment: 'Pool API, uncached routes: query string and the headers the API uses (no Host: origin access control signs for the URL host)',
+      comment:
+        'Pool API, uncached routes: query string and the headers the API uses (no Host: origin access control signs for the URL host)',
       queryStringBehavior: cloudfront.OriginRequestQueryStringBehavior.all(),
       cookieBehavior: cloudfront.OriginRequestCookieBehavior.none(),
       headerBehavior: headers,
@@ -124,7 +137,11 @@ export class Website extends Construct {
       cookieBehavior: cloudfront.OriginRequestCookieBehavior.none(),
       headerBehavior: headers,
     });
-    const api = (methods: cloudfront.AllowedMethods, cachePolicy: cloudfront.ICachePolicy, originRequestPolicy = apiRequest): cloudfront.BehaviorOptions => ({
+    const api = (
+      methods: cloudfront.AllowedMethods,
+      cachePolicy: cloudfront.ICachePolicy,
+      originRequestPolicy = apiRequest,
+    ): cloudfront.BehaviorOptions => ({
       origin: apiOrigin,
       viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
       allowedMethods: methods,
@@ -135,8 +152,10 @@ export class Website extends Construct {
       compress: true,
     });
     const behaviors: Record<string, cloudfront.BehaviorOptions> = {};
-    for (const r of props.routes.public) behaviors[r] = api(cloudfront.AllowedMethods.ALLOW_GET_HEAD_OPTIONS, apiCache(r), apiReadRequest);
-    for (const r of props.routes.admin) behaviors[r] = api(cloudfront.AllowedMethods.ALLOW_GET_HEAD_OPTIONS, cloudfront.CachePolicy.CACHING_DISABLED);
+    for (const r of props.routes.public)
+      behaviors[r] = api(cloudfront.AllowedMethods.ALLOW_GET_HEAD_OPTIONS, apiCache(r), apiReadRequest);
+    for (const r of props.routes.admin)
+      behaviors[r] = api(cloudfront.AllowedMethods.ALLOW_GET_HEAD_OPTIONS, cloudfront.CachePolicy.CACHING_DISABLED);
     behaviors[props.routes.write] = api(cloudfront.AllowedMethods.ALLOW_ALL, cloudfront.CachePolicy.CACHING_DISABLED);
 
     const custom = props.domainName !== undefined && props.domainCertificateArn !== undefined;
@@ -164,10 +183,22 @@ export class Website extends Construct {
           }
         : {}),
     });
-    acknowledge(this.distribution, 'AwsSolutions-CFR1', 'A public mining pool serves miners worldwide; no country is excluded.');
-    acknowledge(this.distribution, 'AwsSolutions-CFR2', 'No WAF web ACL: the API rate-limits admin logins itself and caches public reads at the edge; a WAF adds a fixed monthly cost beyond a small pool (can be added with webAclId).');
+    acknowledge(
+      this.distribution,
+      'AwsSolutions-CFR1',
+      'A public mining pool serves miners worldwide; no country is excluded.',
+    );
+    acknowledge(
+      this.distribution,
+      'AwsSolutions-CFR2',
+      'No WAF web ACL: the API rate-limits admin logins itself and caches public reads at the edge; a WAF adds a fixed monthly cost beyond a small pool (can be added with webAclId).',
+    );
     if (!custom) {
-      acknowledge(this.distribution, 'AwsSolutions-CFR4', 'Without a custom domain CloudFront serves its default *.cloudfront.net certificate, whose TLS policy cannot be set; set domainName + domainCertificateArn to enforce TLSv1.2_2021.');
+      acknowledge(
+        this.distribution,
+        'AwsSolutions-CFR4',
+        'Without a custom domain CloudFront serves its default *.cloudfront.net certificate, whose TLS policy cannot be set; set domainName + domainCertificateArn to enforce TLSv1.2_2021.',
+      );
     }
     this.url = `https://${custom ? props.domainName! : this.distribution.distributionDomainName}`;
 
@@ -210,7 +241,11 @@ function acknowledgeBucketDeploymentHandler(scope: Construct): void {
   for (const h of handlers) {
     acknowledge(h, 'AwsSolutions-L1', `${why} its runtime is pinned by aws-cdk-lib and updated with the library.`);
     const role = h.node.findChild('ServiceRole');
-    acknowledge(role, 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]', `${why} writes its own logs only.`);
+    acknowledge(
+      role,
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      `${why} writes its own logs only.`,
+    );
     const policy = role.node.findChild('DefaultPolicy');
     for (const f of [
       'Action::s3:GetObject*',
@@ -222,7 +257,11 @@ function acknowledgeBucketDeploymentHandler(scope: Construct): void {
       'Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*',
       `Resource::<${stack.getLogicalId(scope.node.findChild('Site').node.defaultChild as s3.CfnBucket)}.Arn>/*`,
     ]) {
-      acknowledge(policy, `AwsSolutions-IAM5[${f}]`, `${why} copies the built site from the asset bucket into the site bucket and invalidates the distribution (cloudfront:CreateInvalidation has no resource-level scoping).`);
+      acknowledge(
+        policy,
+        `AwsSolutions-IAM5[${f}]`,
+        `${why} copies the built site from the asset bucket into the site bucket and invalidates the distribution (cloudfront:CreateInvalidation has no resource-level scoping).`,
+      );
     }
   }
 }

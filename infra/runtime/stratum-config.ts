@@ -18,7 +18,9 @@ async function main(out: string): Promise<void> {
   const secrets = await loadCloudSecrets(process.env);
   const first = cloudConfig(process.env, secrets);
   if (first.storage.kind === 'upstash' && secrets.upstash?.redisHost === undefined) {
-    throw new Error('the upstash secret needs redisHost/redisPort/redisPassword: the stratum node speaks the Redis protocol (TLS)');
+    throw new Error(
+      'the upstash secret needs redisHost/redisPort/redisPassword: the stratum node speaks the Redis protocol (TLS)',
+    );
   }
   const { input, config } = cloudConfig(process.env, secrets, stratumOverrides(process.env, first.config));
   const text = JSON.stringify(input, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2);
@@ -26,7 +28,9 @@ async function main(out: string): Promise<void> {
   writeFileSync(tmp, `${text}\n`, { mode: 0o600 });
   chmodSync(tmp, 0o600);
   renameSync(tmp, out);
-  process.stdout.write(`stratum config written to ${out} (${config.poolServer.ports.length} ports, storage ${first.storage.kind})\n`);
+  process.stdout.write(
+    `stratum config written to ${out} (${config.poolServer.ports.length} ports, storage ${first.storage.kind})\n`,
+  );
 }
 
 const out = process.argv[2];

@@ -31,7 +31,9 @@ export function stratumOverrides(env: Env, base: PoolConfig): ConfigOverrides {
     .map((s) => s.trim())
     .filter((s) => s !== '');
   if (from.length === 0) {
-    throw new Error(`${STRATUM_ENV.proxyProtocolFrom} is empty: the load balancer's subnets are needed to accept its PROXY protocol headers`);
+    throw new Error(
+      `${STRATUM_ENV.proxyProtocolFrom} is empty: the load balancer's subnets are needed to accept its PROXY protocol headers`,
+    );
   }
   const zmq = (env[STRATUM_ENV.daemonZmq] ?? '').trim();
   const namespace = (env[CLOUD_ENV.metricsNamespace] ?? '').trim();

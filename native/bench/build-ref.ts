@@ -19,4 +19,3 @@ export function buildRef(): string {
   }
   return REF_BINARY;
 }
-

@@ -82,7 +82,8 @@ const SECRET_PARSERS: { [K in keyof SecretShapes]: (s: Field, o: Record<string, 
   admin: (s) => ({ token: s('token')! }),
   upstash: (s, o) => {
     const port = o['redisPort'];
-    const redisPort = typeof port === 'number' ? port : typeof port === 'string' && port !== '' ? Number(port) : undefined;
+    const redisPort =
+      typeof port === 'number' ? port : typeof port === 'string' && port !== '' ? Number(port) : undefined;
     if (redisPort !== undefined && (!Number.isInteger(redisPort) || redisPort < 1 || redisPort > 65535)) {
       throw bad('secret "upstash" field "redisPort" must be a port number');
     }
@@ -106,7 +107,8 @@ export function parseSecret<K extends keyof SecretShapes>(kind: K, text: string)
   } catch {
     throw bad(`secret "${kind}" is not JSON`);
   }
-  if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) throw bad(`secret "${kind}" must be a JSON object`);
+  if (typeof obj !== 'object' || obj === null || Array.isArray(obj))
+    throw bad(`secret "${kind}" must be a JSON object`);
   const o = obj as Record<string, unknown>;
   const field: Field = (k, optional = false) => {
     const v = o[k];
@@ -153,7 +155,14 @@ export function cloudConfig(env: Env, secrets: CloudSecrets, extra?: ConfigOverr
       website: null,
       ...(secrets.admin ? { password: secrets.admin.token } : {}),
       ...(nonEmpty(env[CLOUD_ENV.signatureWalletHost])
-        ? { signatureWallet: { ...host(env, 'signatureWalletHost'), ...port(env, 'signatureWalletPort'), user: null, password: null } }
+        ? {
+            signatureWallet: {
+              ...host(env, 'signatureWalletHost'),
+              ...port(env, 'signatureWalletPort'),
+              user: null,
+              password: null,
+            },
+          }
         : {}),
     },
   };
@@ -164,7 +173,13 @@ export function cloudConfig(env: Env, secrets: CloudSecrets, extra?: ConfigOverr
     storage = { kind: 'upstash', url: up.restUrl, token: up.restToken };
     // The stratum node speaks the Redis protocol to Upstash's TLS endpoint; Lambdas only use REST.
     if (up.redisHost !== undefined) {
-      overrides.redis = { host: up.redisHost, port: up.redisPort ?? 6379, tls: true, auth: up.redisPassword ?? up.restToken, db: 0 };
+      overrides.redis = {
+        host: up.redisHost,
+        port: up.redisPort ?? 6379,
+        tls: true,
+        auth: up.redisPassword ?? up.restToken,
+        db: 0,
+      };
     }
   } else {
     storage = { kind: 'redis' };
@@ -190,7 +205,8 @@ export function parseBaseConfig(text: string): Record<string, unknown> {
   } catch (e) {
     throw bad(`${CLOUD_ENV.config} is not JSON: ${e instanceof Error ? e.message : String(e)}`);
   }
-  if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) throw bad(`${CLOUD_ENV.config} must hold a JSON object`);
+  if (typeof obj !== 'object' || obj === null || Array.isArray(obj))
+    throw bad(`${CLOUD_ENV.config} must hold a JSON object`);
   return obj as Record<string, unknown>;
 }
 

@@ -34,7 +34,9 @@ export interface LoadCloudDepsOptions {
 }
 
 export function openStorage(spec: StorageSpec, config: PoolConfig): Storage {
-  return spec.kind === 'upstash' ? createUpstashStorage({ url: spec.url, token: spec.token }) : createIoredisStorage(config.redis);
+  return spec.kind === 'upstash'
+    ? createUpstashStorage({ url: spec.url, token: spec.token })
+    : createIoredisStorage(config.redis);
 }
 
 export async function loadCloudDeps(opts: LoadCloudDepsOptions): Promise<CloudDeps> {

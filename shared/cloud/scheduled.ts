@@ -26,7 +26,10 @@ export type ScheduledHandler<R> = (event: unknown, context?: InvocationContext) 
 
 const DEFAULT_LOCK_MS = 10 * 60_000;
 
-export function scheduledHandler<R>(fn: ScheduledFunction<R>, opts: Omit<LoadCloudDepsOptions, 'name'> = {}): ScheduledHandler<R> & { deps: () => Promise<CloudDeps> } {
+export function scheduledHandler<R>(
+  fn: ScheduledFunction<R>,
+  opts: Omit<LoadCloudDepsOptions, 'name'> = {},
+): ScheduledHandler<R> & { deps: () => Promise<CloudDeps> } {
   const deps = cachedDeps(() => loadCloudDeps({ ...opts, name: fn.name }));
   const env = opts.env ?? process.env;
   const handler = async (event: unknown, context?: InvocationContext): Promise<R | Skipped> => {

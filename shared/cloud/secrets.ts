@@ -36,7 +36,12 @@ export async function loadCloudSecrets(env: Env, reader: SecretReader = secretsM
       try {
         text = await reader.read(id);
       } catch (e) {
-        throw new PoolError(ERRORS.CONFIG_UNREADABLE, `cannot read the ${kind} secret ${id}: ${errorMessage(e)}`, { kind, id }, { cause: e });
+        throw new PoolError(
+          ERRORS.CONFIG_UNREADABLE,
+          `cannot read the ${kind} secret ${id}: ${errorMessage(e)}`,
+          { kind, id },
+          { cause: e },
+        );
       }
       assign(out, kind, text);
     }),

@@ -53,7 +53,10 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
       }
       out.config = value;
     } else {
-      const names = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+      const names = value
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== '');
       if (names.length === 0) throw new PoolError(ERRORS.CLI_USAGE, `${arg}: no module name given`);
       for (const n of names) if (!out.modules.includes(n)) out.modules.push(n);
     }

@@ -27,7 +27,11 @@ export function int(min: number, max?: number, phrase?: string) {
         : min === 0
           ? 'a non-negative integer'
           : `an integer >= ${min}`);
-  return z.number(expect(text)).int().min(min).max(max ?? Number.MAX_SAFE_INTEGER);
+  return z
+    .number(expect(text))
+    .int()
+    .min(min)
+    .max(max ?? Number.MAX_SAFE_INTEGER);
 }
 
 export const posInt = () => int(1);

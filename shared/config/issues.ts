@@ -62,8 +62,7 @@ function knownKeys(schema: z.ZodTypeAny, path: Path): string[] {
     else if (cur instanceof z.ZodArray) {
       cur = cur.element as z.ZodTypeAny;
       i++;
-    }
-    else if (cur instanceof z.ZodObject) cur = (cur.shape as Record<string, z.ZodTypeAny>)[String(path[i++])];
+    } else if (cur instanceof z.ZodObject) cur = (cur.shape as Record<string, z.ZodTypeAny>)[String(path[i++])];
     else return [];
   }
   return [];
@@ -76,7 +75,11 @@ function editDistance(a: string, b: string): number {
     row[0] = i;
     for (let j = 1; j <= b.length; j++) {
       const tmp = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1]!.toLowerCase() === b[j - 1]!.toLowerCase() ? 0 : 1));
+      row[j] = Math.min(
+        row[j]! + 1,
+        row[j - 1]! + 1,
+        prev + (a[i - 1]!.toLowerCase() === b[j - 1]!.toLowerCase() ? 0 : 1),
+      );
       prev = tmp;
     }
   }
@@ -102,7 +105,8 @@ export function formatIssues(error: z.ZodError, input: unknown, schema: z.ZodTyp
   for (const issue of error.issues) {
     if (issue.code === z.ZodIssueCode.unrecognized_keys) {
       const known = knownKeys(schema, issue.path);
-      for (const key of issue.keys) lines.push(`${pathToString([...issue.path, key])}: unknown field (${suggestion(key, known)})`);
+      for (const key of issue.keys)
+        lines.push(`${pathToString([...issue.path, key])}: unknown field (${suggestion(key, known)})`);
       continue;
     }
     const where = pathToString(issue.path);

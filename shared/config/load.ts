@@ -19,11 +19,7 @@ export { paymentBatchSize, type PoolConfig, type PoolConfigInput } from './schem
 /** The seed's default: config.json in the working directory. */
 export const DEFAULT_CONFIG_PATH = 'config.json';
 
-type DeepPartial<T> = T extends readonly unknown[]
-  ? T
-  : T extends object
-    ? { [K in keyof T]?: DeepPartial<T[K]> }
-    : T;
+type DeepPartial<T> = T extends readonly unknown[] ? T : T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T;
 
 /** Values laid over the file before validation; objects merge key by key, arrays and scalars replace. */
 export type ConfigOverrides = DeepPartial<PoolConfigInput>;
@@ -95,8 +91,7 @@ export function parseConfigText(text: string, source = 'config'): unknown {
 
 function noticesFor(raw: unknown, c: PoolConfig): string[] {
   const r = isPlainObject(raw) ? raw : {};
-  const sub = (o: unknown, k: string): Record<string, unknown> =>
-    isPlainObject(o) && isPlainObject(o[k]) ? o[k] : {};
+  const sub = (o: unknown, k: string): Record<string, unknown> => (isPlainObject(o) && isPlainObject(o[k]) ? o[k] : {});
   const out: string[] = [];
   if (sub(r, 'payments')['mixin'] !== undefined) {
     out.push('payments.mixin is ignored: the wallet fixes the ring size (16)');
@@ -105,14 +100,18 @@ function noticesFor(raw: unknown, c: PoolConfig): string[] {
     out.push('poolServer.slushMining.blockTime is ignored (seed-only field)');
   }
   if (c.payments.maxAddresses > MAX_TX_DESTINATIONS) {
-    out.push(`payments.maxAddresses ${c.payments.maxAddresses} is capped at ${MAX_TX_DESTINATIONS} payees per transaction`);
+    out.push(
+      `payments.maxAddresses ${c.payments.maxAddresses} is capped at ${MAX_TX_DESTINATIONS} payees per transaction`,
+    );
   }
   const u = c.blockUnlocker;
   if (u.devDonation > 0 && u.devAddress === null) {
     out.push(`blockUnlocker.devDonation (${u.devDonation} %) is not paid: set blockUnlocker.devAddress to pay it`);
   }
   if (u.coreDevDonation > 0 && u.coreDevAddress === null) {
-    out.push(`blockUnlocker.coreDevDonation (${u.coreDevDonation} %) is not paid: set blockUnlocker.coreDevAddress to pay it`);
+    out.push(
+      `blockUnlocker.coreDevDonation (${u.coreDevDonation} %) is not paid: set blockUnlocker.coreDevAddress to pay it`,
+    );
   }
   if (u.depth < 60) out.push(`blockUnlocker.depth ${u.depth} is below Monero's 60-block coinbase lock`);
   if (c.payments.minPayment < c.payments.denomination) {

@@ -59,9 +59,7 @@ const FORKS = '"auto" or a positive integer';
 
 const poolServerSchema = section({
   enabled: bool().default(true),
-  clusterForks: z
-    .union([z.literal('auto', expect(FORKS)), int(1, undefined, FORKS)], expect(FORKS))
-    .default('auto'),
+  clusterForks: z.union([z.literal('auto', expect(FORKS)), int(1, undefined, FORKS)], expect(FORKS)).default('auto'),
   poolAddress: str(),
   blockRefreshInterval: posInt().default(1000),
   templateRefreshInterval: posInt().default(30),
@@ -71,7 +69,10 @@ const poolServerSchema = section({
   maxConnectionsPerIp: posInt().default(256),
   /** Peers allowed to send a PROXY header on proxyProtocol ports (IPs or IPv4/IPv6 CIDRs); empty = any peer. */
   proxyProtocolFrom: z
-    .array(z.string(expect('an IP address or CIDR such as "10.0.0.0/16"')).regex(/^[0-9a-fA-F:.]+(\/\d{1,3})?$/), expect('an array of IPs or CIDRs'))
+    .array(
+      z.string(expect('an IP address or CIDR such as "10.0.0.0/16"')).regex(/^[0-9a-fA-F:.]+(\/\d{1,3})?$/),
+      expect('an array of IPs or CIDRs'),
+    )
     .default([]),
   shareBatchInterval: posInt().default(1000),
   /** The node's data folder: the share journal (what Redis has not taken yet) lives here; null: no journal. */
@@ -165,9 +166,7 @@ const paymentsSchema = section({
    * Replicas that must acknowledge a batch's record (WAIT, on the node owning the pool's slot) before its tx is
    * relayed: "auto" = 1 when the primary shows an online replica, else none; a number = that many, held otherwise.
    */
-  minReplicas: z
-    .union([z.literal('auto', expect(REPLICAS)), int(0, 16, REPLICAS)], expect(REPLICAS))
-    .default('auto'),
+  minReplicas: z.union([z.literal('auto', expect(REPLICAS)), int(0, 16, REPLICAS)], expect(REPLICAS)).default('auto'),
   /** ms the WAIT for replicas may take before the run holds. */
   replicaTimeout: int(10, 60_000).default(2000),
 }).default({});
@@ -207,10 +206,7 @@ const apiSchema = section({
   payments: int(1, 1000).default(30),
   password: nullableStr(),
   trustProxy: z
-    .union(
-      [z.boolean(expect(TRUST)), int(1, 100, TRUST), str(), z.array(str(), expect(TRUST)).min(1)],
-      expect(TRUST),
-    )
+    .union([z.boolean(expect(TRUST)), int(1, 100, TRUST), str(), z.array(str(), expect(TRUST)).min(1)], expect(TRUST))
     .default(false),
   website: nullableStr(),
   /** The pool's name in the message a miner signs to change a payout threshold (null: the `coin` name). */
@@ -340,7 +336,8 @@ function crossChecks(c: BaseConfig, ctx: Ctx): void {
   const seen = new Map<number, number>();
   ps.ports.forEach((p, i) => {
     const first = seen.get(p.port);
-    if (first !== undefined) problem(ctx, ['poolServer', 'ports', i, 'port'], `port ${p.port} is already used by poolServer.ports[${first}]`);
+    if (first !== undefined)
+      problem(ctx, ['poolServer', 'ports', i, 'port'], `port ${p.port} is already used by poolServer.ports[${first}]`);
     else seen.set(p.port, i);
     if (p.tls && ps.tls === null) {
       problem(ctx, ['poolServer', 'ports', i, 'tls'], 'a TLS port needs poolServer.tls {cert, key}, which is not set');
@@ -353,7 +350,10 @@ function crossChecks(c: BaseConfig, ctx: Ctx): void {
       );
     }
   });
-  for (const [name, svc] of [['api', c.api], ['health', ps.health]] as const) {
+  for (const [name, svc] of [
+    ['api', c.api],
+    ['health', ps.health],
+  ] as const) {
     const owner = seen.get(svc.port);
     if (svc.enabled && svc.port !== 0 && owner !== undefined) {
       const path = name === 'api' ? ['api', 'port'] : ['poolServer', 'health', 'port'];
@@ -361,16 +361,32 @@ function crossChecks(c: BaseConfig, ctx: Ctx): void {
     }
   }
   if (ps.varDiff.minDiff > ps.varDiff.maxDiff) {
-    problem(ctx, ['poolServer', 'varDiff', 'minDiff'], `expected at most varDiff.maxDiff (${ps.varDiff.maxDiff}), got ${ps.varDiff.minDiff}`);
+    problem(
+      ctx,
+      ['poolServer', 'varDiff', 'minDiff'],
+      `expected at most varDiff.maxDiff (${ps.varDiff.maxDiff}), got ${ps.varDiff.minDiff}`,
+    );
   }
   if (ps.slushMining.enabled && c.rewards.scheme !== 'prop') {
-    problem(ctx, ['poolServer', 'slushMining', 'enabled'], `slush mining weights a proportional round; it cannot be combined with rewards.scheme "${c.rewards.scheme}"`);
+    problem(
+      ctx,
+      ['poolServer', 'slushMining', 'enabled'],
+      `slush mining weights a proportional round; it cannot be combined with rewards.scheme "${c.rewards.scheme}"`,
+    );
   }
   if (c.redis.cluster && c.redis.db !== 0) {
-    problem(ctx, ['redis', 'db'], `expected 0 with redis.cluster (a Redis Cluster has only database 0), got ${c.redis.db}`);
+    problem(
+      ctx,
+      ['redis', 'db'],
+      `expected 0 with redis.cluster (a Redis Cluster has only database 0), got ${c.redis.db}`,
+    );
   }
   if (c.payments.maxThreshold < c.payments.minPayment) {
-    problem(ctx, ['payments', 'maxThreshold'], `expected at least payments.minPayment (${c.payments.minPayment}), got ${c.payments.maxThreshold}`);
+    problem(
+      ctx,
+      ['payments', 'maxThreshold'],
+      `expected at least payments.minPayment (${c.payments.minPayment}), got ${c.payments.maxThreshold}`,
+    );
   }
   const u = c.blockUnlocker;
   const donated = u.donations.reduce((s, d) => s + d.percent, 0);
@@ -380,19 +396,29 @@ function crossChecks(c: BaseConfig, ctx: Ctx): void {
   ];
   for (const [name, fee] of fees) {
     if (fee + donated >= 100) {
-      problem(ctx, ['blockUnlocker', 'donations'], `${name} plus donations (and finder reward) must stay below 100 %, got ${fee + donated} %`);
+      problem(
+        ctx,
+        ['blockUnlocker', 'donations'],
+        `${name} plus donations (and finder reward) must stay below 100 %, got ${fee + donated} %`,
+      );
     }
   }
   const pool = checkAddress(ctx, ['poolServer', 'poolAddress'], ps.poolAddress, c.network, 'the pool wallet');
   if (pool?.kind === 'subaddress') {
-    problem(ctx, ['poolServer', 'poolAddress'], 'expected the pool wallet\'s primary (standard) address, got a subaddress (monerod cannot mine to one)');
+    problem(
+      ctx,
+      ['poolServer', 'poolAddress'],
+      "expected the pool wallet's primary (standard) address, got a subaddress (monerod cannot mine to one)",
+    );
   }
   // donations = explicit entries, then the ones mapped from devAddress/coreDevAddress (checked at their own path)
-  const mapped = (u.devAddress !== null && u.devDonation > 0 ? 1 : 0) + (u.coreDevAddress !== null && u.coreDevDonation > 0 ? 1 : 0);
+  const mapped =
+    (u.devAddress !== null && u.devDonation > 0 ? 1 : 0) + (u.coreDevAddress !== null && u.coreDevDonation > 0 ? 1 : 0);
   u.donations.slice(0, u.donations.length - mapped).forEach((d, i) => {
     checkAddress(ctx, ['blockUnlocker', 'donations', i, 'address'], d.address, c.network, 'a donation');
   });
-  if (u.devAddress !== null) checkAddress(ctx, ['blockUnlocker', 'devAddress'], u.devAddress, c.network, 'the dev donation');
+  if (u.devAddress !== null)
+    checkAddress(ctx, ['blockUnlocker', 'devAddress'], u.devAddress, c.network, 'the dev donation');
   if (u.coreDevAddress !== null) {
     checkAddress(ctx, ['blockUnlocker', 'coreDevAddress'], u.coreDevAddress, c.network, 'the core dev donation');
   }

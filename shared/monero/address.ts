@@ -36,7 +36,10 @@ export interface AddressPolicy {
   subaddress: 'allow' | 'reject';
 }
 
-export const DEFAULT_ADDRESS_POLICY: Readonly<AddressPolicy> = Object.freeze({ integrated: 'reject', subaddress: 'allow' });
+export const DEFAULT_ADDRESS_POLICY: Readonly<AddressPolicy> = Object.freeze({
+  integrated: 'reject',
+  subaddress: 'allow',
+});
 
 /** Address prefixes per network and kind (cryptonote_config.h). */
 export const ADDRESS_PREFIXES: Readonly<Record<Network, Readonly<Record<AddressKind, number>>>> = Object.freeze({
@@ -94,7 +97,8 @@ export function parseAddress(address: string): ParsedAddress {
     throw e;
   }
   const info = prefix <= 0xffffn ? PREFIX_TABLE.get(Number(prefix)) : undefined;
-  if (info === undefined) bad(`address prefix ${prefix} is not a known Monero address type`, { prefix: prefix.toString() });
+  if (info === undefined)
+    bad(`address prefix ${prefix} is not a known Monero address type`, { prefix: prefix.toString() });
   const expected = prefixLength + 2 * KEY_BYTES + (info.kind === 'integrated' ? PAYMENT_ID_BYTES : 0);
   if (body.length !== expected) {
     bad(`${info.kind} ${info.network} address has the wrong length (${body.length} data bytes, expected ${expected})`);

@@ -166,7 +166,11 @@ export type BlockTemplateReply = z.output<typeof templateSchema>;
 
 const submitSchema = z.object({ status: z.string(), block_id: z.string().optional() });
 const countSchema = z.object({ count: int.nonnegative(), status: z.string().optional() });
-const generateSchema = z.object({ height: int.nonnegative(), blocks: z.array(hash).default([]), status: z.string().optional() });
+const generateSchema = z.object({
+  height: int.nonnegative(),
+  blocks: z.array(hash).default([]),
+  status: z.string().optional(),
+});
 const popSchema = z.object({ height: int.nonnegative() });
 
 const txSchema = z
@@ -285,14 +289,20 @@ export function createDaemonClient(config: DaemonClientConfig, options: DaemonCl
   return {
     url: transport.baseUrl,
     getInfo: () => withRetry(() => transport.jsonRpc('get_info', undefined, infoSchema)),
-    getBlockCount: () => withRetry(() => transport.jsonRpc('get_block_count', undefined, countSchema)).then((r) => r.count),
+    getBlockCount: () =>
+      withRetry(() => transport.jsonRpc('get_block_count', undefined, countSchema)).then((r) => r.count),
     getLastBlockHeader: (opts) => header('get_last_block_header', { fill_pow_hash: opts?.fillPowHash ?? false }),
     getBlockHeaderByHeight: (height, opts) =>
       header('get_block_header_by_height', { height, fill_pow_hash: opts?.fillPowHash ?? false }),
-    getBlockHeaderByHash: (h, opts) => header('get_block_header_by_hash', { hash: h, fill_pow_hash: opts?.fillPowHash ?? false }),
+    getBlockHeaderByHash: (h, opts) =>
+      header('get_block_header_by_hash', { hash: h, fill_pow_hash: opts?.fillPowHash ?? false }),
     getBlockTemplate: (p) =>
       withRetry(() =>
-        transport.jsonRpc('get_block_template', { wallet_address: p.walletAddress, reserve_size: p.reserveSize }, templateSchema),
+        transport.jsonRpc(
+          'get_block_template',
+          { wallet_address: p.walletAddress, reserve_size: p.reserveSize },
+          templateSchema,
+        ),
       ),
     submitBlock: (blobHex) =>
       withRetry(
@@ -317,18 +327,24 @@ export function createDaemonClient(config: DaemonClientConfig, options: DaemonCl
         .then((r) => ({ height: r.height, blocks: r.blocks })),
     popBlocks: (n) => transport.plain('/pop_blocks', { nblocks: n }, popSchema).then((r) => ({ height: r.height })),
     getTransactions: (hashes) =>
-      withRetry(() => transport.plain('/get_transactions', { txs_hashes: hashes, decode_as_json: false }, txsSchema)).then((r) => ({
+      withRetry(() =>
+        transport.plain('/get_transactions', { txs_hashes: hashes, decode_as_json: false }, txsSchema),
+      ).then((r) => ({
         txs: r.txs,
         missed: r.missed_tx,
       })),
     isKeyImageSpent: (images) =>
       withRetry(() => transport.plain('/is_key_image_spent', { key_images: images }, keyImagesSchema)).then((r) => {
         if (r.spent_status.length !== images.length) {
-          throw new PoolError(ERRORS.RPC_BAD_REPLY, `daemon is_key_image_spent: ${r.spent_status.length} statuses for ${images.length} images`, {
-            service: 'daemon',
-            method: 'is_key_image_spent',
-            field: 'reply.spent_status',
-          });
+          throw new PoolError(
+            ERRORS.RPC_BAD_REPLY,
+            `daemon is_key_image_spent: ${r.spent_status.length} statuses for ${images.length} images`,
+            {
+              service: 'daemon',
+              method: 'is_key_image_spent',
+              field: 'reply.spent_status',
+            },
+          );
         }
         return r.spent_status.map((s) => KEY_IMAGE_STATUS[s] as KeyImageStatus);
       }),

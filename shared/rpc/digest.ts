@@ -72,7 +72,11 @@ export function pickChallenge(challenges: readonly DigestChallenge[]): DigestCha
   const usable = challenges.filter(
     (c) =>
       ['md5', 'md5-sess'].includes(c.algorithm.toLowerCase()) &&
-      (c.qop === undefined || c.qop.split(',').map((q) => q.trim()).includes('auth')),
+      (c.qop === undefined ||
+        c.qop
+          .split(',')
+          .map((q) => q.trim())
+          .includes('auth')),
   );
   return usable.find((c) => c.algorithm.toLowerCase() === 'md5') ?? usable[0];
 }
@@ -117,9 +121,7 @@ export class DigestSession {
     if (sess) ha1 = md5(`${ha1}:${c.nonce}:${cnonce}`);
     const ha2 = md5(`${method}:${uri}`);
     const useQop = c.qop !== undefined;
-    const response = useQop
-      ? md5(`${ha1}:${c.nonce}:${nc}:${cnonce}:auth:${ha2}`)
-      : md5(`${ha1}:${c.nonce}:${ha2}`);
+    const response = useQop ? md5(`${ha1}:${c.nonce}:${nc}:${cnonce}:auth:${ha2}`) : md5(`${ha1}:${c.nonce}:${ha2}`);
     const q = (s: string): string => `"${s.replace(/["\\]/g, '\\$&')}"`;
     const parts = [
       `username=${q(this.user)}`,

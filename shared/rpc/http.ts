@@ -40,7 +40,14 @@ export interface CallOptions {
   timeoutMs?: number;
 }
 
-const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+const CONNECT_ERRORS = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
 
 function errorCode(e: unknown): string | undefined {
   let cur: unknown = e;
@@ -58,7 +65,13 @@ function describeZodIssue(issue: z.ZodIssue): { field: string; issue: string } {
 }
 
 /** Validates `value` against `schema`, or throws RPC_BAD_REPLY naming the method and the first bad field. */
-export function validateReply<S extends z.ZodTypeAny>(service: string, method: string, schema: S, value: unknown, root = 'result'): z.output<S> {
+export function validateReply<S extends z.ZodTypeAny>(
+  service: string,
+  method: string,
+  schema: S,
+  value: unknown,
+  root = 'result',
+): z.output<S> {
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data as z.output<S>;
   const first = parsed.error.issues[0];
@@ -95,7 +108,12 @@ export class RpcTransport {
   }
 
   /** Calls a JSON-RPC method and validates `result` with `schema`. */
-  async jsonRpc<S extends z.ZodTypeAny>(method: string, params: unknown, schema: S, opts: CallOptions = {}): Promise<z.output<S>> {
+  async jsonRpc<S extends z.ZodTypeAny>(
+    method: string,
+    params: unknown,
+    schema: S,
+    opts: CallOptions = {},
+  ): Promise<z.output<S>> {
     const id = this.nextId++;
     const body = stringifyJson({ jsonrpc: '2.0', id: String(id), method, ...(params === undefined ? {} : { params }) });
     const reply = await this.postText('/json_rpc', method, body, opts);
@@ -108,9 +126,12 @@ export class RpcTransport {
     }
     const err = reply['error'];
     if (err !== undefined && err !== null) {
-      const code = typeof err === 'object' && !Array.isArray(err) && typeof err['code'] === 'number' ? err['code'] : null;
+      const code =
+        typeof err === 'object' && !Array.isArray(err) && typeof err['code'] === 'number' ? err['code'] : null;
       const message =
-        typeof err === 'object' && !Array.isArray(err) && typeof err['message'] === 'string' ? err['message'] : JSON.stringify(String(err));
+        typeof err === 'object' && !Array.isArray(err) && typeof err['message'] === 'string'
+          ? err['message']
+          : JSON.stringify(String(err));
       throw new PoolError(ERRORS.RPC_ERROR, `${this.service} ${method}: error ${code ?? '?'}: ${message}`, {
         service: this.service,
         method,
@@ -131,7 +152,12 @@ export class RpcTransport {
   }
 
   /** POSTs JSON to a plain endpoint (e.g. /get_transactions); checks `status` when present and validates. */
-  async plain<S extends z.ZodTypeAny>(path: string, body: unknown, schema: S, opts: CallOptions = {}): Promise<z.output<S>> {
+  async plain<S extends z.ZodTypeAny>(
+    path: string,
+    body: unknown,
+    schema: S,
+    opts: CallOptions = {},
+  ): Promise<z.output<S>> {
     const method = path.replace(/^\//, '');
     const reply = await this.postText(path, method, stringifyJson(body), opts);
     this.throwOnStatus(method, reply);
@@ -152,7 +178,11 @@ export class RpcTransport {
   }
 
   private async postText(path: string, method: string, body: string, opts: CallOptions): Promise<JsonValue> {
-    if (this.closed) throw new PoolError(ERRORS.RPC_HTTP, `${this.service} ${method}: client closed`, { service: this.service, method });
+    if (this.closed)
+      throw new PoolError(ERRORS.RPC_HTTP, `${this.service} ${method}: client closed`, {
+        service: this.service,
+        method,
+      });
     const timeoutMs = opts.timeoutMs ?? this.timeoutMs;
     const ac = new AbortController();
     let timedOut = false;
@@ -168,12 +198,16 @@ export class RpcTransport {
         if (this.digest.accept(challenge)) res = await this.send(path, body, ac.signal);
         else {
           this.digest.forget();
-          throw new PoolError(ERRORS.RPC_HTTP, `${this.service} ${method}: HTTP 401 without a usable Digest challenge`, {
-            service: this.service,
-            method,
-            status: 401,
-            connectFailed: false,
-          });
+          throw new PoolError(
+            ERRORS.RPC_HTTP,
+            `${this.service} ${method}: HTTP 401 without a usable Digest challenge`,
+            {
+              service: this.service,
+              method,
+              status: 401,
+              connectFailed: false,
+            },
+          );
         }
       }
       const text = await res.body.text();
@@ -199,11 +233,16 @@ export class RpcTransport {
     } catch (e) {
       if (e instanceof PoolError) throw e;
       if (timedOut) {
-        throw new PoolError(ERRORS.RPC_TIMEOUT, `${this.service} ${method}: no reply within ${timeoutMs} ms`, {
-          service: this.service,
-          method,
-          timeoutMs,
-        }, { cause: e });
+        throw new PoolError(
+          ERRORS.RPC_TIMEOUT,
+          `${this.service} ${method}: no reply within ${timeoutMs} ms`,
+          {
+            service: this.service,
+            method,
+            timeoutMs,
+          },
+          { cause: e },
+        );
       }
       const code = errorCode(e);
       throw new PoolError(

@@ -11,7 +11,10 @@ export type JsonValue = null | boolean | number | bigint | string | JsonValue[] 
 
 export class JsonSyntaxError extends Error {
   override readonly name = 'JsonSyntaxError';
-  constructor(message: string, readonly position: number) {
+  constructor(
+    message: string,
+    readonly position: number,
+  ) {
     super(`${message} at position ${position}`);
   }
 }
@@ -98,7 +101,8 @@ export function parseJson(text: string): JsonValue {
         if (text.charCodeAt(i) !== 0x3a) throw new JsonSyntaxError("expected ':'", i);
         i++;
         const value = parseValue(depth + 1);
-        if (key === '__proto__') Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+        if (key === '__proto__')
+          Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
         else obj[key] = value;
         skipWs();
         const d = text.charCodeAt(i);

@@ -51,7 +51,10 @@ export interface MonerodService extends ManagedProcess {
 export async function startMonerod(opts: StartMonerodOptions): Promise<MonerodService> {
   const { dir, owned } = serviceDir('monerod', opts.dir);
   const zmq = opts.zmq === true;
-  const autoPorts = opts.rpcPort === undefined || opts.p2pPort === undefined || (zmq && (opts.zmqPubPort === undefined || opts.zmqRpcPort === undefined));
+  const autoPorts =
+    opts.rpcPort === undefined ||
+    opts.p2pPort === undefined ||
+    (zmq && (opts.zmqPubPort === undefined || opts.zmqRpcPort === undefined));
   return retryStart({ dir, ownsDir: owned, autoPorts }, async () => {
     const rpcPort = opts.rpcPort ?? (await freePort());
     const p2pPort = opts.p2pPort ?? (await freePort());
@@ -59,29 +62,48 @@ export async function startMonerod(opts: StartMonerodOptions): Promise<MonerodSe
     const zmqRpcPort = zmq ? (opts.zmqRpcPort ?? (await freePort())) : null;
     const zmqArgs =
       zmqPubPort !== null && zmqRpcPort !== null
-        ? ['--zmq-rpc-bind-ip', '127.0.0.1', '--zmq-rpc-bind-port', String(zmqRpcPort), '--zmq-pub', `tcp://127.0.0.1:${zmqPubPort}`]
+        ? [
+            '--zmq-rpc-bind-ip',
+            '127.0.0.1',
+            '--zmq-rpc-bind-port',
+            String(zmqRpcPort),
+            '--zmq-pub',
+            `tcp://127.0.0.1:${zmqPubPort}`,
+          ]
         : ['--no-zmq'];
     const logFile = join(dir, 'monerod.log');
     const args = [
       '--regtest',
       '--offline',
       '--keep-fakechain',
-      '--fixed-difficulty', String(opts.fixedDifficulty),
+      '--fixed-difficulty',
+      String(opts.fixedDifficulty),
       '--non-interactive',
       ...zmqArgs,
       '--no-igd',
-      '--check-updates', 'disabled',
+      '--check-updates',
+      'disabled',
       '--disable-dns-checkpoints',
-      '--data-dir', dir,
-      '--log-file', logFile,
-      '--log-level', String(opts.logLevel ?? 0),
-      '--rpc-bind-ip', '127.0.0.1',
-      '--rpc-bind-port', String(rpcPort),
-      '--rpc-ssl', 'disabled',
-      '--p2p-bind-ip', '127.0.0.1',
-      '--p2p-bind-port', String(p2pPort),
-      '--max-concurrency', '2',
-      '--prep-blocks-threads', '1',
+      '--data-dir',
+      dir,
+      '--log-file',
+      logFile,
+      '--log-level',
+      String(opts.logLevel ?? 0),
+      '--rpc-bind-ip',
+      '127.0.0.1',
+      '--rpc-bind-port',
+      String(rpcPort),
+      '--rpc-ssl',
+      'disabled',
+      '--p2p-bind-ip',
+      '127.0.0.1',
+      '--p2p-bind-port',
+      String(p2pPort),
+      '--max-concurrency',
+      '2',
+      '--prep-blocks-threads',
+      '1',
       ...(opts.extraArgs ?? []),
     ];
     const proc = spawnService({

@@ -153,7 +153,12 @@ export function spawnService(opts: SpawnServiceOptions): ManagedProcess {
     const [cmd, args] = hasSetpriv
       ? [SETPRIV, ['--pdeathsig', 'TERM', '--', opts.command, ...opts.args]]
       : [opts.command, [...opts.args]];
-    child = spawn(cmd, args, { cwd: opts.dir, stdio: ['ignore', fd, fd], env: opts.env ?? process.env, detached: false });
+    child = spawn(cmd, args, {
+      cwd: opts.dir,
+      stdio: ['ignore', fd, fd],
+      env: opts.env ?? process.env,
+      detached: false,
+    });
   } finally {
     closeSync(fd);
   }
@@ -261,7 +266,10 @@ export async function waitReady(proc: ManagedProcess, probe: () => Promise<boole
  * Runs `attempt` up to 3 times while it fails with a service that exited early and the ports were chosen by us
  * (another process may have taken a port between the check and the bind). Removes an owned dir on final failure.
  */
-export async function retryStart<T>(opts: { dir: string; ownsDir: boolean; autoPorts: boolean }, attempt: () => Promise<T>): Promise<T> {
+export async function retryStart<T>(
+  opts: { dir: string; ownsDir: boolean; autoPorts: boolean },
+  attempt: () => Promise<T>,
+): Promise<T> {
   const attempts = opts.autoPorts ? 3 : 1;
   for (let i = 1; ; i++) {
     try {

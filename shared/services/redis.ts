@@ -62,19 +62,32 @@ export async function startRedis(opts: StartRedisOptions = {}): Promise<RedisSer
   return retryStart({ dir, ownsDir: owned, autoPorts: opts.port === undefined }, async () => {
     const port = opts.port ?? (await freePort());
     const args = [
-      '--port', String(port),
-      '--bind', '127.0.0.1',
-      '--dir', dir,
-      '--daemonize', 'no',
-      '--logfile', '',
-      '--save', '',
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      dir,
+      '--daemonize',
+      'no',
+      '--logfile',
+      '',
+      '--save',
+      '',
       ...(opts.appendonly
         ? ['--appendonly', 'yes', '--appendfsync', opts.appendfsync ?? 'everysec']
         : ['--appendonly', 'no']),
       ...(opts.password ? ['--requirepass', opts.password] : []),
       ...(opts.extraArgs ?? []),
     ];
-    const proc = spawnService({ name: 'redis', command: opts.binary ?? 'redis-server', args, dir, ownsDir: owned, stopTimeoutMs: 10_000 });
+    const proc = spawnService({
+      name: 'redis',
+      command: opts.binary ?? 'redis-server',
+      args,
+      dir,
+      ownsDir: owned,
+      stopTimeoutMs: 10_000,
+    });
     await waitReady(proc, () => pingRedis(port), opts.readyTimeoutMs ?? 20_000);
     const auth = opts.password ?? null;
     return Object.assign(proc, {

@@ -48,20 +48,30 @@ export async function startWalletRpc(opts: StartWalletRpcOptions): Promise<Walle
     const rpcPort = opts.rpcPort ?? (await freePort());
     const logFile = join(dir, 'wallet-rpc.log');
     const args = [
-      '--daemon-address', `${opts.daemonHost ?? '127.0.0.1'}:${opts.daemonPort}`,
+      '--daemon-address',
+      `${opts.daemonHost ?? '127.0.0.1'}:${opts.daemonPort}`,
       '--trusted-daemon',
-      '--wallet-dir', dir,
-      '--rpc-bind-ip', '127.0.0.1',
-      '--rpc-bind-port', String(rpcPort),
+      '--wallet-dir',
+      dir,
+      '--rpc-bind-ip',
+      '127.0.0.1',
+      '--rpc-bind-port',
+      String(rpcPort),
       ...(login ? ['--rpc-login', `${login.user}:${login.password}`] : ['--disable-rpc-login']),
       '--non-interactive',
-      '--rpc-ssl', 'disabled',
-      '--daemon-ssl', 'disabled',
-      '--shared-ringdb-dir', join(dir, '.shared-ringdb'),
+      '--rpc-ssl',
+      'disabled',
+      '--daemon-ssl',
+      'disabled',
+      '--shared-ringdb-dir',
+      join(dir, '.shared-ringdb'),
       '--no-dns',
-      '--log-file', logFile,
-      '--log-level', String(opts.logLevel ?? 0),
-      '--max-concurrency', '2',
+      '--log-file',
+      logFile,
+      '--log-level',
+      String(opts.logLevel ?? 0),
+      '--max-concurrency',
+      '2',
       ...(opts.extraArgs ?? []),
     ];
     const proc = spawnService({
@@ -73,7 +83,13 @@ export async function startWalletRpc(opts: StartWalletRpcOptions): Promise<Walle
       serviceLogs: [logFile],
       stopTimeoutMs: 20_000,
     });
-    const config = { host: '127.0.0.1', port: rpcPort, user: login?.user ?? null, password: login?.password ?? null, timeout: 120_000 };
+    const config = {
+      host: '127.0.0.1',
+      port: rpcPort,
+      user: login?.user ?? null,
+      password: login?.password ?? null,
+      timeout: 120_000,
+    };
     const probe = createWalletClient({ ...config, timeout: 2_000 });
     try {
       await waitReady(proc, async () => (await probe.getVersion()).version > 0, opts.readyTimeoutMs ?? 60_000);
@@ -86,7 +102,8 @@ export async function startWalletRpc(opts: StartWalletRpcOptions): Promise<Walle
       url: `http://127.0.0.1:${rpcPort}`,
       login,
       config,
-      client: (o?: { timeout?: number }) => createWalletClient({ ...config, ...(o?.timeout ? { timeout: o.timeout } : {}) }),
+      client: (o?: { timeout?: number }) =>
+        createWalletClient({ ...config, ...(o?.timeout ? { timeout: o.timeout } : {}) }),
     });
   });
 }
@@ -115,7 +132,10 @@ export function createWallet(
 }
 
 /** open_wallet then get_address. */
-export function openWallet(target: WalletRpcService | WalletClient, p: { filename: string; password?: string }): Promise<{ address: string }> {
+export function openWallet(
+  target: WalletRpcService | WalletClient,
+  p: { filename: string; password?: string },
+): Promise<{ address: string }> {
   return withClient(target, async (c) => {
     await c.openWallet({ filename: p.filename, password: p.password ?? '' });
     return { address: (await c.getAddress()).address };

@@ -10,7 +10,11 @@ import { asOptString, asStrings } from './replies.js';
 import { ERRORS, PoolError } from '../errors.js';
 
 /** Runs commands in pipelines of at most `chunk` commands (keeps REST bodies and Redis replies bounded). */
-export async function chunkedPipeline(storage: Storage, cmds: readonly (readonly string[])[], chunk = 500): Promise<StorageReply[]> {
+export async function chunkedPipeline(
+  storage: Storage,
+  cmds: readonly (readonly string[])[],
+  chunk = 500,
+): Promise<StorageReply[]> {
   const out: StorageReply[] = [];
   for (let i = 0; i < cmds.length; i += chunk) {
     out.push(...(await storage.pipeline(cmds.slice(i, i + chunk))));
@@ -31,7 +35,9 @@ export async function scanKeys(storage: Storage, prefix: string, count = 1000): 
     // on the node that owns the prefix's slot (a Redis Cluster node scans only its own keys)
     const r = await commandOnSlot(storage, prefix, ['SCAN', cursor, 'MATCH', pattern, 'COUNT', String(count)]);
     if (!Array.isArray(r) || r.length !== 2) {
-      throw new PoolError(ERRORS.STORAGE, 'unexpected storage reply for SCAN: expected [cursor, keys]', { got: JSON.stringify(r)?.slice(0, 200) });
+      throw new PoolError(ERRORS.STORAGE, 'unexpected storage reply for SCAN: expected [cursor, keys]', {
+        got: JSON.stringify(r)?.slice(0, 200),
+      });
     }
     cursor = asOptString(r[0], 'SCAN cursor') ?? '0';
     for (const k of asStrings(r[1], 'SCAN keys')) keys.add(k);

@@ -115,5 +115,8 @@ function badReply(what: string, expected: string, got: unknown): PoolError {
   } catch {
     shown = String(got).slice(0, 200);
   }
-  return new PoolError(ERRORS.STORAGE, `unexpected storage reply for ${what}: expected ${expected}`, { what, got: shown });
+  return new PoolError(ERRORS.STORAGE, `unexpected storage reply for ${what}: expected ${expected}`, {
+    what,
+    got: shown,
+  });
 }

@@ -31,15 +31,35 @@ export async function writeCandidate(storage: Storage, keys: KeySchema, c: Candi
     );
   }
   const time = String(c.timeMs ?? Date.now());
-  const record = ['HSET', keys.block(c.hash), 'hash', c.hash, 'height', String(c.height), 'time', time,
-    'difficulty', String(c.difficulty ?? 1n), 'shares', shares.toString(), 'finder', c.finder, 'scheme', c.scheme,
-    'status', 'candidate'];
+  const record = [
+    'HSET',
+    keys.block(c.hash),
+    'hash',
+    c.hash,
+    'height',
+    String(c.height),
+    'time',
+    time,
+    'difficulty',
+    String(c.difficulty ?? 1n),
+    'shares',
+    shares.toString(),
+    'finder',
+    c.finder,
+    'scheme',
+    c.scheme,
+    'status',
+    'candidate',
+  ];
   const round: string[][] =
     c.scheme === 'prop' || c.scheme === 'slush'
       ? [['RENAME', keys.roundCurrent, keys.round(c.hash)]]
       : c.scheme === 'solo'
         ? [['HSET', keys.round(c.hash), c.finder, '1']]
-        : [['HSET', keys.round(c.hash), ...Object.entries(c.round).flatMap(([l, d]) => [l, d.toString()])], ['DEL', keys.roundCurrent]];
+        : [
+            ['HSET', keys.round(c.hash), ...Object.entries(c.round).flatMap(([l, d]) => [l, d.toString()])],
+            ['DEL', keys.roundCurrent],
+          ];
   await storage.multi([
     record,
     ['ZADD', keys.blocksCandidates, String(c.height), c.hash],

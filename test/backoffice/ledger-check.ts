@@ -23,7 +23,13 @@ const big = (v: string | undefined) => BigInt(v ?? '0');
 
 export async function ledgerOf(storage: Storage, keys: KeySchema, address: string): Promise<Ledger> {
   const h = asHash(await storage.command(['HGETALL', keys.worker(address)]));
-  return { credited: big(h.credited), balance: big(h.balance), pending: big(h.pending), paid: big(h.paid), feePaid: big(h.feePaid) };
+  return {
+    credited: big(h.credited),
+    balance: big(h.balance),
+    pending: big(h.pending),
+    paid: big(h.paid),
+    feePaid: big(h.feePaid),
+  };
 }
 
 /** The pool wallet's outgoing tx ids (out, pending, pool). */

@@ -45,7 +45,10 @@ const COINBASE_BLOCKS = 24;
 const MATURITY = 61;
 
 async function jsonRpc(url: string, method: string, params: Record<string, unknown>): Promise<Record<string, unknown>> {
-  const res = await fetch(`${url}/json_rpc`, { method: 'POST', body: JSON.stringify({ jsonrpc: '2.0', id: '0', method, params }) });
+  const res = await fetch(`${url}/json_rpc`, {
+    method: 'POST',
+    body: JSON.stringify({ jsonrpc: '2.0', id: '0', method, params }),
+  });
   const body = (await res.json()) as { result?: Record<string, unknown>; error?: unknown };
   if (!body.result) throw new Error(`${method}: ${JSON.stringify(body.error)}`);
   return body.result;
@@ -91,7 +94,13 @@ export async function startPayEnv(): Promise<PayEnv> {
       return out;
     },
     async stop() {
-      await Promise.all([storage.close(), poolWallet.close(), minerWallet.close(), walletProxy.stop(), daemonProxy.stop()]);
+      await Promise.all([
+        storage.close(),
+        poolWallet.close(),
+        minerWallet.close(),
+        walletProxy.stop(),
+        daemonProxy.stop(),
+      ]);
       await Promise.all([poolRpc.stop(), minerRpc.stop()]);
       await redis.stop();
       await chain.stop();
@@ -100,7 +109,11 @@ export async function startPayEnv(): Promise<PayEnv> {
 }
 
 /** The raw config object (JSON-safe, also handed to child processes) for one test's coin prefix. */
-export function configInput(env: PayEnv, coin: string, over: { payments?: Record<string, unknown>; redisPort?: number } = {}): Record<string, unknown> {
+export function configInput(
+  env: PayEnv,
+  coin: string,
+  over: { payments?: Record<string, unknown>; redisPort?: number } = {},
+): Record<string, unknown> {
   return {
     coin,
     poolServer: { enabled: false, poolAddress: env.poolAddress },
@@ -118,7 +131,12 @@ export function keysOf(coin: string): KeySchema {
 }
 
 /** Runs payments in this process with fresh daemon/wallet clients for `input`'s config. */
-export async function payIn(env: PayEnv, input: Record<string, unknown>, storage = env.storage, dryRun = false): Promise<PaymentsResult> {
+export async function payIn(
+  env: PayEnv,
+  input: Record<string, unknown>,
+  storage = env.storage,
+  dryRun = false,
+): Promise<PaymentsResult> {
   const config: PoolConfig = configFromObject(input);
   const daemon = createDaemonClient(config.daemon);
   const wallet = createWalletClient(config.wallet);
@@ -151,7 +169,10 @@ export function payInChild(
     const env: NodeJS.ProcessEnv = { ...process.env, POOL_TEST_CONFIG: JSON.stringify(input) };
     if (crashAt) env.PAYMENTS_CRASH_AT = crashAt;
     else delete env.PAYMENTS_CRASH_AT;
-    const child = spawn(process.execPath, ['bin/run-ts.mjs', 'test/backoffice/payments-child.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['bin/run-ts.mjs', 'test/backoffice/payments-child.ts'], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));

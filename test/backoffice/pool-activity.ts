@@ -24,8 +24,10 @@ import { REGTEST_ADDRESS, mature, startChain, startRedis, type Chain, type Redis
 
 export const POOL_ADDRESS = REGTEST_ADDRESS;
 /** Two valid mainnet addresses (regtest uses mainnet prefixes). */
-export const MINER_A = '4AzKEX4gXdJdNeM6dfiBFL7kqund3HYGvMBF3ttsNd9SfzgYB6L7ep1Yg1osYJzLdaKAYSLVh6e6jKnAuzj3bw1oGy9kXCb';
-export const MINER_B = '44AFFq5kSiGBoZ4NMDwYtN18obc8AemS33DBLWs3H7otXft3XjrpDtQGv7SqSsaBYBb98uNbr2VBBEt7f2wfn3RVGQBEP3A';
+export const MINER_A =
+  '4AzKEX4gXdJdNeM6dfiBFL7kqund3HYGvMBF3ttsNd9SfzgYB6L7ep1Yg1osYJzLdaKAYSLVh6e6jKnAuzj3bw1oGy9kXCb';
+export const MINER_B =
+  '44AFFq5kSiGBoZ4NMDwYtN18obc8AemS33DBLWs3H7otXft3XjrpDtQGv7SqSsaBYBb98uNbr2VBBEt7f2wfn3RVGQBEP3A';
 export const IP_A = '10.0.0.5';
 export const IP_B = '10.0.0.6';
 export const PAY_TX = 'ab'.repeat(32);
@@ -34,7 +36,16 @@ export const PAID_A = 1_000_000_000n;
 export function poolConfig(coin: string, over: Record<string, unknown> = {}): PoolConfig {
   return configFromObject({
     coin,
-    poolServer: { enabled: false, poolAddress: POOL_ADDRESS, tls: { cert: 'cert.pem', key: 'key.pem' }, ports: [{ port: 3333, difficulty: 1000, desc: 'low' }, { port: 3334, difficulty: 5000, desc: 'tls', tls: true }, { port: 3399, difficulty: 1, desc: 'secret', hidden: true }] },
+    poolServer: {
+      enabled: false,
+      poolAddress: POOL_ADDRESS,
+      tls: { cert: 'cert.pem', key: 'key.pem' },
+      ports: [
+        { port: 3333, difficulty: 1000, desc: 'low' },
+        { port: 3334, difficulty: 5000, desc: 'tls', tls: true },
+        { port: 3399, difficulty: 1, desc: 'secret', hidden: true },
+      ],
+    },
     blockUnlocker: { depth: 60, poolFee: 1.5 },
     api: { hashrateWindow: 600, updateInterval: 1, password: 'correct horse battery staple', blocks: 30, payments: 30 },
     stats: { interval: 10, chartInterval: 60, chartRetention: 600 },
@@ -72,7 +83,15 @@ export async function startPoolActivity(coin: string): Promise<PoolActivity> {
   const nodeRedis = createRedis(redis.config);
   const recorder = new ShareRecorder(
     nodeRedis,
-    { prefix: keys.prefix, scheme: 'prop', slushWeight: 0, pplnsWindow: 2, batchMs: 1000, hashrateWindowSec: 600, nodeId: 1 },
+    {
+      prefix: keys.prefix,
+      scheme: 'prop',
+      slushWeight: 0,
+      pplnsWindow: 2,
+      batchMs: 1000,
+      hashrateWindowSec: 600,
+      nodeId: 1,
+    },
     silentLogger(),
   );
   const minerDiff = new Map<string, number>();
@@ -114,7 +133,8 @@ export async function startPoolActivity(coin: string): Promise<PoolActivity> {
   await mature(chain.daemon, 61);
   const unlockerDeps = { storage, daemon: chain.daemon, config, log: silentLogger(), now: () => Date.now() };
   const settled = await runUnlocker(unlockerDeps);
-  if (settled.unlocked !== 1 || settled.orphaned !== 1) throw new Error(`unexpected unlocker result ${JSON.stringify(settled)}`);
+  if (settled.unlocked !== 1 || settled.orphaned !== 1)
+    throw new Error(`unexpected unlocker result ${JSON.stringify(settled)}`);
   // block C: a pool block still waiting for maturity
   await roundOfShares();
   const candidate = await mineOne();

@@ -76,35 +76,38 @@ export async function startRpcProxy(targetPort: number, targetHost = '127.0.0.1'
         return;
       }
       const headers = { ...req.headers, host: `${targetHost}:${targetPort}`, 'content-length': String(body.length) };
-      const up = request({ host: targetHost, port: targetPort, path: req.url, method: req.method, headers }, (upRes) => {
-        void (async () => {
-          let out = await readBody(upRes);
-          const left = drops.get(method) ?? 0;
-          if (left > 0) {
-            drops.set(method, left - 1);
-            req.socket.destroy();
-            return;
-          }
-          const failure = take(failures, method);
-          if (failure) {
-            res.writeHead(failure.status, { 'content-type': 'text/plain' });
-            res.end('injected failure');
-            return;
-          }
-          const delay = take(delays, method);
-          if (delay) await new Promise((r) => setTimeout(r, delay.ms));
-          if (req.socket.destroyed) return;
-          const fn = rewrites.get(method);
-          if (fn && upRes.statusCode === 200) {
-            const json = JSON.parse(out.toString('utf8')) as JsonObject;
-            const rewritten = 'result' in json ? { ...json, result: fn(json.result as JsonObject) } : fn(json);
-            out = Buffer.from(JSON.stringify(rewritten));
-          }
-          const h = { ...upRes.headers, 'content-length': String(out.length) };
-          res.writeHead(upRes.statusCode ?? 502, h);
-          res.end(out);
-        })();
-      });
+      const up = request(
+        { host: targetHost, port: targetPort, path: req.url, method: req.method, headers },
+        (upRes) => {
+          void (async () => {
+            let out = await readBody(upRes);
+            const left = drops.get(method) ?? 0;
+            if (left > 0) {
+              drops.set(method, left - 1);
+              req.socket.destroy();
+              return;
+            }
+            const failure = take(failures, method);
+            if (failure) {
+              res.writeHead(failure.status, { 'content-type': 'text/plain' });
+              res.end('injected failure');
+              return;
+            }
+            const delay = take(delays, method);
+            if (delay) await new Promise((r) => setTimeout(r, delay.ms));
+            if (req.socket.destroyed) return;
+            const fn = rewrites.get(method);
+            if (fn && upRes.statusCode === 200) {
+              const json = JSON.parse(out.toString('utf8')) as JsonObject;
+              const rewritten = 'result' in json ? { ...json, result: fn(json.result as JsonObject) } : fn(json);
+              out = Buffer.from(JSON.stringify(rewritten));
+            }
+            const h = { ...upRes.headers, 'content-length': String(out.length) };
+            res.writeHead(upRes.statusCode ?? 502, h);
+            res.end(out);
+          })();
+        },
+      );
       up.on('error', () => req.socket.destroy());
       up.end(body);
     })();

@@ -6,7 +6,8 @@ import { createDaemonClient, type DaemonClient } from '../../shared/rpc/daemon.j
 import { startMonerod, type MonerodService, type StartMonerodOptions } from '../../shared/services/index.js';
 
 /** A valid mainnet address (monero's functional-test wallet) for generateblocks when no wallet is needed. */
-export const REGTEST_ADDRESS = '42ey1afDFnn4886T7196doS9GPMzexD9gXpsZJDwVjeRVdFCSoHnv7KPbBeGpzJBzHRCAs9UxqeoyFQMYbqSWYTfJJQAWDm';
+export const REGTEST_ADDRESS =
+  '42ey1afDFnn4886T7196doS9GPMzexD9gXpsZJDwVjeRVdFCSoHnv7KPbBeGpzJBzHRCAs9UxqeoyFQMYbqSWYTfJJQAWDm';
 
 export interface Chain {
   readonly monerod: MonerodService;
@@ -43,4 +44,3 @@ export async function mature(daemon: DaemonClient, n: number, address: string = 
   }
   return daemon.getBlockCount();
 }
-

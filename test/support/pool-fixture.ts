@@ -17,9 +17,11 @@ import { startStratumNode, type StratumNode } from '../../stratum-node/index.js'
 import type { Hasher } from '../../native/index.js';
 
 /** Regtest uses mainnet addresses. The pool wallet: monero's functional-test wallet. */
-export const POOL_ADDRESS = '42ey1afDFnn4886T7196doS9GPMzexD9gXpsZJDwVjeRVdFCSoHnv7KPbBeGpzJBzHRCAs9UxqeoyFQMYbqSWYTfJJQAWDm';
+export const POOL_ADDRESS =
+  '42ey1afDFnn4886T7196doS9GPMzexD9gXpsZJDwVjeRVdFCSoHnv7KPbBeGpzJBzHRCAs9UxqeoyFQMYbqSWYTfJJQAWDm';
 /** A miner: the base58 unit-test address. */
-export const MINER_ADDRESS = '4AzKEX4gXdJdNeM6dfiBFL7kqund3HYGvMBF3ttsNd9SfzgYB6L7ep1Yg1osYJzLdaKAYSLVh6e6jKnAuzj3bw1oGy9kXCb';
+export const MINER_ADDRESS =
+  '4AzKEX4gXdJdNeM6dfiBFL7kqund3HYGvMBF3ttsNd9SfzgYB6L7ep1Yg1osYJzLdaKAYSLVh6e6jKnAuzj3bw1oGy9kXCb';
 
 export interface ChainFixture {
   readonly redisPort: number;
@@ -47,11 +49,21 @@ export async function startChainFixture(fixedDifficulty: number): Promise<ChainF
   };
 }
 
-export async function poolConfig(chain: ChainFixture, poolServer: Record<string, unknown>, extra: ConfigOverrides = {}): Promise<PoolConfig> {
+export async function poolConfig(
+  chain: ChainFixture,
+  poolServer: Record<string, unknown>,
+  extra: ConfigOverrides = {},
+): Promise<PoolConfig> {
   return configFromObject({
     coin: 'monero',
     // the share journal in a fresh folder: never one shared with (and replayed from) another test's node
-    poolServer: { poolAddress: POOL_ADDRESS, clusterForks: 1, dataDir: mkdtempSync(join(tmpdir(), 'pool-node-data-')), health: { enabled: true, host: '127.0.0.1', port: await freePort() }, ...poolServer },
+    poolServer: {
+      poolAddress: POOL_ADDRESS,
+      clusterForks: 1,
+      dataDir: mkdtempSync(join(tmpdir(), 'pool-node-data-')),
+      health: { enabled: true, host: '127.0.0.1', port: await freePort() },
+      ...poolServer,
+    },
     daemon: { host: '127.0.0.1', port: chain.daemonPort },
     redis: { host: '127.0.0.1', port: chain.redisPort },
     api: { enabled: false, password: 'not-the-example' },

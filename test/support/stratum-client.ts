@@ -62,7 +62,11 @@ export class StratumClient {
   static connect(opts: ClientOptions): Promise<StratumClient> {
     return new Promise((resolve, reject) => {
       const host = opts.host ?? '127.0.0.1';
-      const raw = net.connect({ port: opts.port, host, ...(opts.localAddress ? { localAddress: opts.localAddress } : {}) });
+      const raw = net.connect({
+        port: opts.port,
+        host,
+        ...(opts.localAddress ? { localAddress: opts.localAddress } : {}),
+      });
       raw.once('error', reject);
       raw.once('connect', () => {
         // cork: the PROXY header and the TLS ClientHello leave in one segment, as a load balancer often sends them
@@ -130,7 +134,11 @@ export class StratumClient {
   }
 
   async login(login: string, extra: Record<string, unknown> = {}): Promise<Reply> {
-    const r = await this.request('login', { login, pass: 'x', agent: 'XMRig/6.26.0 (Linux x86_64) libuv/1 gcc/12', algo: ['rx/0'], ...extra }, 1);
+    const r = await this.request(
+      'login',
+      { login, pass: 'x', agent: 'XMRig/6.26.0 (Linux x86_64) libuv/1 gcc/12', algo: ['rx/0'], ...extra },
+      1,
+    );
     this.nextId = Math.max(this.nextId, 2);
     if (!r.error) {
       const res = r.result as { id: string; job: Job };
@@ -188,7 +196,11 @@ export interface MinedShare {
  * Finds a nonce whose RandomX hash meets the job's target, starting at `startNonce`.
  * With `wantBlock` set, keeps going until the hash also meets that network difficulty.
  */
-export async function mineShare(hasher: Hasher, job: Job, opts: { startNonce?: number; wantBlock?: bigint; maxTries?: number; parallel?: number } = {}): Promise<MinedShare> {
+export async function mineShare(
+  hasher: Hasher,
+  job: Job,
+  opts: { startNonce?: number; wantBlock?: bigint; maxTries?: number; parallel?: number } = {},
+): Promise<MinedShare> {
   const blob = hexToBytes(job.blob);
   const t64 = targetHexToT64(job.target);
   const parallel = opts.parallel ?? 4;

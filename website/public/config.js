@@ -8,23 +8,23 @@
  */
 window.POOL_CONFIG = {
   /* API address. "" = the same origin as this site (the local pool serves both). No trailing slash. */
-  api: "",
+  api: '',
   /* Stratum host shown to miners. "" = this site's hostname. */
-  poolHost: "",
+  poolHost: '',
   /* Atomic units in one coin (1 XMR = 10^12). */
-  coinUnits: "1000000000000",
-  symbol: "XMR",
-  coinName: "Monero",
+  coinUnits: '1000000000000',
+  symbol: 'XMR',
+  coinName: 'Monero',
   /* Network of payout addresses, for the in-browser address check: "mainnet" (also regtest), "testnet", "stagenet". */
-  network: "mainnet",
+  network: 'mainnet',
   /* Explorer links; {id} is replaced by the block hash / transaction hash. "" = no links. */
-  blockExplorer: "https://xmrchain.net/block/{id}",
-  txExplorer: "https://xmrchain.net/tx/{id}",
+  blockExplorer: 'https://xmrchain.net/block/{id}',
+  txExplorer: 'https://xmrchain.net/tx/{id}',
   /* Pool name shown in the header and title. */
-  poolName: "Monero Pool",
+  poolName: 'Monero Pool',
   /* Contact address shown in the FAQ; "" hides it. */
-  email: "",
+  email: '',
   /* Live updates: "poll" re-fetches /stats every refreshSeconds; "longpoll" holds /live_stats open (local pool). */
-  liveMode: "poll",
-  refreshSeconds: 10
+  liveMode: 'poll',
+  refreshSeconds: 10,
 };

@@ -7,7 +7,8 @@
 import { parseAddress } from '../../shared/monero/address.js';
 import type { Network } from './config.js';
 
-export type AddressCheck = { ok: true; kind: 'standard' | 'integrated' | 'subaddress' } | { ok: false; message: string };
+export type AddressCheck =
+  { ok: true; kind: 'standard' | 'integrated' | 'subaddress' } | { ok: false; message: string };
 
 export function checkAddress(input: string, network: Network): AddressCheck {
   const address = input.trim();
@@ -24,7 +25,8 @@ export function checkAddress(input: string, network: Network): AddressCheck {
     if (parsed.kind === 'integrated') {
       return {
         ok: false,
-        message: 'Integrated addresses (with a payment ID) are not accepted. Use your main address (starts with 4) or a subaddress (starts with 8).',
+        message:
+          'Integrated addresses (with a payment ID) are not accepted. Use your main address (starts with 4) or a subaddress (starts with 8).',
       };
     }
     return { ok: true, kind: parsed.kind };

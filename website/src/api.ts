@@ -42,7 +42,11 @@ export class ApiClient {
     return `${this.base}${path}${qs ? `?${qs}` : ''}`;
   }
 
-  async get(path: string, query: Record<string, string | number | undefined> = {}, opts: RequestOptions = {}): Promise<unknown> {
+  async get(
+    path: string,
+    query: Record<string, string | number | undefined> = {},
+    opts: RequestOptions = {},
+  ): Promise<unknown> {
     return this.request(this.url(path, query), opts);
   }
 
@@ -91,7 +95,8 @@ export class ApiClient {
       try {
         body = parseJson(text);
       } catch {
-        if (res.ok) throw new ApiError('parse', `the pool API sent something that is not JSON (HTTP ${res.status})`, res.status);
+        if (res.ok)
+          throw new ApiError('parse', `the pool API sent something that is not JSON (HTTP ${res.status})`, res.status);
         body = text;
       }
     }
@@ -115,7 +120,12 @@ async function sha256Hex(text: string): Promise<string | null> {
  */
 export function parseJson(text: string): unknown {
   return JSON.parse(text, function (this: unknown, _key: string, value: unknown, context?: { source?: string }) {
-    if (typeof value === 'number' && !Number.isSafeInteger(value) && context?.source !== undefined && /^-?\d+$/.test(context.source)) {
+    if (
+      typeof value === 'number' &&
+      !Number.isSafeInteger(value) &&
+      context?.source !== undefined &&
+      /^-?\d+$/.test(context.source)
+    ) {
       return BigInt(context.source);
     }
     return value;

@@ -14,7 +14,12 @@
 export const MIN_WINDOW_SECONDS = 3600;
 
 /** [start, end] in unix s for data spanning [min, max] (null when there is none), seen at `nowSec`. */
-export function timeWindow(min: number | null, max: number | null, nowSec: number, minSpan = MIN_WINDOW_SECONDS): [number, number] {
+export function timeWindow(
+  min: number | null,
+  max: number | null,
+  nowSec: number,
+  minSpan = MIN_WINDOW_SECONDS,
+): [number, number] {
   const hi = max !== null && Number.isFinite(max) ? max : nowSec;
   const end = Math.max(hi, nowSec);
   const start = Math.min(min !== null && Number.isFinite(min) ? min : end, end - minSpan);

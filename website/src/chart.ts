@@ -52,7 +52,10 @@ export function lineChart(opts: ChartOptions): LineChart {
       scales: {
         // from the data itself: for a single point uPlot hands the range function [t, t + 86400 / ms], which with
         // unix-second times (ms = 1e-3) is ~2.7 years
-        x: { time: true, range: (u) => timeWindow(u.data[0]?.[0] ?? null, u.data[0]?.at(-1) ?? null, Date.now() / 1000) },
+        x: {
+          time: true,
+          range: (u) => timeWindow(u.data[0]?.[0] ?? null, u.data[0]?.at(-1) ?? null, Date.now() / 1000),
+        },
         y: { range: (_u, min, max) => [0, Math.max(max * 1.1, min + 1)] },
       },
       series: [

@@ -34,7 +34,8 @@ function append(el: Node, children: readonly Child[]): void {
   for (const c of children) {
     if (c === null || c === undefined || c === false) continue;
     if (Array.isArray(c)) append(el, c as readonly Child[]);
-    else el.appendChild(typeof c === 'string' || typeof c === 'number' ? document.createTextNode(String(c)) : (c as Node));
+    else
+      el.appendChild(typeof c === 'string' || typeof c === 'number' ? document.createTextNode(String(c)) : (c as Node));
   }
 }
 
@@ -46,7 +47,11 @@ export function replace(el: Element, ...children: Child[]): void {
 
 /** A <time> with a relative label and the absolute time as tooltip. */
 export function timeEl(ms: number, label: string, title: string): HTMLTimeElement {
-  return h('time', { datetime: ms > 0 ? new Date(ms).toISOString() : null, title, 'data-ms': ms > 0 ? ms : null }, label);
+  return h(
+    'time',
+    { datetime: ms > 0 ? new Date(ms).toISOString() : null, title, 'data-ms': ms > 0 ? ms : null },
+    label,
+  );
 }
 
 /** An external link, or plain text when there's no URL. */

@@ -9,4 +9,11 @@
 export * from './model/types.js';
 export { obj, num, big, hashrate, text } from './model/read.js';
 export { parseBlocks, parsePayments } from './model/lists.js';
-export { parseStats, parseMinerStats, parseWorkers, parseChart, parseAdminStats, parseAdminUsers } from './model/parse.js';
+export {
+  parseStats,
+  parseMinerStats,
+  parseWorkers,
+  parseChart,
+  parseAdminStats,
+  parseAdminUsers,
+} from './model/parse.js';

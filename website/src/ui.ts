@@ -17,21 +17,37 @@ export interface Column<T> {
   key?: string;
 }
 
-export function table<T>(caption: string, columns: Column<T>[], rowsIn: T[], empty: string, attrs: Record<string, string> = {}): HTMLElement {
+export function table<T>(
+  caption: string,
+  columns: Column<T>[],
+  rowsIn: T[],
+  empty: string,
+  attrs: Record<string, string> = {},
+): HTMLElement {
   const cls = (c: Column<T>): string => [c.numeric ? 'num' : '', c.wide ? 'wide' : ''].filter(Boolean).join(' ');
-  const thead = h('thead', null, h('tr', null, columns.map((c) => h('th', { scope: 'col', class: cls(c) || null }, c.label))));
+  const thead = h(
+    'thead',
+    null,
+    h(
+      'tr',
+      null,
+      columns.map((c) => h('th', { scope: 'col', class: cls(c) || null }, c.label)),
+    ),
+  );
   const tbody = h(
     'tbody',
     null,
     rowsIn.length === 0
       ? h('tr', { class: 'empty' }, h('td', { colspan: columns.length }, empty))
-      : rowsIn.map((r) => h('tr', null, columns.map((c) => h('td', { class: cls(c) || null, 'data-col': c.key ?? null }, c.cell(r))))),
+      : rowsIn.map((r) =>
+          h(
+            'tr',
+            null,
+            columns.map((c) => h('td', { class: cls(c) || null, 'data-col': c.key ?? null }, c.cell(r))),
+          ),
+        ),
   );
-  return h(
-    'div',
-    { class: 'table-wrap', ...attrs },
-    h('table', null, h('caption', null, caption), thead, tbody),
-  );
+  return h('div', { class: 'table-wrap', ...attrs }, h('table', null, h('caption', null, caption), thead, tbody));
 }
 
 /** A coin amount: readable precision, exact amount in the tooltip and in data-atomic for tests and scripts. */

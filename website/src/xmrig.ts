@@ -63,7 +63,9 @@ export function buildXmrig(s: MinerSetup): XmrigOutput {
   const workerInLogin = s.workerStyle === 'login' && s.worker !== '';
   const login =
     (s.solo === true ? 'solo:' : '') +
-    s.address + (workerInLogin ? `.${s.worker}` : '') + (s.fixedDiff !== null ? `${s.separator ?? FIXED_DIFF_SEPARATOR}${s.fixedDiff}` : '');
+    s.address +
+    (workerInLogin ? `.${s.worker}` : '') +
+    (s.fixedDiff !== null ? `${s.separator ?? FIXED_DIFF_SEPARATOR}${s.fixedDiff}` : '');
   const rigId = s.workerStyle === 'rigid' && s.worker !== '' ? s.worker : null;
   const pass = 'x';
   const url = `${s.host}:${s.port}`;

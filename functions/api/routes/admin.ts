@@ -33,8 +33,21 @@ import type { Json } from '../json.js';
  * secrets (the tx private key, the signed tx) and never leave Redis through the API.
  */
 const BATCH_FIELDS: readonly string[] = [
-  'status', 'created', 'updated', 'feePayer', 'total', 'payees', 'txHash', 'fee', 'feeCharged', 'submitStarted',
-  'lastSubmit', 'relayAttempts', 'relayedAt', 'sentAt', 'lastError',
+  'status',
+  'created',
+  'updated',
+  'feePayer',
+  'total',
+  'payees',
+  'txHash',
+  'fee',
+  'feeCharged',
+  'submitStarted',
+  'lastSubmit',
+  'relayAttempts',
+  'relayedAt',
+  'sentAt',
+  'lastError',
 ];
 
 const adminSchema = {
@@ -47,7 +60,14 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: ApiContext): void
 
   app.addHook<{ Querystring: { password?: string } }>('preHandler', async (req, reply) => {
     const token = presentedToken(req.headers.authorization, req.query.password);
-    const check = await checkAdmin(storage, keys, config.api.password, req.ip, token, deps.adminFailLimit ?? ADMIN_FAIL_LIMIT);
+    const check = await checkAdmin(
+      storage,
+      keys,
+      config.api.password,
+      req.ip,
+      token,
+      deps.adminFailLimit ?? ADMIN_FAIL_LIMIT,
+    );
     if (check.ok) return;
     if (check.status === 401) reply.header('WWW-Authenticate', 'Bearer realm="pool admin"');
     if (check.retryAfter !== undefined) reply.header('Retry-After', String(check.retryAfter));
@@ -135,8 +155,22 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: ApiContext): void
     const nowMs = deps.now();
     const nowSec = Math.floor(nowMs / 1000);
     const daemonProbe = deps.daemon.getInfo().then(
-      (info) => ({ lastCheck: nowSec, lastStatus: 'ok', lastResponse: JSON.stringify({ height: info.height, targetHeight: info.targetHeight, synchronized: info.synchronized }) }),
-      (e: unknown) => ({ lastCheck: nowSec, lastStatus: 'fail', lastResponse: errorMessage(e), lastFail: nowSec, lastFailResponse: errorMessage(e) }),
+      (info) => ({
+        lastCheck: nowSec,
+        lastStatus: 'ok',
+        lastResponse: JSON.stringify({
+          height: info.height,
+          targetHeight: info.targetHeight,
+          synchronized: info.synchronized,
+        }),
+      }),
+      (e: unknown) => ({
+        lastCheck: nowSec,
+        lastStatus: 'fail',
+        lastResponse: errorMessage(e),
+        lastFail: nowSec,
+        lastFailResponse: errorMessage(e),
+      }),
     );
     const hbPrefix = keys.heartbeat('');
     const [hbKeys, [failStopRaw, openRaw]] = await Promise.all([
@@ -150,7 +184,12 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: ApiContext): void
     const ids = asScored(openRaw, 'payBatchesOpen').map(({ member, score }) => [member, score] as const);
     const [hbValues, batchRecords] = await Promise.all([
       hbKeys.length > 0 ? storage.pipeline(hbKeys.map((k) => ['GET', k])) : Promise.resolve([]),
-      ids.length > 0 ? chunkedPipeline(storage, ids.map(([id]) => ['HGETALL', keys.payBatch(id)])) : Promise.resolve([]),
+      ids.length > 0
+        ? chunkedPipeline(
+            storage,
+            ids.map(([id]) => ['HGETALL', keys.payBatch(id)]),
+          )
+        : Promise.resolve([]),
     ]);
     const heartbeats: Record<string, Json> = {};
     hbKeys.forEach((k, i) => {

@@ -18,7 +18,14 @@ export function registerBlockRoutes(app: FastifyInstance, ctx: ApiContext): void
   app.get<{ Querystring: { height?: number } }>('/get_blocks', { schema }, async (req, reply) => {
     const max = req.query.height === undefined ? '+inf' : `(${req.query.height}`;
     const r = await storage.command([
-      'ZREVRANGEBYSCORE', ctx.keys.blocksMatured, max, '-inf', 'WITHSCORES', 'LIMIT', '0', String(config.api.blocks),
+      'ZREVRANGEBYSCORE',
+      ctx.keys.blocksMatured,
+      max,
+      '-inf',
+      'WITHSCORES',
+      'LIMIT',
+      '0',
+      String(config.api.blocks),
     ]);
     const blocks = await loadBlocks(storage, ctx.keys, asPairs(r, 'blocksMatured'));
     return sendJson(reply, flatBlocks(blocks), cache.stats(config.api.updateInterval));

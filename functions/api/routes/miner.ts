@@ -187,10 +187,20 @@ export function registerMinerRoutes(app: FastifyInstance, ctx: ApiContext): void
   });
 
   app.get<{ Querystring: PaymentsQuery }>('/get_payments', { schema: paymentsSchema }, async (req, reply) => {
-    const key = req.query.address === undefined ? keys.paymentsAll : keys.payments(minerAddress(config, req.query.address).address);
+    const key =
+      req.query.address === undefined
+        ? keys.paymentsAll
+        : keys.payments(minerAddress(config, req.query.address).address);
     const max = req.query.time === undefined ? '+inf' : `(${req.query.time}`;
     const r = await storage.command([
-      'ZREVRANGEBYSCORE', key, max, '-inf', 'WITHSCORES', 'LIMIT', '0', String(config.api.payments),
+      'ZREVRANGEBYSCORE',
+      key,
+      max,
+      '-inf',
+      'WITHSCORES',
+      'LIMIT',
+      '0',
+      String(config.api.payments),
     ]);
     return sendJson(reply, asStrings(r, 'payments'), maxAge);
   });
@@ -207,8 +217,14 @@ export function registerMinerRoutes(app: FastifyInstance, ctx: ApiContext): void
         }
         const m = issueThresholdMessage(config, address, threshold, deps.now());
         const body = {
-          status: 'SIGN', address, threshold: threshold.toString(), toSign: m.text, issuedAt: m.issuedMs, expiresAt: m.expiresMs,
-          maxThreshold: config.payments.maxThreshold.toString(), ipProof: config.api.thresholdIpProof,
+          status: 'SIGN',
+          address,
+          threshold: threshold.toString(),
+          toSign: m.text,
+          issuedAt: m.issuedMs,
+          expiresAt: m.expiresMs,
+          maxThreshold: config.payments.maxThreshold.toString(),
+          ipProof: config.api.thresholdIpProof,
         };
         return sendJson(reply, body, cache.noStore);
       }
@@ -224,11 +240,15 @@ export function registerMinerRoutes(app: FastifyInstance, ctx: ApiContext): void
         );
       } else {
         const c = { address, threshold, message: req.body.message, signature: req.body.signature };
-        await applySignedChange({ config, storage, verifier, workerKey: keys.worker(address), nowMs: deps.now(), log: deps.log }, c);
+        await applySignedChange(
+          { config, storage, verifier, workerKey: keys.worker(address), nowMs: deps.now(), log: deps.log },
+          c,
+        );
         proof = 'signature';
       }
     } catch (e) {
-      if (e instanceof ThresholdProofError) return sendJson(reply, { error: e.message, code: e.code }, cache.noStore, e.status);
+      if (e instanceof ThresholdProofError)
+        return sendJson(reply, { error: e.message, code: e.code }, cache.noStore, e.status);
       throw e;
     }
     deps.log.info({ address, threshold: threshold.toString(), proof }, 'api: payout threshold set');

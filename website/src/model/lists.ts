@@ -81,4 +81,3 @@ export function parsePorts(v: unknown): PortInfo[] {
     }))
     .filter((p) => p.port > 0);
 }
-

@@ -50,7 +50,8 @@ export function parseStats(body: unknown): PoolStats {
       blocksUnlocked: num(p['blocksUnlocked'] ?? ps['blocksUnlocked']),
       blocksOrphaned: num(p['blocksOrphaned'] ?? ps['blocksOrphaned']),
       lastBlockFound,
-      lastBlockFoundHeight: lastHeight === undefined || lastHeight === null || lastHeight === '' ? null : num(lastHeight),
+      lastBlockFoundHeight:
+        lastHeight === undefined || lastHeight === null || lastHeight === '' ? null : num(lastHeight),
       roundHashes,
       roundEffort:
         effortGiven !== undefined && effortGiven !== null
@@ -145,7 +146,14 @@ function normalizeSeries(times: number[], values: number[]): ChartSeries {
 export function parseAdminStats(body: unknown): AdminStats {
   const b = obj(body);
   const known = new Set([
-    'totalOwed', 'totalPaid', 'totalRevenue', 'totalDiff', 'totalShares', 'blocksOrphaned', 'blocksUnlocked', 'totalWorkers',
+    'totalOwed',
+    'totalPaid',
+    'totalRevenue',
+    'totalDiff',
+    'totalShares',
+    'blocksOrphaned',
+    'blocksUnlocked',
+    'totalWorkers',
   ]);
   return {
     totalOwed: big(b['totalOwed']),
@@ -172,7 +180,7 @@ export function parseAdminUsers(body: unknown): AdminUser[] {
     balance: big(o['balance']),
     paid: big(o['paid']),
     lastShare: toMs(num(o['lastShare'])),
-    workers: o['workers'] !== undefined ? (Array.isArray(o['workers']) ? o['workers'].length : num(o['workers'])) : null,
+    workers:
+      o['workers'] !== undefined ? (Array.isArray(o['workers']) ? o['workers'].length : num(o['workers'])) : null,
   }));
 }
-

@@ -62,7 +62,9 @@ export function rows(list: unknown): Array<{ member: string; score: number } | J
 }
 
 export function isPair(r: { member: string; score: number } | Json): r is { member: string; score: number } {
-  return typeof (r as Json)['member'] === 'string' && typeof (r as Json)['score'] === 'number' && Object.keys(r).length === 2;
+  return (
+    typeof (r as Json)['member'] === 'string' && typeof (r as Json)['score'] === 'number' && Object.keys(r).length === 2
+  );
 }
 
 // ---- blocks ---------------------------------------------------------------------------------------------------

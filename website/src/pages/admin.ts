@@ -9,7 +9,17 @@ import { ApiError } from '../api.js';
 import { h, replace } from '../dom.js';
 import { formatCompact, formatHashrate, formatInt, formatPercent, shortId } from '../format.js';
 import { Poller } from '../live.js';
-import { big, num, obj, parseAdminStats, parseAdminUsers, text, type AdminStats, type AdminUser, type Json } from '../model.js';
+import {
+  big,
+  num,
+  obj,
+  parseAdminStats,
+  parseAdminUsers,
+  text,
+  type AdminStats,
+  type AdminUser,
+  type Json,
+} from '../model.js';
 import type { PageContext, PageDef } from '../page.js';
 import { ago, coins, errorBox, notice, section, table, tiles, type Column } from '../ui.js';
 
@@ -50,7 +60,11 @@ export const adminPage: PageDef = {
       stop?.();
       stop = null;
       const input = h('input', {
-        id: 'admin-token', name: 'token', type: 'password', autocomplete: 'current-password', required: true,
+        id: 'admin-token',
+        name: 'token',
+        type: 'password',
+        autocomplete: 'current-password',
+        required: true,
         'aria-describedby': 'admin-msg',
       });
       const msg = h('p', { id: 'admin-msg', class: 'field-error', 'aria-live': 'polite' }, message);
@@ -60,7 +74,7 @@ export const adminPage: PageDef = {
         { class: 'admin-signin', id: 'admin-signin', novalidate: true },
         h('label', { for: 'admin-token' }, 'Admin token'),
         h('div', { class: 'input-row' }, input, button),
-        h('p', { class: 'help' }, 'The token is the API\'s admin password. It stays in this browser tab only.'),
+        h('p', { class: 'help' }, "The token is the API's admin password. It stays in this browser tab only."),
         msg,
       );
       form.addEventListener('submit', (ev) => {
@@ -133,7 +147,10 @@ export const adminPage: PageDef = {
         onData: (d) => {
           replace(errorBoxEl);
           renderStats(ctx, figures, d.stats);
-          replace(monitoringBox, d.monitoring === null ? notice('Monitoring is not available.') : monitoringView(d.monitoring));
+          replace(
+            monitoringBox,
+            d.monitoring === null ? notice('Monitoring is not available.') : monitoringView(d.monitoring),
+          );
           replace(usersBox, d.users === null ? notice('The miner list is not available.') : usersTable(ctx, d.users));
         },
         onError: (e) => {
@@ -181,7 +198,9 @@ function renderStats(ctx: PageContext, t: ReturnType<typeof tiles>, s: AdminStat
     'admin-owed',
     coins(c, s.totalOwed),
     s.totalOwed.toString(),
-    inFlight !== undefined && big(inFlight) > 0n ? h('span', null, 'of which ', coins(c, big(inFlight)), ' being sent') : null,
+    inFlight !== undefined && big(inFlight) > 0n
+      ? h('span', null, 'of which ', coins(c, big(inFlight)), ' being sent')
+      : null,
   );
   t.set('admin-paid', coins(c, s.totalPaid), s.totalPaid.toString());
   t.set('admin-revenue', coins(c, s.totalRevenue), s.totalRevenue.toString());
@@ -195,7 +214,12 @@ function renderStats(ctx: PageContext, t: ReturnType<typeof tiles>, s: AdminStat
   );
   t.set('admin-blocks', formatInt(s.blocksUnlocked), String(s.blocksUnlocked));
   const luck = s.totalDiff > 0n ? Number(s.totalShares) / Number(s.totalDiff) : null;
-  t.set('admin-luck', luck === null ? '—' : formatPercent(luck, 0), luck === null ? '' : String(luck), 'round shares / network difficulty');
+  t.set(
+    'admin-luck',
+    luck === null ? '—' : formatPercent(luck, 0),
+    luck === null ? '' : String(luck),
+    'round shares / network difficulty',
+  );
   t.set('admin-workers', formatInt(s.totalWorkers), String(s.totalWorkers));
   const compact = formatCompact(s.totalShares);
   const exact = formatInt(s.totalShares);
@@ -232,21 +256,47 @@ function monitoringView(m: Json): HTMLElement {
     h(
       'dl',
       { class: 'kv', 'data-table': 'monitoring' },
-      h('div', { class: 'kv-row', 'data-key': 'daemon' },
+      h(
+        'div',
+        { class: 'kv-row', 'data-key': 'daemon' },
         h('dt', null, 'Daemon'),
-        h('dd', null, h('span', { class: daemonStatus === 'ok' ? 'good' : 'bad' }, daemonStatus || 'unknown'), daemonDetail ? ` · ${daemonDetail}` : ''),
+        h(
+          'dd',
+          null,
+          h('span', { class: daemonStatus === 'ok' ? 'good' : 'bad' }, daemonStatus || 'unknown'),
+          daemonDetail ? ` · ${daemonDetail}` : '',
+        ),
       ),
-      h('div', { class: 'kv-row', 'data-key': 'failStop' },
+      h(
+        'div',
+        { class: 'kv-row', 'data-key': 'failStop' },
         h('dt', null, 'Payments'),
-        h('dd', null, fs === null
-          ? h('span', { class: 'good' }, 'running')
-          : h('span', { class: 'bad' }, `STOPPED: ${text(fs['reason'], 'fail-stop set')}${fs['batchId'] !== undefined ? ` (batch ${text(fs['batchId'])})` : ''}. Resolve with npx pool payments status.`)),
+        h(
+          'dd',
+          null,
+          fs === null
+            ? h('span', { class: 'good' }, 'running')
+            : h(
+                'span',
+                { class: 'bad' },
+                `STOPPED: ${text(fs['reason'], 'fail-stop set')}${fs['batchId'] !== undefined ? ` (batch ${text(fs['batchId'])})` : ''}. Resolve with npx pool payments status.`,
+              ),
+        ),
       ),
-      h('div', { class: 'kv-row', 'data-key': 'openBatches' },
+      h(
+        'div',
+        { class: 'kv-row', 'data-key': 'openBatches' },
         h('dt', null, 'Open payment batches'),
         h('dd', null, open.length === 0 ? 'none' : open.map((b) => text(obj(b)['id'])).join(', ')),
       ),
-      rest.map(([k, v]) => h('div', { class: 'kv-row', 'data-key': k }, h('dt', null, k), h('dd', null, typeof v === 'object' ? JSON.stringify(v) : String(v)))),
+      rest.map(([k, v]) =>
+        h(
+          'div',
+          { class: 'kv-row', 'data-key': k },
+          h('dt', null, k),
+          h('dd', null, typeof v === 'object' ? JSON.stringify(v) : String(v)),
+        ),
+      ),
     ),
     table<{ name: string; at: number }>(
       'Back-office heartbeats (last successful run)',
@@ -263,22 +313,30 @@ function monitoringView(m: Json): HTMLElement {
 
 function usersTable(ctx: PageContext, users: AdminUser[]): HTMLElement {
   const c = ctx.config;
-  const sorted = [...users].sort((a, b) => b.hashrate - a.hashrate || (b.balance > a.balance ? 1 : b.balance < a.balance ? -1 : 0));
+  const sorted = [...users].sort(
+    (a, b) => b.hashrate - a.hashrate || (b.balance > a.balance ? 1 : b.balance < a.balance ? -1 : 0),
+  );
   const columns: Column<AdminUser>[] = [
-    { label: 'Address', cell: (u) => h('a', { href: `#/miner/${u.address}`, class: 'mono', title: u.address }, shortId(u.address)), key: 'address' },
+    {
+      label: 'Address',
+      cell: (u) => h('a', { href: `#/miner/${u.address}`, class: 'mono', title: u.address }, shortId(u.address)),
+      key: 'address',
+    },
     { label: 'Hashrate', cell: (u) => formatHashrate(u.hashrate), numeric: true, key: 'hashrate' },
     { label: 'Balance', cell: (u) => coins(c, u.balance), numeric: true, key: 'balance' },
     { label: 'Paid', cell: (u) => coins(c, u.paid), numeric: true, wide: true, key: 'paid' },
   ];
   if (sorted.some((u) => u.workers !== null)) {
-    columns.push({ label: 'Workers', cell: (u) => (u.workers !== null ? formatInt(u.workers) : '—'), numeric: true, wide: true, key: 'workers' });
+    columns.push({
+      label: 'Workers',
+      cell: (u) => (u.workers !== null ? formatInt(u.workers) : '—'),
+      numeric: true,
+      wide: true,
+      key: 'workers',
+    });
   }
   columns.push({ label: 'Last share', cell: (u) => (u.lastShare > 0 ? ago(u.lastShare) : '—'), key: 'last' });
-  return table<AdminUser>(
-    `Miners (${sorted.length})`,
-    columns,
-    sorted,
-    'No miners yet.',
-    { 'data-table': 'admin-users' },
-  );
+  return table<AdminUser>(`Miners (${sorted.length})`, columns, sorted, 'No miners yet.', {
+    'data-table': 'admin-users',
+  });
 }

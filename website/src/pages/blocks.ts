@@ -19,7 +19,11 @@ function effortClass(b: BlockRow): string {
   return Number(b.shares) / Number(b.difficulty) <= 1 ? 'good' : 'bad';
 }
 
-const STATUS_TEXT: Record<BlockRow['status'], string> = { pending: 'Pending', confirmed: 'Confirmed', orphaned: 'Orphaned' };
+const STATUS_TEXT: Record<BlockRow['status'], string> = {
+  pending: 'Pending',
+  confirmed: 'Confirmed',
+  orphaned: 'Orphaned',
+};
 
 export const blocksPage: PageDef = {
   name: 'blocks',
@@ -63,11 +67,18 @@ export const blocksPage: PageDef = {
       const all = [...pending, ...matured];
       const withDiff = all.filter((b) => b.difficulty > 0n);
       const avgEffort =
-        withDiff.length > 0 ? withDiff.reduce((a, b) => a + Number(b.shares) / Number(b.difficulty), 0) / withDiff.length : null;
+        withDiff.length > 0
+          ? withDiff.reduce((a, b) => a + Number(b.shares) / Number(b.difficulty), 0) / withDiff.length
+          : null;
       summary.set('blocks-total', formatInt(s.pool.totalBlocks), String(s.pool.totalBlocks));
       summary.set('blocks-pending', formatInt(pending.length), String(pending.length));
       summary.set('blocks-orphaned', formatInt(s.pool.blocksOrphaned), String(s.pool.blocksOrphaned));
-      summary.set('blocks-effort', avgEffort === null ? '—' : formatPercent(avgEffort, 0), avgEffort === null ? '' : String(avgEffort), `over the ${withDiff.length} blocks listed`);
+      summary.set(
+        'blocks-effort',
+        avgEffort === null ? '—' : formatPercent(avgEffort, 0),
+        avgEffort === null ? '' : String(avgEffort),
+        `over the ${withDiff.length} blocks listed`,
+      );
 
       replace(
         pendingBox,
@@ -89,7 +100,12 @@ export const blocksPage: PageDef = {
                 );
               },
             },
-            { label: 'Effort', cell: (b) => h('span', { class: effortClass(b) }, effort(b)), numeric: true, key: 'effort' },
+            {
+              label: 'Effort',
+              cell: (b) => h('span', { class: effortClass(b) }, effort(b)),
+              numeric: true,
+              key: 'effort',
+            },
             { label: 'Block', cell: (b) => blockLink(c, b.hash), wide: true, key: 'hash' },
           ],
           pending,
@@ -106,9 +122,23 @@ export const blocksPage: PageDef = {
           [
             { label: 'Height', cell: (b) => height(b), numeric: true, key: 'height' },
             { label: 'Found', cell: (b) => ago(b.time), wide: true, key: 'time' },
-            { label: 'Status', cell: (b) => h('span', { class: `status ${b.status}` }, STATUS_TEXT[b.status]), key: 'status' },
-            { label: 'Reward', cell: (b) => (b.reward !== null && b.status === 'confirmed' ? coins(c, b.reward) : '—'), numeric: true, key: 'reward' },
-            { label: 'Effort', cell: (b) => h('span', { class: effortClass(b) }, effort(b)), numeric: true, key: 'effort' },
+            {
+              label: 'Status',
+              cell: (b) => h('span', { class: `status ${b.status}` }, STATUS_TEXT[b.status]),
+              key: 'status',
+            },
+            {
+              label: 'Reward',
+              cell: (b) => (b.reward !== null && b.status === 'confirmed' ? coins(c, b.reward) : '—'),
+              numeric: true,
+              key: 'reward',
+            },
+            {
+              label: 'Effort',
+              cell: (b) => h('span', { class: effortClass(b) }, effort(b)),
+              numeric: true,
+              key: 'effort',
+            },
             { label: 'Block', cell: (b) => blockLink(c, b.hash), wide: true, key: 'hash' },
           ],
           matured,

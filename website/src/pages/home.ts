@@ -4,7 +4,15 @@
  */
 import { lineChart } from '../chart.js';
 import { h } from '../dom.js';
-import { formatCoins, formatCompact, formatDateTime, formatHashrate, formatInt, formatPercent, shortId } from '../format.js';
+import {
+  formatCoins,
+  formatCompact,
+  formatDateTime,
+  formatHashrate,
+  formatInt,
+  formatPercent,
+  shortId,
+} from '../format.js';
 import { Poller } from '../live.js';
 import { parseChart, type PoolStats } from '../model.js';
 import type { PageContext, PageDef } from '../page.js';
@@ -52,7 +60,8 @@ export const homePage: PageDef = {
     let currentChart = chart;
     const chartPoller = new Poller({
       connection: ctx.connection,
-      fetch: async (signal) => parseChart(await ctx.api.get('/charts/pool', { name: CHARTS[chartIndex]!.name }, { signal })),
+      fetch: async (signal) =>
+        parseChart(await ctx.api.get('/charts/pool', { name: CHARTS[chartIndex]!.name }, { signal })),
       onData: (series) => currentChart.setData(series),
       intervalMs: () => CHART_REFRESH_MS,
     });
@@ -78,7 +87,9 @@ export const homePage: PageDef = {
           'last-block',
           ago(s.pool.lastBlockFound),
           String(s.pool.lastBlockFound),
-          s.pool.lastBlockFoundHeight !== null ? `at height ${formatInt(s.pool.lastBlockFoundHeight)}` : formatDateTime(s.pool.lastBlockFound),
+          s.pool.lastBlockFoundHeight !== null
+            ? `at height ${formatInt(s.pool.lastBlockFoundHeight)}`
+            : formatDateTime(s.pool.lastBlockFound),
         );
       } else {
         pool.set('last-block', 'None yet', '0');
@@ -97,7 +108,9 @@ export const homePage: PageDef = {
         [
           donations > 0 ? `+ ${donations} % donations` : null,
           `${s.config.scheme.toUpperCase()} payouts`,
-          s.config.minPaymentThreshold !== null ? `min. payout ${formatCoins(s.config.minPaymentThreshold, c.coinUnits, c.symbol)}` : null,
+          s.config.minPaymentThreshold !== null
+            ? `min. payout ${formatCoins(s.config.minPaymentThreshold, c.coinUnits, c.symbol)}`
+            : null,
         ]
           .filter(Boolean)
           .join(' · '),

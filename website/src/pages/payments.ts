@@ -55,9 +55,21 @@ export const paymentsPage: PageDef = {
           [
             { label: 'Sent', cell: (p) => ago(p.time), key: 'time' },
             { label: 'Amount', cell: (p) => coins(c, p.amount), numeric: true, key: 'amount' },
-            { label: 'Payees', cell: (p) => (p.payees !== null ? formatInt(p.payees) : '—'), numeric: true, wide: true, key: 'payees' },
+            {
+              label: 'Payees',
+              cell: (p) => (p.payees !== null ? formatInt(p.payees) : '—'),
+              numeric: true,
+              wide: true,
+              key: 'payees',
+            },
             { label: 'Fee', cell: (p) => coins(c, p.fee), numeric: true, wide: true, key: 'fee' },
-            { label: 'Mixin', cell: (p) => (p.mixin > 0 ? String(p.mixin) : '—'), numeric: true, wide: true, key: 'mixin' },
+            {
+              label: 'Mixin',
+              cell: (p) => (p.mixin > 0 ? String(p.mixin) : '—'),
+              numeric: true,
+              wide: true,
+              key: 'mixin',
+            },
             { label: 'Transaction', cell: (p) => txLink(c, p.hash), key: 'tx' },
           ],
           rows,
@@ -71,7 +83,13 @@ export const paymentsPage: PageDef = {
       'div',
       { class: 'page page-payments' },
       h('h1', null, 'Payments'),
-      h('p', null, 'Every payout transaction the pool has sent. Look up your own under ', h('a', { href: '#/miner' }, 'My stats'), '.'),
+      h(
+        'p',
+        null,
+        'Every payout transaction the pool has sent. Look up your own under ',
+        h('a', { href: '#/miner' }, 'My stats'),
+        '.',
+      ),
       section('Summary', 'payments-summary', summary.el),
       section('Transactions', 'payments-list', box, moreButton),
     );

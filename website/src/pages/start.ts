@@ -22,7 +22,11 @@ function copyButton(target: () => string, label: string): HTMLButtonElement {
     };
     // Both outcomes are handled by `done`; the click handler itself has nothing to wait for.
     if (navigator.clipboard === undefined) done(false);
-    else void navigator.clipboard.writeText(target()).then(() => done(true), () => done(false));
+    else
+      void navigator.clipboard.writeText(target()).then(
+        () => done(true),
+        () => done(false),
+      );
   });
   return btn;
 }
@@ -47,16 +51,13 @@ export const startPage: PageDef = {
         { label: 'Description', cell: (p) => p.desc || '—', key: 'desc' },
         { label: 'TLS', cell: (p) => (p.tls ? 'Yes' : 'No'), key: 'tls' },
       ];
-      if (ports.some((p) => p.solo)) columns.push({ label: 'Mode', cell: (p) => (p.solo ? 'Solo' : 'Pool'), key: 'mode' });
+      if (ports.some((p) => p.solo))
+        columns.push({ label: 'Mode', cell: (p) => (p.solo ? 'Solo' : 'Pool'), key: 'mode' });
       replace(
         portsBox,
-        table<PortInfo>(
-          `Stratum ports on ${host}`,
-          columns,
-          ports,
-          'The pool has no public ports configured.',
-          { 'data-table': 'ports' },
-        ),
+        table<PortInfo>(`Stratum ports on ${host}`, columns, ports, 'The pool has no public ports configured.', {
+          'data-table': 'ports',
+        }),
       );
       renderPortOptions();
       generate();
@@ -64,19 +65,43 @@ export const startPage: PageDef = {
 
     // ---- generator form ----
     const addrInput = h('input', {
-      id: 'gen-address', name: 'address', type: 'text', autocomplete: 'off', spellcheck: 'false', autocapitalize: 'off',
-      value: rememberedAddress(), 'aria-describedby': 'gen-address-msg', placeholder: 'Your Monero address (4… or 8…)',
+      id: 'gen-address',
+      name: 'address',
+      type: 'text',
+      autocomplete: 'off',
+      spellcheck: 'false',
+      autocapitalize: 'off',
+      value: rememberedAddress(),
+      'aria-describedby': 'gen-address-msg',
+      placeholder: 'Your Monero address (4… or 8…)',
     });
     const addrMsg = h('p', { id: 'gen-address-msg', class: 'field-error', 'aria-live': 'polite' });
     const workerInput = h('input', {
-      id: 'gen-worker', name: 'worker', type: 'text', autocomplete: 'off', spellcheck: 'false', value: 'rig1',
-      maxlength: 64, 'aria-describedby': 'gen-worker-msg',
+      id: 'gen-worker',
+      name: 'worker',
+      type: 'text',
+      autocomplete: 'off',
+      spellcheck: 'false',
+      value: 'rig1',
+      maxlength: 64,
+      'aria-describedby': 'gen-worker-msg',
     });
     const workerMsg = h('p', { id: 'gen-worker-msg', class: 'field-error', 'aria-live': 'polite' });
-    const styleRigid = h('input', { type: 'radio', name: 'worker-style', id: 'gen-style-rigid', value: 'rigid', checked: true });
+    const styleRigid = h('input', {
+      type: 'radio',
+      name: 'worker-style',
+      id: 'gen-style-rigid',
+      value: 'rigid',
+      checked: true,
+    });
     const styleLogin = h('input', { type: 'radio', name: 'worker-style', id: 'gen-style-login', value: 'login' });
     const diffInput = h('input', {
-      id: 'gen-diff', name: 'difficulty', type: 'text', inputmode: 'numeric', autocomplete: 'off', placeholder: 'variable (recommended)',
+      id: 'gen-diff',
+      name: 'difficulty',
+      type: 'text',
+      inputmode: 'numeric',
+      autocomplete: 'off',
+      placeholder: 'variable (recommended)',
       'aria-describedby': 'gen-diff-msg',
     });
     const diffMsg = h('p', { id: 'gen-diff-msg', class: 'field-error', 'aria-live': 'polite' });
@@ -87,7 +112,11 @@ export const startPage: PageDef = {
       replace(
         portSelect,
         ports.map((p) =>
-          h('option', { value: String(p.port) }, `${p.port} · diff ${formatInt(p.difficulty)}${p.tls ? ' · TLS' : ''}${p.desc ? ` · ${p.desc}` : ''}`),
+          h(
+            'option',
+            { value: String(p.port) },
+            `${p.port} · diff ${formatInt(p.difficulty)}${p.tls ? ' · TLS' : ''}${p.desc ? ` · ${p.desc}` : ''}`,
+          ),
         ),
       );
       if (ports.some((p) => String(p.port) === prev)) portSelect.value = prev;
@@ -99,11 +128,25 @@ export const startPage: PageDef = {
       'div',
       { class: 'gen-output', id: 'gen-output', hidden: true },
       h('h3', null, 'Command line'),
-      h('p', null, 'Run this in the folder where you unpacked xmrig (on Windows: ', h('code', null, 'xmrig.exe'), ' with the same arguments).'),
+      h(
+        'p',
+        null,
+        'Run this in the folder where you unpacked xmrig (on Windows: ',
+        h('code', null, 'xmrig.exe'),
+        ' with the same arguments).',
+      ),
       h('pre', { class: 'code' }, cmdOut),
       copyButton(() => cmdOut.textContent ?? '', 'Copy command'),
       h('h3', null, 'config.json'),
-      h('p', null, 'Or save this next to xmrig as ', h('code', null, 'config.json'), ' and run ', h('code', null, './xmrig'), ' with no arguments.'),
+      h(
+        'p',
+        null,
+        'Or save this next to xmrig as ',
+        h('code', null, 'config.json'),
+        ' and run ',
+        h('code', null, './xmrig'),
+        ' with no arguments.',
+      ),
       h('pre', { class: 'code' }, cfgOut),
       copyButton(() => cfgOut.textContent ?? '', 'Copy config.json'),
     );
@@ -127,12 +170,23 @@ export const startPage: PageDef = {
       outputHint.hidden = ready;
       if (!ready) {
         outputHint.textContent =
-          port === undefined ? 'Waiting for the pool\'s port list…' : a === null ? 'Enter your address to get your xmrig command line.' : 'Fix the fields marked above to get your command line.';
+          port === undefined
+            ? "Waiting for the pool's port list…"
+            : a === null
+              ? 'Enter your address to get your xmrig command line.'
+              : 'Fix the fields marked above to get your command line.';
         return;
       }
       const style: WorkerStyle = styleLogin.checked ? 'login' : 'rigid';
       const out = buildXmrig({
-        host, port: port.port, tls: port.tls, address, worker: w, workerStyle: style, fixedDiff: d.ok ? d.value : null, separator,
+        host,
+        port: port.port,
+        tls: port.tls,
+        address,
+        worker: w,
+        workerStyle: style,
+        fixedDiff: d.ok ? d.value : null,
+        separator,
         solo: soloInput.checked && !port.solo,
       });
       cmdOut.textContent = out.commandLine;
@@ -146,25 +200,41 @@ export const startPage: PageDef = {
       { class: 'generator', id: 'generator', novalidate: true, onsubmit: (e: Event) => e.preventDefault() },
       h('div', { class: 'field' }, h('label', { for: 'gen-address' }, 'Wallet address'), addrInput, addrMsg),
       h('div', { class: 'field' }, h('label', { for: 'gen-port' }, 'Port'), portSelect),
-      h('div', { class: 'field' },
+      h(
+        'div',
+        { class: 'field' },
         h('label', { for: 'gen-worker' }, 'Worker name ', h('span', { class: 'optional' }, '(optional)')),
         workerInput,
         workerMsg,
       ),
-      h('fieldset', { class: 'field' },
+      h(
+        'fieldset',
+        { class: 'field' },
         h('legend', null, 'Send the worker name as'),
         h('label', { class: 'radio' }, styleRigid, ' xmrig ', h('code', null, '--rig-id'), ' (recommended)'),
         h('label', { class: 'radio' }, styleLogin, ' part of the login: ', h('code', null, 'address.worker')),
       ),
-      h('div', { class: 'field' },
+      h(
+        'div',
+        { class: 'field' },
         h('label', { for: 'gen-diff' }, 'Fixed difficulty ', h('span', { class: 'optional' }, '(optional)')),
         diffInput,
-        h('p', { class: 'help' }, `Leave empty to let the pool tune it. A fixed value is added to the login as address${separator}difficulty.`),
+        h(
+          'p',
+          { class: 'help' },
+          `Leave empty to let the pool tune it. A fixed value is added to the login as address${separator}difficulty.`,
+        ),
         diffMsg,
       ),
-      h('div', { class: 'field' },
+      h(
+        'div',
+        { class: 'field' },
         h('label', { class: 'radio' }, soloInput, ' Mine solo'),
-        h('p', { class: 'help' }, 'Solo: a block you find pays you its whole reward (less the solo fee), but you get nothing until you find one. Adds solo: to the login; ports marked solo are solo already.'),
+        h(
+          'p',
+          { class: 'help' },
+          'Solo: a block you find pays you its whole reward (less the solo fee), but you get nothing until you find one. Adds solo: to the login; ports marked solo are solo already.',
+        ),
       ),
     );
 
@@ -172,12 +242,47 @@ export const startPage: PageDef = {
       'div',
       { class: 'page page-start' },
       h('h1', null, 'Getting started'),
-      h('ol', { class: 'steps' },
-        h('li', null, 'Get a Monero wallet address (', h('a', { href: 'https://www.getmonero.org/downloads/', target: '_blank', rel: 'noopener noreferrer' }, 'official wallets'), '). Your payouts go there.'),
-        h('li', null, 'Download ', h('a', { href: 'https://xmrig.com/download', target: '_blank', rel: 'noopener noreferrer' }, 'xmrig'), ' for your system.'),
-        h('li', null, 'Fill in the form below and run the command it writes. Your stats appear under ', h('a', { href: '#/miner' }, 'My stats'), ' within a few minutes.'),
+      h(
+        'ol',
+        { class: 'steps' },
+        h(
+          'li',
+          null,
+          'Get a Monero wallet address (',
+          h(
+            'a',
+            { href: 'https://www.getmonero.org/downloads/', target: '_blank', rel: 'noopener noreferrer' },
+            'official wallets',
+          ),
+          '). Your payouts go there.',
+        ),
+        h(
+          'li',
+          null,
+          'Download ',
+          h('a', { href: 'https://xmrig.com/download', target: '_blank', rel: 'noopener noreferrer' }, 'xmrig'),
+          ' for your system.',
+        ),
+        h(
+          'li',
+          null,
+          'Fill in the form below and run the command it writes. Your stats appear under ',
+          h('a', { href: '#/miner' }, 'My stats'),
+          ' within a few minutes.',
+        ),
       ),
-      section('Ports', 'ports', h('p', null, 'Connect to ', h('code', { id: 'pool-host' }, host), ' on one of these ports. Pick a starting difficulty near your hashrate × 30; the pool adjusts it either way.'), portsBox),
+      section(
+        'Ports',
+        'ports',
+        h(
+          'p',
+          null,
+          'Connect to ',
+          h('code', { id: 'pool-host' }, host),
+          ' on one of these ports. Pick a starting difficulty near your hashrate × 30; the pool adjusts it either way.',
+        ),
+        portsBox,
+      ),
       section('Your xmrig setup', 'setup', form, outputHint, output),
     );
     const unsub = ctx.stats.subscribe(renderPorts);
