@@ -54,6 +54,9 @@ export interface HashRequest {
   readonly owner: object;
   readonly seedHex: string;
   readonly blob: Uint8Array;
+  /** The claimed result meets network difficulty: served first, past the per-connection/IP bounds and the level
+   * cap (a block refused 'busy' would be lost: miners do not resend). One claim per connection at a time. */
+  readonly claimsBlock?: boolean;
 }
 
 interface Item extends HashRequest {
@@ -124,6 +127,8 @@ export class HashScheduler {
   private readonly perOwner = new WeakMap<object, number>();
   private readonly perIp = new Map<string, number>();
   private readonly verified = new Map<string, number>();
+  /** Connections with a block claim waiting or hashing (the priority lane: one each). */
+  private readonly blockClaims = new WeakSet<object>();
   private inFlight = 0;
 
   constructor(
@@ -162,6 +167,20 @@ export class HashScheduler {
     const known = this.isKnown(req.ip);
     const ownerCount = this.perOwner.get(req.owner) ?? 0;
     const ipCount = this.perIp.get(req.ip) ?? 0;
+    if (req.claimsBlock && !this.blockClaims.has(req.owner)) {
+      // a forged claim costs its IP a ban (banning.banOnForgedResult), so this lane cannot be flooded for long
+      this.blockClaims.add(req.owner);
+      this.perOwner.set(req.owner, ownerCount + 1);
+      this.perIp.set(req.ip, ipCount + 1);
+      return new Promise<HashOutcome>((resolve) => {
+        const done = (o: HashOutcome): void => {
+          this.blockClaims.delete(req.owner);
+          resolve(o);
+        };
+        this.known.push({ ...req, known: true, done });
+        this.pump();
+      });
+    }
     if (ownerCount >= this.cfg.perConnection || ipCount >= (known ? this.cfg.perIpKnown : this.cfg.perIp)) {
       return Promise.resolve({ kind: 'busy' });
     }

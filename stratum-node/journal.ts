@@ -117,9 +117,20 @@ export class ShareJournal {
   append(rec: JournalRecord, sync: boolean): void {
     const head = this.size === 0 ? `${JSON.stringify({ t: 'target', target: this.target })}\n` : '';
     const buf = Buffer.from(`${head}${JSON.stringify(rec)}\n`);
-    writeSync(this.fd, buf);
+    try {
+      // writeSync may write less than asked (a full disk): loop, and on failure cut the file back to the last whole
+      // record so a half record never sits in front of later ones
+      for (let off = 0; off < buf.length;) off += writeSync(this.fd, buf, off, buf.length - off);
+      if (sync) fsyncSync(this.fd);
+    } catch (e) {
+      try {
+        ftruncateSync(this.fd, this.size);
+      } catch {
+        // the file may be unusable; the caller stops journaling
+      }
+      throw e;
+    }
     this.size += buf.length;
-    if (sync) fsyncSync(this.fd);
   }
 
   /** Empties the file (call only when nothing is pending). */

@@ -286,16 +286,51 @@ export class ShareRecorder {
       !tail.attempted &&
       (tail.batch.bucket === batch.bucket || this.ops.length >= MAX_OPS)
     ) {
-      this.journal?.append({ t: 'batch', id: batch.id, into: tail.id, p: batch }, true);
       tail.batch = mergeBatches(tail.batch, batch);
+      this.journalAppend({ t: 'batch', id: batch.id, into: tail.id, p: batch }, true);
       return;
     }
     this.enqueue({ kind: 'batch', id: batch.id, batch, attempted: false }, { t: 'batch', id: batch.id, p: batch });
   }
 
+  private journalReset(): void {
+    try {
+      this.journal?.reset();
+    } catch (err) {
+      this.log.error(
+        { err, journal: this.opts.journalPath },
+        'CRITICAL: share journal could not be emptied; journaling stopped',
+      );
+      this.journal = null;
+    }
+  }
+
+  /** Queues an op in memory first (it is never lost to a journal error), then journals it. */
   private enqueue(op: Op, rec: JournalRecord): void {
-    this.journal?.append(rec, true);
     this.ops.push(op);
+    this.journalAppend(rec, true);
+  }
+
+  /**
+   * Appends to the journal; a write that fails (disk full, I/O error) stops journaling for this process instead of
+   * losing the op: the queue in memory still holds everything and is sent to Redis in order.
+   */
+  private journalAppend(rec: JournalRecord, sync: boolean): void {
+    if (!this.journal) return;
+    try {
+      this.journal.append(rec, sync);
+    } catch (err) {
+      this.log.error(
+        { err, journal: this.opts.journalPath, queued: this.ops.length },
+        'CRITICAL: share journal write failed; journaling stopped, pending shares and blocks kept in memory only',
+      );
+      try {
+        this.journal.close();
+      } catch {
+        // already unusable
+      }
+      this.journal = null;
+    }
   }
 
   /** Sends the queue head by head; one drain at a time (callers share it). Throws on the first failure. */
@@ -315,8 +350,8 @@ export class ShareRecorder {
                 ]);
           op.reply = Number(reply);
           this.ops.shift();
-          if (this.ops.length === 0) this.journal?.reset();
-          else this.journal?.append({ t: 'ack', id: op.id }, false);
+          if (this.ops.length === 0) this.journalReset();
+          else this.journalAppend({ t: 'ack', id: op.id }, false);
           if (op.kind === 'block' && op.reply === 1 && op.block.timeMs < Date.now() - 5_000) {
             this.log.warn({ hash: op.block.hash }, 'a block owed to Redis was recorded late');
           }

@@ -167,10 +167,12 @@ export const RECORD_BLOCK =
   `
 local blockKey, roundKey, candidates = KEYS[1], KEYS[2], KEYS[3]
 local stats, roundCurrent, roundTotal, logKey = KEYS[5], KEYS[7], KEYS[8], KEYS[9]
+-- a recorded block means its pre-block batch was applied with it (one script): a late replay (its flushed marker
+-- expired) must not add that batch to today's round
+if redis.call('EXISTS', blockKey) == 1 then return 0 end
 local flushed = flush(3, cjson.decode(ARGV[2]))
 if type(flushed) == 'table' then return flushed end
 local b = cjson.decode(ARGV[1])
-if redis.call('EXISTS', blockKey) == 1 then return 0 end
 local shares = '0'
 if b.scheme == 'solo' then
   redis.call('HSET', roundKey, b.finder, '1')

@@ -85,7 +85,7 @@ export async function validateShare(
     return { kind: 'valid', job, template, nonce, blob, hash: claimed, trusted: true, isBlock: false };
   }
   const end = deps.metrics.hashSeconds.startTimer();
-  const outcome = await deps.hashes.hash({ ip: miner.ip, owner: miner, seedHex: job.seedHash, blob });
+  const outcome = await deps.hashes.hash({ ip: miner.ip, owner: miner, seedHex: job.seedHash, blob, claimsBlock });
   end();
   if (outcome.kind !== 'hash') {
     seen.delete(nonceHex); // not hashed: the same share may come again

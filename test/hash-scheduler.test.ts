@@ -50,6 +50,30 @@ describe('hash scheduler', () => {
     }
   }, 120_000);
 
+  it('serves a block claim past the bounds and ahead of queued work, one claim per connection at a time', async () => {
+    const s = make({ perConnection: 1, perIp: 1 });
+    const conn = {};
+    const order: string[] = [];
+    const track = (tag: string, p: Promise<HashOutcome>): Promise<HashOutcome> =>
+      p.then((o) => {
+        order.push(tag);
+        return o;
+      });
+    const other = track('x', s.hash({ ip: '10.0.3.2', owner: {}, seedHex: SEED, blob: blob(9) })); // takes the slot
+    const plain = track('p', s.hash({ ip: '10.0.3.1', owner: conn, seedHex: SEED, blob: blob(1) }));
+    const over = track('o', s.hash({ ip: '10.0.3.1', owner: conn, seedHex: SEED, blob: blob(2) }));
+    const claim = track('c', s.hash({ ip: '10.0.3.1', owner: conn, seedHex: SEED, blob: blob(3), claimsBlock: true }));
+    const second = track(
+      'c2',
+      s.hash({ ip: '10.0.3.1', owner: conn, seedHex: SEED, blob: blob(4), claimsBlock: true }),
+    );
+    const kinds = Object.fromEntries(
+      (await Promise.all([other, plain, over, claim, second])).map((o, i) => [['x', 'p', 'o', 'c', 'c2'][i], o.kind]),
+    );
+    expect(kinds).toEqual({ x: 'hash', p: 'hash', o: 'busy', c: 'hash', c2: 'busy' });
+    expect(order.filter((t) => t !== 'o' && t !== 'c2')).toEqual(['x', 'c', 'p']);
+  }, 120_000);
+
   it('answers busy beyond the per-connection and per-IP bounds, without hashing', async () => {
     const s = make({ perConnection: 2, perIp: 3 });
     const conn = {};

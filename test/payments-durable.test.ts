@@ -107,6 +107,25 @@ describe('payments durability gate (WAITAOF + WAIT) on a primary with a replica'
     expect(await confirmDurable(p, '7', { replicas: true, txHash: 'aa'.repeat(32) })).toBeNull();
   }, 30_000);
 
+  it('"auto" fails closed: a primary that refuses INFO replication holds the relay; minReplicas 0 skips the check', async () => {
+    const noInfo = await startRedis({ extraArgs: ['--user', 'default', 'on', 'nopass', '~*', '&*', '+@all', '-info'] });
+    const s = createIoredisStorage(noInfo.config);
+    try {
+      const r = new Redis({ port: noInfo.port, host: '127.0.0.1' });
+      await r.hset(keys.payBatch('7'), { id: '7', status: 'signed', txHash: 'aa'.repeat(32) });
+      r.disconnect();
+      const p = await payer(deps(s, { minReplicas: 'auto', requireAof: false }));
+      expect(await confirmDurable(p, '7', { replicas: true, txHash: 'aa'.repeat(32) })).toMatch(
+        /INFO replication failed/,
+      );
+      const off = await payer(deps(s, { minReplicas: 0, requireAof: false }));
+      expect(await confirmDurable(off, '7', { replicas: true, txHash: 'aa'.repeat(32) })).toBeNull();
+    } finally {
+      await s.close();
+      await noInfo.stop();
+    }
+  });
+
   it('more replicas required than online: the preflight check names it; the gate times out', async () => {
     const d = deps(storage, { minReplicas: 2 });
     expect(await replicasShort(d, keys)).toMatch(

@@ -6,9 +6,9 @@
  * - AOF (payments.requireAof): `WAITAOF 1 0 1000`, local fsync of this connection's writes. "unknown command"
  *   (Redis < 7.2): accepted, since the preflight saw appendonly yes (appendfsync's window applies).
  * - Replicas (payments.minReplicas): `WAIT n payments.replicaTimeout`, so a primary failover (a replica promoted
- *   after a crash) cannot forget a batch that was broadcast. n = the configured number, or with "auto" 1 when the
- *   primary shows an online replica (INFO replication) and 0 (no WAIT) when it shows none or does not say
- *   (a standalone Redis, a managed store that hides its replicas). Fewer acknowledgements than n in time: not
+ *   after a crash) cannot forget a batch that was broadcast. n = the configured number, or with "auto" every replica
+ *   the primary shows online (INFO replication; 0, no WAIT, when it shows none: a standalone Redis). With "auto", a
+ *   failed INFO holds the run (unknown durability; a store without INFO sets minReplicas 0). Fewer acknowledgements than n in time: not
  *   durable, nothing is relayed, the batch stays open and the next run asks again.
  *
  * Why a touch first: WAIT and WAITAOF wait for the writes made *on this connection*; a cluster client may have
@@ -55,7 +55,16 @@ export async function confirmDurable(p: Payer, batchId: string, opts: DurableOpt
     if (aof) return aof;
   }
   if (!opts.replicas) return null;
-  const need = cfg.minReplicas === 'auto' ? Math.min(1, await onlineReplicas(p.deps, p.keys)) : cfg.minReplicas;
+  let need = cfg.minReplicas;
+  if (need === 'auto') {
+    // every online replica must hold the batch: a failover may promote any of them. A primary that cannot say
+    // whether it has replicas holds the run (fail closed): relaying without knowing could pay twice after a failover
+    const online = await readOnlineReplicas(p.deps, p.keys);
+    if (online === null) {
+      return "Redis replication: INFO replication failed on the primary holding the pool's data, so the batch's durability is unknown (set payments.minReplicas to 0 for a store without replicas)";
+    }
+    need = online;
+  }
   if (need === 0) return null;
   return waitReplicas(p, batchId, opts.txHash, need);
 }
@@ -68,12 +77,20 @@ export async function onlineReplicas(
   deps: Pick<PaymentsDeps, 'storage'> & { log?: Logger },
   keys: KeySchema,
 ): Promise<number> {
+  return (await readOnlineReplicas(deps, keys)) ?? 0;
+}
+
+/** The same, null when INFO replication failed (the count is unknown). */
+async function readOnlineReplicas(
+  deps: Pick<PaymentsDeps, 'storage'> & { log?: Logger },
+  keys: KeySchema,
+): Promise<number | null> {
   let info: StorageReply;
   try {
     info = await commandOnSlot(deps.storage, keys.payLock, ['INFO', 'replication']);
   } catch (e) {
-    deps.log?.warn({ err: e }, 'payments: INFO replication failed; counting no replicas');
-    return 0;
+    deps.log?.warn({ err: e }, 'payments: INFO replication failed');
+    return null;
   }
   if (typeof info !== 'string' || !/^role:master\s*$/m.test(info)) return 0;
   return info.split(/\r?\n/).filter((l) => /^slave\d+:.*\bstate=online\b/.test(l)).length;
