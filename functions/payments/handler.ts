@@ -6,7 +6,7 @@
  */
 import { ERRORS, PoolError } from '../../shared/errors.js';
 import { scheduledHandler } from '../../shared/cloud/scheduled.js';
-import { run, type PaymentsResult } from './index.js';
+import { run, type PaymentsResult } from './run.js';
 
 export const handler = scheduledHandler<PaymentsResult>({
   name: 'payments',

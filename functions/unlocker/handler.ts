@@ -4,7 +4,7 @@
  * Dependencies are built once per cold start (shared/cloud/runtime.ts).
  */
 import { scheduledHandler } from '../../shared/cloud/scheduled.js';
-import { run, type UnlockerResult } from './index.js';
+import { run, type UnlockerResult } from './run.js';
 
 export const handler = scheduledHandler<UnlockerResult>({
   name: 'unlocker',
