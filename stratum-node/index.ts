@@ -94,7 +94,7 @@ export async function startStratumNode(deps: StratumNodeDeps): Promise<StratumNo
     },
     log.child({ part: 'recorder' }),
   );
-  recorder.setNetworkDifficulty(jobs.current.difficulty);
+  if (jobs.hasTemplate) recorder.setNetworkDifficulty(jobs.current.difficulty);
   recorder.start();
   const bans = new BanList(ps.banning);
   const pool = new StratumPool({

@@ -94,8 +94,18 @@ export class JobManager extends EventEmitter {
   }
 
   /** Fetches the first template (throws if the daemon cannot give one), then starts polling. */
+  /**
+   * Fetches the first template, then starts polling. A daemon that cannot give one yet (down, syncing) does not stop
+   * the node: it serves sockets (logins answer "No work available yet"), stays live for the load balancer, reports
+   * not ready, and the poll keeps asking every blockRefreshInterval.
+   */
   async start(): Promise<void> {
-    await this.refresh('tip');
+    try {
+      await this.refresh('tip');
+    } catch (err) {
+      this.lastError = errorMessage(err);
+      this.opts.log.warn({ err }, 'no block template yet; serving sockets and retrying');
+    }
     this.schedule();
   }
 

@@ -187,6 +187,46 @@ describe('stratum node health: a monerod outage degrades readiness, never livene
     late.close();
   }, 300_000);
 
+  it('a node started while monerod is down comes up live (not ready, logins told to retry) and serves work once it is back', async () => {
+    await monerod.kill9();
+    const port2 = await freePort();
+    const health2 = await freePort();
+    const config = configFromObject({
+      coin: 'monero',
+      poolServer: {
+        poolAddress: POOL_ADDRESS,
+        clusterForks: 1,
+        blockRefreshInterval: 200,
+        ports: [{ port: port2, difficulty: 1, desc: 'test' }],
+        health: { enabled: true, host: '127.0.0.1', port: health2, maxTemplateAge: MAX_TEMPLATE_AGE },
+      },
+      daemon: { host: '127.0.0.1', port: rpcPort },
+      redis: { host: '127.0.0.1', port: redisSvc.port },
+      api: { enabled: false, password: 'not-the-example' },
+      payments: { enabled: false },
+      blockUnlocker: { enabled: false },
+    });
+    const node2 = await startStratumNode({ config, redis, daemon, log: silentLogger(), host: '127.0.0.1', hasher });
+    try {
+      expect((await get(health2, '/live')).status).toBe(200);
+      expect((await get(health2, '/ready')).status).toBe(503);
+      const early = await StratumClient.connect({ port: port2 });
+      expect((await early.login(MINER_ADDRESS)).error).toMatchObject({
+        message: 'No work available yet, retry shortly',
+      });
+      early.close();
+      monerod = await startMonerod({ dir, rpcPort, p2pPort, fixedDifficulty: NETWORK_DIFFICULTY });
+      await until(async () => ((await get(health2, '/ready')).status === 200 ? true : undefined));
+      const miner = await StratumClient.connect({ port: port2 });
+      expect((await miner.login(MINER_ADDRESS)).error).toBeNull();
+      const share = await mineShare(hasher, miner.job);
+      expect((await miner.submit(miner.job, share.nonce, share.result)).result).toEqual({ status: 'OK' });
+      miner.close();
+    } finally {
+      await node2.stop();
+    }
+  }, 300_000);
+
   it('a hung process (SIGSTOP) fails the liveness check within the load balancer timeout; thawed, it passes again', async () => {
     const cliPort = await freePort();
     const cliHealth = await freePort();
