@@ -17,18 +17,9 @@ import { silentLogger } from '../shared/log.js';
 import { keySchema } from '../shared/redis/keys.js';
 import { createIoredisStorage, type IoredisStorage } from '../shared/storage/ioredis.js';
 import { startChain, startRedis, type Chain, type RedisService } from './harness/index.js';
+import { CHROMIUM_ARGS, SHOTS } from './support/browser.js';
 
 const POOL_ADDRESS = '42ey1afDFnn4886T7196doS9GPMzexD9gXpsZJDwVjeRVdFCSoHnv7KPbBeGpzJBzHRCAs9UxqeoyFQMYbqSWYTfJJQAWDm';
-const SHOTS = resolve('test-artifacts/screenshots');
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 let redisSvc: RedisService;
 let chain: Chain;

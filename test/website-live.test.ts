@@ -16,19 +16,9 @@ import { freePort } from '../shared/services/index.js';
 import { startModules } from '../cli/start.js';
 import { StratumClient, mineShare } from './support/stratum-client.js';
 import { startChainFixture, POOL_ADDRESS, MINER_ADDRESS, type ChainFixture } from './support/pool-fixture.js';
+import { CHROMIUM_ARGS, SHOTS } from './support/browser.js';
 
-const SHOTS = resolve('test-artifacts/screenshots');
 const NETWORK_DIFFICULTY = 20n;
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 describe('website on a live pool with a miner mining', () => {
   let chain: ChainFixture;

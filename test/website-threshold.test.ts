@@ -30,18 +30,8 @@ import {
   type RedisService,
   type WalletRpcService,
 } from './harness/index.js';
+import { CHROMIUM_ARGS, SHOTS } from './support/browser.js';
 
-const SHOTS = resolve('test-artifacts/screenshots');
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const keys = keySchema('monero');
 const log = silentLogger();
 

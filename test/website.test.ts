@@ -35,6 +35,7 @@ import { parseJson } from '../website/src/api.js';
 import { formatCoins, formatHashrate, formatInt, formatPercent } from '../website/src/format.js';
 import { parseMinerStats, parseStats, parseWorkers, type PoolStats } from '../website/src/model.js';
 import { startChain, mature, startRedis, type Chain, type RedisService } from './harness/index.js';
+import { CHROMIUM_ARGS, SHOTS } from './support/browser.js';
 
 // ---- fixture constants ------------------------------------------------------------------------------------------
 
@@ -61,17 +62,6 @@ const DEPTH = 10;
 const XMR = 1_000_000_000_000n;
 const EXPLORER_TX = 'https://explorer.test/tx/{id}';
 const EXPLORER_BLOCK = 'https://explorer.test/block/{id}';
-const SHOTS = resolve('test-artifacts/screenshots');
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 /** Worker hashrates (H/s) the history is written with: [login, rig, mean]. */
 const RIGS: Array<[string, string, number]> = [
   [MINER_A, 'rig1', 3200],
