@@ -6,7 +6,7 @@
  */
 export { freePort, canBind } from './ports.js';
 export { isAlive, liveServiceCount, tailFile, type ManagedProcess } from './process.js';
-export { startRedis, pingRedis, type RedisService, type StartRedisOptions } from './redis.js';
+export { startRedis, pingRedis, redisServerArgs, type RedisService, type StartRedisOptions } from './redis.js';
 export { startMonerod, type MonerodService, type StartMonerodOptions } from './monerod.js';
 export {
   startWalletRpc,

@@ -57,23 +57,30 @@ export function pingRedis(port: number, host = '127.0.0.1', timeoutMs = 1_000): 
   });
 }
 
+/** The arguments every redis-server started here shares: loopback only, in its own folder, foreground, no RDB. */
+export function redisServerArgs(port: number, dir: string): string[] {
+  return [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--dir',
+    dir,
+    '--daemonize',
+    'no',
+    '--logfile',
+    '',
+    '--save',
+    '',
+  ];
+}
+
 export async function startRedis(opts: StartRedisOptions = {}): Promise<RedisService> {
   const { dir, owned } = serviceDir('redis', opts.dir);
   return retryStart({ dir, ownsDir: owned, autoPorts: opts.port === undefined }, async () => {
     const port = opts.port ?? (await freePort());
     const args = [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--dir',
-      dir,
-      '--daemonize',
-      'no',
-      '--logfile',
-      '',
-      '--save',
-      '',
+      ...redisServerArgs(port, dir),
       ...(opts.appendonly
         ? ['--appendonly', 'yes', '--appendfsync', opts.appendfsync ?? 'everysec']
         : ['--appendonly', 'no']),

@@ -15,7 +15,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { canBind, pingRedis } from '../../shared/services/index.js';
+import { canBind, pingRedis, redisServerArgs } from '../../shared/services/index.js';
 import { serviceDir, spawnService, waitReady, type ManagedProcess } from '../../shared/services/process.js';
 
 const run = promisify(execFile);
@@ -83,18 +83,7 @@ async function clusterPort(): Promise<number> {
 
 function nodeArgs(port: number, dir: string): string[] {
   return [
-    '--port',
-    String(port),
-    '--bind',
-    '127.0.0.1',
-    '--dir',
-    dir,
-    '--daemonize',
-    'no',
-    '--logfile',
-    '',
-    '--save',
-    '',
+    ...redisServerArgs(port, dir),
     '--appendonly',
     'yes',
     '--appendfsync',
