@@ -15,7 +15,7 @@
  * - Memory bound during a long outage: a new batch is merged into the queue's tail when that tail is a batch never
  *   sent (same round, since no block lies between them) and in the same hashrate bucket, or whatever its bucket
  *   once the queue holds MAX_OPS ops. A merged batch is bounded by the number of distinct miners, rigs and IPs, so
- *   the queue stays within MAX_OPS ops plus one per found block.
+ *   the queue stays within MAX_OPS ops plus one per found block. Building and merging batches: share-batch.ts.
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -27,10 +27,10 @@ import {
   recordBlockKeys,
   type BatchPayload,
   type BlockPayload,
-  type MinerAggregate,
 } from './scripts.js';
 import { ShareJournal, type JournalRecord } from './journal.js';
-import { HASHRATE_BUCKET_SECONDS, hashTag, keySchema, type KeySchema } from '../shared/redis/keys.js';
+import { buildBatch, mergeBatches } from './share-batch.js';
+import { hashTag, keySchema, type KeySchema } from '../shared/redis/keys.js';
 import { ERRORS, PoolError } from '../shared/errors.js';
 import { createIoredisStorage } from '../shared/storage/ioredis.js';
 import type { Storage } from '../shared/storage/port.js';
@@ -78,51 +78,6 @@ const BLOCK_ATTEMPTS = 3;
 type Op =
   | { kind: 'batch'; id: string; batch: BatchPayload; attempted: boolean; reply?: number }
   | { kind: 'block'; id: string; block: BlockPayload; batch: BatchPayload; attempted: boolean; reply?: number };
-
-/** Adds batch `b` (cut later) into `a`: sums, union of rigs/ips, slush weights rebased to the later reference. */
-export function mergeBatches(a: BatchPayload, b: BatchPayload): BatchPayload {
-  const ref = Math.max(a.slushLatestMs, b.slushLatestMs);
-  const rebase = (sw: number, from: number, w: number): number =>
-    w > 0 && sw > 0 ? sw * Math.exp((from - ref) / 1000 / w) : sw;
-  const miners = new Map<string, MinerAggregate>();
-  for (const [src, p] of [
-    [a, a.slushLatestMs],
-    [b, b.slushLatestMs],
-  ] as const) {
-    for (const m of src.miners) {
-      const cur = miners.get(m.l);
-      const sw = rebase(m.sw, p, src.slushWeight);
-      if (!cur) {
-        miners.set(m.l, {
-          l: m.l,
-          d: m.d,
-          rd: m.rd,
-          sw,
-          rigs: m.rigs.map(([r, d]) => [r, d]),
-          ips: m.ips.map(([i, t]) => [i, t]),
-        });
-        continue;
-      }
-      cur.d += m.d;
-      cur.rd += m.rd;
-      cur.sw += sw;
-      const rigs = new Map(cur.rigs);
-      for (const [r, d] of m.rigs) rigs.set(r, (rigs.get(r) ?? 0) + d);
-      cur.rigs = [...rigs];
-      const ips = new Map(cur.ips);
-      for (const [ip, t] of m.ips) ips.set(ip, Math.max(ips.get(ip) ?? 0, t));
-      cur.ips = [...ips];
-    }
-  }
-  return {
-    ...b,
-    id: a.id,
-    slushLatestMs: ref,
-    miners: [...miners.values()],
-    shares: a.shares + b.shares,
-    invalid: a.invalid + b.invalid,
-  };
-}
 
 function keysFromPrefix(prefix: string): KeySchema {
   const coin = hashTag(prefix);
@@ -392,46 +347,11 @@ export class ShareRecorder {
   }
 
   private payload(batch: readonly AcceptedShare[], invalid: number, nowMs: number): BatchPayload {
-    const slushWeight = this.opts.scheme === 'prop' ? this.opts.slushWeight : 0;
-    const slushLatestMs = batch.reduce((m, s) => Math.max(m, s.atMs), 0) || nowMs;
-    const byLogin = new Map<string, MinerAggregate>();
-    const rigs = new Map<string, Map<string, number>>();
-    const ips = new Map<string, Map<string, number>>();
-    for (const s of batch) {
-      let m = byLogin.get(s.login);
-      if (!m) {
-        m = { l: s.login, d: 0, rd: 0, sw: 0, rigs: [], ips: [] };
-        byLogin.set(s.login, m);
-        rigs.set(s.login, new Map());
-        ips.set(s.login, new Map());
-      }
-      m.d += s.diff;
-      if (!s.solo) {
-        m.rd += s.diff;
-        if (slushWeight > 0) m.sw += s.diff * Math.exp((s.atMs - slushLatestMs) / 1000 / slushWeight);
-      }
-      const r = rigs.get(s.login)!;
-      r.set(s.rig, (r.get(s.rig) ?? 0) + s.diff);
-      const seen = ips.get(s.login)!;
-      seen.set(s.ip, Math.max(seen.get(s.ip) ?? 0, s.atMs));
-    }
-    for (const m of byLogin.values()) {
-      m.rigs = [...rigs.get(m.l)!];
-      m.ips = [...ips.get(m.l)!];
-    }
-    const nowSec = Math.floor(nowMs / 1000);
-    return {
+    return buildBatch(batch, invalid, nowMs, {
       id: `${this.opts.nodeId}-${randomBytes(8).toString('hex')}`,
-      nowSec,
-      nowMs,
-      bucket: nowSec - (nowSec % HASHRATE_BUCKET_SECONDS),
-      bucketTtl: this.opts.hashrateWindowSec * 2 + 3600,
-      slushWeight,
+      slushWeight: this.opts.scheme === 'prop' ? this.opts.slushWeight : 0,
       pplnsKeep: this.opts.scheme === 'pplns' ? Number((this.windowFor(this.networkDifficulty) * 3n) / 2n) : 0,
-      slushLatestMs,
-      miners: [...byLogin.values()],
-      shares: batch.length,
-      invalid,
-    };
+      bucketTtl: this.opts.hashrateWindowSec * 2 + 3600,
+    });
   }
 }
