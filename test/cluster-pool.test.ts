@@ -80,13 +80,13 @@ async function stopPool(p: PoolProcess | undefined): Promise<number | null> {
   return code;
 }
 
-/** Mines and submits shares on `c` until `until` says stop; returns the accepted count. */
+/** Mines and submits `n` accepted shares on `c`, none of them a block (a block would end the round under test). */
 async function mineShares(hasher: Hasher, c: StratumClient, n: number): Promise<number> {
   let accepted = 0;
   let nonce = Math.floor(Math.random() * 1e6);
   while (accepted < n) {
     const job: Job = c.job;
-    const s = await mineShare(hasher, job, { startNonce: nonce });
+    const s = await mineShare(hasher, job, { startNonce: nonce, notBlock: NETWORK_DIFFICULTY });
     nonce = parseInt(s.nonce.match(/../g)!.reverse().join(''), 16) + 1;
     const r = await c.submit(job, s.nonce, s.result);
     if (r.error?.message === 'Block expired') continue;

@@ -194,12 +194,13 @@ export interface MinedShare {
 
 /**
  * Finds a nonce whose RandomX hash meets the job's target, starting at `startNonce`.
- * With `wantBlock` set, keeps going until the hash also meets that network difficulty.
+ * With `wantBlock` set, keeps going until the hash also meets that network difficulty; with `notBlock` set, skips
+ * hashes that meet it (a test that counts rounds must not end one by chance).
  */
 export async function mineShare(
   hasher: Hasher,
   job: Job,
-  opts: { startNonce?: number; wantBlock?: bigint; maxTries?: number; parallel?: number } = {},
+  opts: { startNonce?: number; wantBlock?: bigint; notBlock?: bigint; maxTries?: number; parallel?: number } = {},
 ): Promise<MinedShare> {
   const blob = hexToBytes(job.blob);
   const t64 = targetHexToT64(job.target);
@@ -221,6 +222,7 @@ export async function mineShare(
       if (!hashMeetsTarget64(h, t64)) continue;
       const isBlock = opts.wantBlock !== undefined && hashMeetsDifficulty(h, opts.wantBlock);
       if (opts.wantBlock !== undefined && !isBlock) continue;
+      if (opts.notBlock !== undefined && hashMeetsDifficulty(h, opts.notBlock)) continue;
       const nb = new Uint8Array(4);
       new DataView(nb.buffer).setUint32(0, batch[i]!, true);
       return { nonce: bytesToHex(nb), result: bytesToHex(h), isBlock, tries: tries + i + 1 };
