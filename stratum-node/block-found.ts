@@ -1,8 +1,10 @@
 /**
  * A share that meets network difficulty: build the full block, hand it to monerod (`submit_block`) and record it.
  *
- * Order: submit -> credit the share -> record the block (candidate + round close, one Redis script) -> refresh the
- * template. The share is credited whatever the daemon says (it was valid work at the job's difficulty).
+ * Order: credit the share -> queue the block in the recorder (journaled, fsynced, as "unconfirmed") -> submit ->
+ * settle or drop it by the daemon's verdict (candidate + round close, one Redis script) -> refresh the template. The
+ * share is credited whatever the daemon says (it was valid work at the job's difficulty). Queued before the submit,
+ * a block survives the node being killed while monerod answers: it is recorded "unconfirmed" at the next start.
  *
  * What the submit's outcome does to the block (shared/rpc/daemon.ts `classifySubmitFailure`):
  * - accepted (status OK): recorded as a candidate with submit "accepted";
@@ -12,7 +14,7 @@
  *   by the main chain at depth like any candidate: one the chain never had is orphaned (its round given back as for
  *   any orphan), one the chain has is credited;
  * - rejected (monerod answered with an error or a non-OK status, or a 4xx) or undelivered (no connection could be
- *   made, after the client's connect retries): not recorded; the round goes on.
+ *   made, after the client's connect retries): dropped, not recorded; the round goes on with its shares.
  *
  * Data model: none of its own; writes through the ShareSink (recorder.ts) and reads the ActiveTemplate.
  */
@@ -56,18 +58,27 @@ export async function onBlockFound(deps: BlockFoundDeps, found: BlockSolution): 
   const hash = bytesToHex(blockId(found.hashingBlob));
   const blob = bytesToHex(blockBlob(t.template, found.extraNonce, found.nonce));
   const log = deps.log.child({ height: t.height, hash, finder: miner.login });
+  deps.recorder.add(found.share);
+  const recording = deps.recorder.beginBlock({
+    hash,
+    height: t.height,
+    timeMs: Date.now(),
+    difficulty: t.difficulty,
+    finder: miner.login,
+    solo: miner.solo,
+  });
   let submit: 'accepted' | 'unconfirmed' = 'accepted';
   try {
     await deps.submitBlock(blob);
   } catch (err) {
     const failure = classifySubmitFailure(err);
     if (failure !== 'ambiguous') {
+      recording.drop();
       deps.metrics.blocks.inc({ result: failure });
       log.error(
         { err, failure },
         failure === 'rejected' ? 'block rejected by the daemon' : 'block not delivered to the daemon',
       );
-      deps.recorder.add(found.share);
       return failure;
     }
     submit = 'unconfirmed';
@@ -75,17 +86,8 @@ export async function onBlockFound(deps: BlockFoundDeps, found: BlockSolution): 
   }
   deps.metrics.blocks.inc({ result: submit });
   if (submit === 'accepted') log.info('block found and accepted by the daemon');
-  deps.recorder.add(found.share);
   try {
-    await deps.recorder.recordBlock({
-      hash,
-      height: t.height,
-      timeMs: Date.now(),
-      difficulty: t.difficulty,
-      finder: miner.login,
-      solo: miner.solo,
-      submit,
-    });
+    await recording.settle(submit);
   } catch (err) {
     // the recorder keeps the block queued in order (and journaled to poolServer.dataDir) and retries it every flush
     log.error({ err }, 'block found but not yet recorded in Redis; queued and retried in order');

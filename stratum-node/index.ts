@@ -157,8 +157,8 @@ export async function startStratumNode(deps: StratumNodeDeps): Promise<StratumNo
     async stop() {
       health.stopping();
       push?.close();
+      await pool.stop(); // closes the sockets, then waits for found blocks still being submitted and recorded
       jobs.stop();
-      pool.stop();
       await servers.close();
       await recorder.stop();
       slot?.release();

@@ -3,8 +3,8 @@
  * (server.ts); the protocol dispatcher (dispatcher.ts) routes each to a handler here; share checks live in
  * share-validation.ts, a found block in block-found.ts, job pushes for a new template in broadcast.ts.
  *
- * State: connections (every attached socket), sessions (Map sessionId -> Connection with a logged-in Miner), the
- * housekeeping timer (miner timeouts, vardiff retargets for idle miners, ban sweeps).
+ * State: connections (every attached socket), sessions (Map sessionId -> Connection with a logged-in Miner), found
+ * blocks in flight (awaited by stop()), the housekeeping timer (miner timeouts, vardiff retargets for idle miners, ban sweeps).
  * A valid share is credited at the job's difficulty (never the miner's claim); every reject reason but the harmless
  * ones (rejects.ts) counts toward the IP's ban score. No job is harder than its block: port difficulty, `+DIFF` and
  * vardiff are all capped at the template's network difficulty when the job is made (miner.ts).
@@ -80,6 +80,8 @@ export class StratumPool implements MethodHandlers<Connection> {
   /** Every share hash goes through here: fair per IP, IPs with verified shares first. */
   readonly hashes: HashScheduler;
   private readonly validation: ValidationDeps;
+  /** Found blocks whose submit and recording are under way: stop() waits for them. */
+  private readonly blocksInFlight = new Set<Promise<unknown>>();
 
   constructor(private readonly deps: PoolDeps) {
     this.hashes = new HashScheduler(deps.hasher, {
@@ -104,9 +106,11 @@ export class StratumPool implements MethodHandlers<Connection> {
     }
   }
 
-  stop(): void {
+  /** Closes every connection, then waits for found blocks still being submitted and recorded. */
+  async stop(): Promise<void> {
     if (this.retargetTimer) clearInterval(this.retargetTimer);
     for (const c of [...this.connections]) c.close('shutting down');
+    await Promise.allSettled([...this.blocksInFlight]);
   }
 
   get minerCount(): number {
@@ -235,7 +239,7 @@ export class StratumPool implements MethodHandlers<Connection> {
       atMs: now,
     };
     if (outcome.isBlock) {
-      await onBlockFound(this.deps, {
+      const found = onBlockFound(this.deps, {
         template,
         miner,
         extraNonce: job.extraNonce,
@@ -243,6 +247,12 @@ export class StratumPool implements MethodHandlers<Connection> {
         hashingBlob: outcome.blob,
         share,
       });
+      this.blocksInFlight.add(found);
+      try {
+        await found;
+      } finally {
+        this.blocksInFlight.delete(found);
+      }
     } else {
       this.deps.recorder.add(share);
     }

@@ -4,6 +4,11 @@
  * batch (one FLUSH_SHARES script call); a found block is one RECORD_BLOCK call that also carries the shares accepted
  * before it, so its round always contains every share mined before it and none mined after.
  *
+ * A found block is queued and journaled BEFORE it is handed to monerod (`beginBlock`), held at its place in the queue
+ * while the daemon answers, then settled (`settle`: recorded with the daemon's verdict) or dropped (`drop`: the daemon
+ * refused it; its shares stay as a plain batch). A node killed while monerod was answering thus still records the
+ * block, as "unconfirmed", for the unlocker to confirm by hash.
+ *
  * Data model:
  * - AcceptedShare {login, rig, ip, diff (the job's difficulty), solo, atMs}: buffered until the next cut.
  * - The op queue: batches and blocks, strictly in the order they happened. Only the head is ever sent; nothing
@@ -12,6 +17,7 @@
  *   Every op is written to the journal (journal.ts, fsynced) before it is first sent; an ack follows Redis's reply.
  *   Ops are idempotent (a batch applies once per id via flushed(id), a block once via block(hash)), so the head is
  *   resent after an error or a restart without double counting.
+ * - Ops behind a held block wait for its verdict (milliseconds; bounded by the daemon client's timeout).
  * - Memory bound during a long outage: a new batch is merged into the queue's tail when that tail is a batch never
  *   sent (same round, since no block lies between them) and in the same hashrate bucket, or whatever its bucket
  *   once the queue holds MAX_OPS ops. A merged batch is bounded by the number of distinct miners, rigs and IPs, so
@@ -34,6 +40,7 @@ import { hashTag, keySchema, type KeySchema } from '../shared/redis/keys.js';
 import { ERRORS, PoolError } from '../shared/errors.js';
 import { createIoredisStorage } from '../shared/storage/ioredis.js';
 import type { Storage } from '../shared/storage/port.js';
+import type { BlockRecording } from './share-sink.js';
 
 export interface AcceptedShare {
   readonly login: string;
@@ -51,7 +58,7 @@ export interface FoundBlock {
   readonly difficulty: bigint;
   readonly finder: string;
   readonly solo: boolean;
-  /** "unconfirmed" when monerod's submit_block reply was lost (block-found.ts); written as the block's `submit`. */
+  /** For `recordBlock` only: the daemon's verdict (default "accepted"); `beginBlock` always starts "unconfirmed". */
   readonly submit?: 'accepted' | 'unconfirmed';
 }
 
@@ -68,16 +75,28 @@ export interface RecorderOptions {
   readonly journalPath?: string | null;
   /** What the journal is for (the Redis endpoint); a journal written for another target is set aside, not replayed. */
   readonly journalTarget?: string;
+  /** The journal is compacted once it is this many bytes and twice its last compacted size (default 64 MiB). */
+  readonly journalCompactBytes?: number;
 }
 
 /** Ops kept in memory before unsent batches are merged across hashrate buckets. */
 export const MAX_OPS = 1000;
 const MAX_BUFFER = 1_000_000;
 const BLOCK_ATTEMPTS = 3;
+const COMPACT_BYTES = 64 * 1024 * 1024;
 
-type Op =
-  | { kind: 'batch'; id: string; batch: BatchPayload; attempted: boolean; reply?: number }
-  | { kind: 'block'; id: string; block: BlockPayload; batch: BatchPayload; attempted: boolean; reply?: number };
+type BatchOp = { kind: 'batch'; id: string; batch: BatchPayload; attempted: boolean; reply?: number };
+type BlockOp = {
+  kind: 'block';
+  id: string;
+  block: BlockPayload;
+  batch: BatchPayload;
+  attempted: boolean;
+  /** Waiting for the daemon's verdict: nothing from here on is sent. */
+  held: boolean;
+  reply?: number;
+};
+type Op = BatchOp | BlockOp;
 
 function keysFromPrefix(prefix: string): KeySchema {
   const coin = hashTag(prefix);
@@ -98,6 +117,7 @@ export class ShareRecorder {
   private readonly storage: Storage;
   private readonly keys: KeySchema;
   private journal: ShareJournal | null = null;
+  private compactAt: number;
 
   /** `store`: the Storage port, or an ioredis connection (single server or Cluster) it is wrapped in. */
   constructor(
@@ -107,10 +127,12 @@ export class ShareRecorder {
   ) {
     this.storage = store instanceof Redis || store instanceof Cluster ? createIoredisStorage(store) : store;
     this.keys = keysFromPrefix(opts.prefix);
+    this.compactAt = opts.journalCompactBytes ?? COMPACT_BYTES;
     if (opts.journalPath) {
-      const { journal, records, setAside } = ShareJournal.open(
+      const { journal, setAside } = ShareJournal.open(
         opts.journalPath,
         `${opts.journalTarget ?? 'redis'} ${opts.prefix}`,
+        (rec) => this.replay(rec),
       );
       if (setAside !== null) {
         log.error(
@@ -119,7 +141,14 @@ export class ShareRecorder {
         );
       }
       this.journal = journal;
-      this.replay(records);
+      if (this.ops.length === 0) journal.reset();
+      else {
+        log.warn(
+          { ops: this.ops.length, journal: opts.journalPath },
+          'replaying share batches and blocks Redis had not taken',
+        );
+        this.compact();
+      }
     }
   }
 
@@ -129,12 +158,21 @@ export class ShareRecorder {
     if (this.ops.length > 0) void this.drain().catch(() => undefined);
   }
 
+  /** Flushes what it can and closes the journal. A block still held (no verdict yet) stays in the journal. */
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await this.flush().catch((err: unknown) =>
       this.log.error({ err, pending: this.ops.length }, 'final share flush failed (kept in the journal)'),
     );
+    if (this.ops.length > 0) {
+      this.log.error(
+        { pending: this.ops.length, journal: this.opts.journalPath ?? null },
+        this.journal
+          ? 'stopping with ops Redis has not taken: kept in the journal, replayed at the next start'
+          : 'CRITICAL: stopping with ops Redis has not taken and no journal: they are lost',
+      );
+    }
     this.journal?.close();
     this.journal = null;
   }
@@ -161,21 +199,24 @@ export class ShareRecorder {
     return this.ops.length;
   }
 
-  /** Cuts the buffered shares into a batch and writes everything owed to Redis, in order. */
+  /** Cuts the buffered shares into a batch and writes everything owed to Redis, in order, up to a held block. */
   async flush(): Promise<void> {
     this.cut(Date.now());
-    if (this.ops.length === 0) return;
     // a drain already running may have passed its last check before the cut: go again until the queue is empty
-    while (this.ops.length > 0) await this.drain();
+    while (this.ops.length > 0 && !this.headHeld()) await this.drain();
+  }
+
+  private headHeld(): boolean {
+    const head = this.ops[0];
+    return head?.kind === 'block' && head.held;
   }
 
   /**
-   * Records a found block together with the shares pending before it in ONE script (both apply or neither). The
-   * block goes to the journal first, behind every batch still owed, and is sent in that order. Resolves true when
-   * it was recorded now, false when it already was. If Redis does not take it within a few attempts it throws
-   * E_STORAGE; the block stays queued (and journaled) and is recorded, in order, when Redis is back.
+   * Queues a found block, before it is handed to the daemon, together with the shares pending before it (both go to
+   * Redis in ONE script, so both apply or neither). It is journaled (fsynced) at once as "unconfirmed" and held at its
+   * place in the queue until `settle` or `drop` (share-sink.ts BlockRecording).
    */
-  async recordBlock(block: FoundBlock): Promise<boolean> {
+  beginBlock(block: FoundBlock): BlockRecording {
     const scheme = block.solo
       ? 'solo'
       : this.opts.slushWeight > 0 && this.opts.scheme === 'prop'
@@ -190,27 +231,73 @@ export class ShareRecorder {
       scheme,
       window: this.windowFor(block.difficulty).toString(),
       node: this.opts.nodeId,
-      ...(block.submit ? { submit: block.submit } : {}),
+      submit: 'unconfirmed',
     };
     const batch = this.payload(this.buffer, this.invalid, block.timeMs);
     this.buffer = [];
     this.invalid = 0;
-    const op: Op = { kind: 'block', id: `block-${block.hash}-${batch.id}`, block: payload, batch, attempted: false };
+    const op: BlockOp = {
+      kind: 'block',
+      id: `block-${block.hash}-${batch.id}`,
+      block: payload,
+      batch,
+      attempted: false,
+      held: true,
+    };
     this.enqueue(op, { t: 'block', id: op.id, b: payload, p: batch });
+    let open = true; // the first verdict counts; a second call changes nothing
+    return {
+      settle: (submit: 'accepted' | 'unconfirmed') => {
+        if (!open) return this.awaitBlock(op);
+        open = false;
+        op.block = { ...op.block, submit };
+        this.journalAppend({ t: 'settle', id: op.id, submit }, true);
+        op.held = false;
+        return this.awaitBlock(op);
+      },
+      drop: () => {
+        if (!open) return;
+        open = false;
+        const i = this.ops.indexOf(op);
+        if (i >= 0) this.ops[i] = { kind: 'batch', id: op.batch.id, batch: op.batch, attempted: false };
+        this.journalAppend({ t: 'drop', id: op.id }, true);
+        void this.drain().catch(() => undefined);
+      },
+    };
+  }
+
+  /**
+   * Records a block the daemon has already answered for: `beginBlock` then `settle` (tests and tools; the stratum
+   * node uses beginBlock so the block is journaled before the daemon sees it).
+   */
+  recordBlock(block: FoundBlock): Promise<boolean> {
+    return this.beginBlock(block).settle(block.submit ?? 'accepted');
+  }
+
+  /**
+   * Waits until Redis took a settled block: true when it was recorded now, false when it already was. After a few
+   * failed attempts it throws E_STORAGE; the block stays queued (and journaled) and is recorded, in order, when Redis
+   * is back.
+   */
+  private async awaitBlock(op: BlockOp): Promise<boolean> {
     for (let attempt = 1; ; attempt++) {
       try {
-        while (op.reply === undefined) await this.drain();
+        while (op.reply === undefined) {
+          await this.drain();
+          // a block found earlier may still be held in front of this one: wait for its verdict
+          if (op.reply === undefined && this.headHeld()) await new Promise((r) => setTimeout(r, 20));
+        }
         return op.reply === 1;
       } catch (err) {
         if (attempt >= BLOCK_ATTEMPTS) {
           this.log.error(
-            { err, block: payload, queued: this.ops.length },
+            { err, block: op.block, queued: this.ops.length },
             'CRITICAL: block accepted by the daemon but not yet recorded in Redis; journaled, retried in order every flush',
           );
           throw new PoolError(
             ERRORS.STORAGE,
-            `block ${block.hash} not yet recorded in Redis (queued and journaled; retried in order)`,
-            { hash: block.hash },
+            `block ${op.block.hash} not yet recorded in Redis (queued and journaled; retried in order)`,
+            { hash: op.block.hash },
             { cause: err },
           );
         }
@@ -268,12 +355,14 @@ export class ShareRecorder {
 
   /**
    * Appends to the journal; a write that fails (disk full, I/O error) stops journaling for this process instead of
-   * losing the op: the queue in memory still holds everything and is sent to Redis in order.
+   * losing the op: the queue in memory still holds everything and is sent to Redis in order. A journal past its
+   * compaction size is rewritten with what is pending now.
    */
   private journalAppend(rec: JournalRecord, sync: boolean): void {
     if (!this.journal) return;
     try {
       this.journal.append(rec, sync);
+      if (this.journal.bytes >= this.compactAt) this.compact();
     } catch (err) {
       this.log.error(
         { err, journal: this.opts.journalPath, queued: this.ops.length },
@@ -293,7 +382,7 @@ export class ShareRecorder {
     if (this.draining) return this.draining;
     this.draining = (async () => {
       try {
-        while (this.ops.length > 0) {
+        while (this.ops.length > 0 && !this.headHeld()) {
           const op = this.ops[0]!;
           op.attempted = true;
           const reply =
@@ -321,29 +410,69 @@ export class ShareRecorder {
     return this.draining;
   }
 
-  /** Rebuilds the queue from the journal (journal.ts replay rule); every replayed op counts as attempted. */
-  private replay(records: readonly JournalRecord[]): void {
-    for (const rec of records) {
-      if (rec.t === 'target') continue;
-      if (rec.t === 'ack') {
-        const i = this.ops.findIndex((o) => o.id === rec.id);
+  /** Rebuilds the queue from one journal record (journal.ts replay rule); every replayed op counts as attempted. */
+  private replay(rec: JournalRecord): void {
+    const at = (id: string): number => this.ops.findIndex((o) => o.id === id);
+    switch (rec.t) {
+      case 'target':
+        return;
+      case 'ack': {
+        const i = at(rec.id);
         if (i >= 0) this.ops.splice(i, 1);
-      } else if (rec.t === 'block') {
-        this.ops.push({ kind: 'block', id: rec.id, block: rec.b, batch: rec.p, attempted: true });
-      } else if (rec.into !== undefined) {
-        const into = this.ops.find((o) => o.id === rec.into);
-        if (into && into.kind === 'batch') into.batch = mergeBatches(into.batch, rec.p);
-        else this.ops.push({ kind: 'batch', id: rec.p.id, batch: rec.p, attempted: true });
-      } else {
-        this.ops.push({ kind: 'batch', id: rec.id, batch: rec.p, attempted: true });
+        return;
+      }
+      case 'block':
+        this.ops.push({ kind: 'block', id: rec.id, block: rec.b, batch: rec.p, attempted: true, held: false });
+        return;
+      case 'settle': {
+        const op = this.ops[at(rec.id)];
+        if (op?.kind === 'block') op.block = { ...op.block, submit: rec.submit };
+        return;
+      }
+      case 'drop': {
+        const i = at(rec.id);
+        const op = this.ops[i];
+        if (op?.kind === 'block') this.ops[i] = { kind: 'batch', id: op.batch.id, batch: op.batch, attempted: true };
+        return;
+      }
+      case 'batch': {
+        const into = rec.into === undefined ? undefined : this.ops[at(rec.into)];
+        if (into?.kind === 'batch') into.batch = mergeBatches(into.batch, rec.p);
+        else
+          this.ops.push({
+            kind: 'batch',
+            id: rec.into === undefined ? rec.id : rec.p.id,
+            batch: rec.p,
+            attempted: true,
+          });
       }
     }
-    if (this.ops.length === 0) this.journal?.reset();
-    else
-      this.log.warn(
-        { ops: this.ops.length, journal: this.opts.journalPath },
-        'replaying share batches and blocks Redis had not taken',
+  }
+
+  /** Rewrites the journal with one record per pending op (journal.ts `rewrite`); on failure journaling stops. */
+  private compact(): void {
+    if (!this.journal) return;
+    const records: JournalRecord[] = this.ops.map((op) =>
+      op.kind === 'batch'
+        ? { t: 'batch', id: op.id, p: op.batch }
+        : { t: 'block', id: op.id, b: op.block, p: op.batch },
+    );
+    try {
+      this.journal.rewrite(records);
+    } catch (err) {
+      this.log.error(
+        { err, journal: this.opts.journalPath },
+        'CRITICAL: share journal could not be compacted; journaling stopped, pending shares and blocks kept in memory only',
       );
+      try {
+        this.journal.close();
+      } catch {
+        // already unusable
+      }
+      this.journal = null;
+      return;
+    }
+    this.compactAt = Math.max(this.opts.journalCompactBytes ?? COMPACT_BYTES, this.journal.bytes * 2);
   }
 
   private payload(batch: readonly AcceptedShare[], invalid: number, nowMs: number): BatchPayload {

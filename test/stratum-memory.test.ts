@@ -18,6 +18,7 @@ import { silentLogger } from '../shared/log.js';
 import { bytesToHex, hexToBytes } from '../shared/hex.js';
 import { blockId, parseBlockTemplate } from '../shared/monero/template.js';
 import { MSG } from '../stratum-node/messages.js';
+import { ERRORS, PoolError } from '../shared/errors.js';
 
 const MINER = '4AzKEX4gXdJdNeM6dfiBFL7kqund3HYGvMBF3ttsNd9SfzgYB6L7ep1Yg1osYJzLdaKAYSLVh6e6jKnAuzj3bw1oGy9kXCb';
 const POOL = '42ey1afDFnn4886T7196doS9GPMzexD9gXpsZJDwVjeRVdFCSoHnv7KPbBeGpzJBzHRCAs9UxqeoyFQMYbqSWYTfJJQAWDm';
@@ -55,16 +56,30 @@ class MemoryChain implements ChainSource {
 class MemorySink implements ShareSink {
   shares: AcceptedShare[] = [];
   invalid = 0;
-  blocks: FoundBlock[] = [];
+  /** Settled blocks, with the daemon's verdict. */
+  blocks: (FoundBlock & { submit: 'accepted' | 'unconfirmed' })[] = [];
+  /** Every block begun, in order, with what the daemon had been sent at that moment and what became of it. */
+  begun: { block: FoundBlock; submittedBefore: number; state: 'held' | 'settled' | 'dropped' }[] = [];
+  constructor(private readonly submitted: string[]) {}
   add(s: AcceptedShare) {
     this.shares.push(s);
   }
   addInvalid() {
     this.invalid += 1;
   }
-  recordBlock(b: FoundBlock) {
-    this.blocks.push(b);
-    return Promise.resolve(true);
+  beginBlock(block: FoundBlock) {
+    const entry = { block, submittedBefore: this.submitted.length, state: 'held' as 'held' | 'settled' | 'dropped' };
+    this.begun.push(entry);
+    return {
+      settle: (submit: 'accepted' | 'unconfirmed') => {
+        entry.state = 'settled';
+        this.blocks.push({ ...block, submit });
+        return Promise.resolve(true);
+      },
+      drop: () => {
+        entry.state = 'dropped';
+      },
+    };
   }
   setNetworkDifficulty() {}
 }
@@ -101,7 +116,7 @@ interface Harness {
 
 let hasher: Hasher;
 
-async function harness(opts: { trust?: boolean; banThreshold?: number } = {}): Promise<Harness> {
+async function harness(opts: { trust?: boolean; banThreshold?: number; submitFails?: unknown } = {}): Promise<Harness> {
   const chain = new MemoryChain();
   const log = silentLogger();
   const jobs = new JobManager({
@@ -113,9 +128,9 @@ async function harness(opts: { trust?: boolean; banThreshold?: number } = {}): P
     log,
   });
   await jobs.refresh('tip');
-  const sink = new MemorySink();
-  const counting = new CountingHasher(hasher);
   const submitted: string[] = [];
+  const sink = new MemorySink(submitted);
+  const counting = new CountingHasher(hasher);
   const pool = new StratumPool({
     settings: {
       network: 'mainnet',
@@ -141,7 +156,7 @@ async function harness(opts: { trust?: boolean; banThreshold?: number } = {}): P
     log,
     submitBlock: (blob) => {
       submitted.push(blob);
-      return Promise.resolve();
+      return opts.submitFails === undefined ? Promise.resolve() : Promise.reject(opts.submitFails);
     },
   });
   return { pool, chain, jobs, sink, hasher: counting, submitted };
@@ -285,11 +300,42 @@ describe('share validation in memory', () => {
       hash: bytesToHex(blockId(hashing)),
       height: h.chain.height,
       finder: MINER,
+      submit: 'accepted',
     });
+    // queued (and journaled) before the daemon saw it, with the finder's share already in the sink
+    expect(h.sink.begun).toEqual([expect.objectContaining({ submittedBefore: 0, state: 'settled' })]);
     // the submitted blob is a full block whose header carries the share's nonce
     const submittedBlock = parseBlockTemplate(hexToBytes(h.submitted[0]!), RESERVED_OFFSET, 8);
     expect(bytesToHex(submittedBlock.bytes.subarray(39, 43))).toBe(share.nonce);
     expect(h.sink.shares).toHaveLength(1);
+  });
+
+  it('a block the daemon refuses is dropped (no candidate) and its finder keeps the share; an ambiguous one is kept', async () => {
+    for (const [failure, expected] of [
+      [new PoolError(ERRORS.RPC_ERROR, 'Block not accepted', { code: -7 }), 'dropped'],
+      [new PoolError(ERRORS.RPC_TIMEOUT, 'timed out'), 'unconfirmed'],
+    ] as const) {
+      const h = await harness({ submitFails: failure });
+      h.chain.difficulty = 1n;
+      h.chain.height += 1;
+      h.chain.prevHash = 'dd'.repeat(32);
+      await h.jobs.refresh('tip');
+      const c = connection();
+      const { session, job } = await login(h, c);
+      const share = await mineShare(hasher, job, { parallel: 1, wantBlock: 1n });
+      const reply = await submit(h, c, { id: session, job_id: job.job_id, nonce: share.nonce, result: share.result });
+      expect(reply.error).toBeNull();
+      expect(h.submitted).toHaveLength(1);
+      expect(h.sink.shares).toHaveLength(1);
+      expect(h.sink.begun).toHaveLength(1);
+      expect(h.sink.begun[0]!.submittedBefore).toBe(0);
+      if (expected === 'dropped') {
+        expect(h.sink.begun[0]!.state).toBe('dropped');
+        expect(h.sink.blocks).toHaveLength(0);
+      } else {
+        expect(h.sink.blocks.map((b) => b.submit)).toEqual(['unconfirmed']);
+      }
+    }
   });
 
   it('bans an IP whose invalid shares pass the ratio and closes its connections', async () => {

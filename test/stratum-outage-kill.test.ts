@@ -53,16 +53,20 @@ async function portOpen(port: number): Promise<boolean> {
 /** The shares the journal holds (batch and block records, minus acked ops): what Redis has not taken. */
 function journaledShares(path: string): { shares: number; blocks: number } {
   if (!existsSync(path)) return { shares: 0, blocks: 0 };
-  const ops = new Map<string, { shares: number; block: boolean }>();
+  const ops = new Map<string, { shares: number; block: boolean; batchId: string }>();
   for (const line of readFileSync(path, 'utf8').split('\n')) {
     if (line === '') continue;
     const r = JSON.parse(line) as JournalRecord;
     if (r.t === 'ack') ops.delete(r.id);
-    else if (r.t === 'block') ops.set(r.id, { shares: r.p.shares, block: true });
-    else if (r.t === 'batch') {
+    else if (r.t === 'block') ops.set(r.id, { shares: r.p.shares, block: true, batchId: r.p.id });
+    else if (r.t === 'drop') {
+      const o = ops.get(r.id);
+      ops.delete(r.id);
+      if (o) ops.set(o.batchId, { ...o, block: false });
+    } else if (r.t === 'batch') {
       const into = r.into === undefined ? undefined : ops.get(r.into);
       if (into) into.shares += r.p.shares;
-      else ops.set(r.id, { shares: r.p.shares, block: false });
+      else ops.set(r.id, { shares: r.p.shares, block: false, batchId: r.id });
     }
   }
   let shares = 0;

@@ -7,7 +7,10 @@
  * - the queue stays bounded while Redis is down (batches of one round merge);
  * - the recorder "dies" with everything only in its journal (the object is dropped, nothing flushed) and a new
  *   recorder on the same journal replays it in order once Redis is back: same rounds, nothing lost;
- * - replaying a journal whose ops Redis already took (a crash between Redis's reply and the ack) changes nothing.
+ * - replaying a journal whose ops Redis already took (a crash between Redis's reply and the ack) changes nothing;
+ * - a found block is journaled before the daemon's verdict: begun and never settled, it is recorded "unconfirmed";
+ *   settled or dropped, it replays as that verdict;
+ * - a long outage compacts the journal to what is pending, and a journal of several MiB is read back in chunks.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -283,4 +286,115 @@ describe('share recorder across a Redis outage', () => {
     expect(statSync(journal).size).toBe(0);
     await r.stop();
   });
+
+  it('a block begun but never settled (the node died while monerod answered) is recorded "unconfirmed" with its round', async () => {
+    const journal = newJournal();
+    const first = make(await storage(), journal);
+    const hash = 'd4'.repeat(32);
+    first.add(share(A, 70));
+    first.add(share(B, 30));
+    // queued and journaled before the submit; the daemon's verdict never comes
+    first.beginBlock({ hash, height: 60, timeMs: Date.now(), difficulty: 100n, finder: B, solo: false });
+    first.add(share(A, 5)); // mined after the block: next round
+    await first.flush(); // stops at the held block: nothing behind it is written either
+    expect(await admin.exists(keys.block(hash))).toBe(0);
+    expect(await admin.hgetall(keys.roundCurrent)).toEqual({});
+    // "kill": dropped as it is
+    const second = make(await storage(), journal);
+    await second.flush();
+    expect(await admin.hget(keys.block(hash), 'submit')).toBe('unconfirmed');
+    expect(await admin.zrange(keys.blocksCandidates, '0', '-1')).toEqual([hash]);
+    expect(await admin.hgetall(keys.round(hash))).toEqual({ [A]: '70', [B]: '30' });
+    expect(await admin.hgetall(keys.roundCurrent)).toEqual({ [A]: '5' });
+    expect(statSync(journal).size).toBe(0);
+    await second.stop();
+  }, 60_000);
+
+  it('a settled or dropped block replays as its verdict; a dropped one leaves its shares in the open round', async () => {
+    const journal = newJournal();
+    const first = make(await storage(), journal);
+    const kept = 'e5'.repeat(32);
+    const refused = 'f6'.repeat(32);
+    await down();
+    first.add(share(A, 11));
+    const a = first.beginBlock({
+      hash: refused,
+      height: 61,
+      timeMs: Date.now(),
+      difficulty: 100n,
+      finder: A,
+      solo: false,
+    });
+    a.drop(); // monerod refused it
+    first.add(share(B, 22));
+    const b = first.beginBlock({
+      hash: kept,
+      height: 61,
+      timeMs: Date.now(),
+      difficulty: 100n,
+      finder: B,
+      solo: false,
+    });
+    await expectStorageFailure(b.settle('accepted'));
+    first.add(share(A, 3));
+    await expectStorageFailure(first.flush());
+    const second = make(await storage(false), journal);
+    await up();
+    await flushWhenBack(second);
+    expect(await admin.exists(keys.block(refused))).toBe(0);
+    expect(await admin.hget(keys.block(kept), 'submit')).toBe('accepted');
+    expect(await admin.hgetall(keys.round(kept))).toEqual({ [A]: '11', [B]: '22' });
+    expect(await admin.hgetall(keys.roundCurrent)).toEqual({ [A]: '3' });
+    await second.stop();
+  }, 120_000);
+
+  it('a long outage: the journal is compacted to what is pending, read back in chunks, and replays exactly', async () => {
+    const journal = newJournal();
+    const compactBytes = 64 * 1024;
+    const first = make(await storage(), journal, { journalCompactBytes: compactBytes });
+    await down();
+    const logins = Array.from({ length: 60 }, (_, i) => `miner-${String(i).padStart(3, '0')}-${'x'.repeat(40)}`);
+    const expected = new Map<string, number>();
+    let largest = 0;
+    for (let cut = 0; cut < 120; cut++) {
+      for (const [i, login] of logins.entries()) {
+        const d = 1 + ((cut * 7 + i) % 13);
+        first.add(share(login, d));
+        expected.set(login, (expected.get(login) ?? 0) + d);
+      }
+      await expectStorageFailure(first.flush());
+      largest = Math.max(largest, statSync(journal).size);
+    }
+    // 120 merged cuts of 60 miners would be far past 64 KiB appended; compaction keeps the file near what is pending
+    expect(largest).toBeLessThan(compactBytes * 4);
+    const second = make(await storage(false), journal);
+    await up();
+    await flushWhenBack(second);
+    const round = await admin.hgetall(keys.roundCurrent);
+    expect(Object.keys(round).sort()).toEqual([...logins].sort());
+    for (const login of logins) expect(round[login]).toBe(String(expected.get(login)));
+    await second.stop();
+  }, 180_000);
+
+  it('a journal of over 2 MiB (lines across 1 MiB read chunks) opens and replays every record', async () => {
+    const journal = newJournal();
+    const first = make(await storage(), journal, { journalCompactBytes: 1 << 30 });
+    await down();
+    let total = 0;
+    for (let cut = 0; cut < 40; cut++) {
+      for (let i = 0; i < 400; i++) {
+        first.add(share(`m${cut}-${i}-${'y'.repeat(60)}`, 2));
+        total += 2;
+      }
+      await expectStorageFailure(first.flush());
+    }
+    expect(statSync(journal).size).toBeGreaterThan(2 * 1024 * 1024);
+    const second = make(await storage(false), journal);
+    await up();
+    await flushWhenBack(second);
+    const round = await admin.hgetall(keys.roundCurrent);
+    expect(Object.keys(round)).toHaveLength(40 * 400);
+    expect(Object.values(round).reduce((sum, v) => sum + Number(v), 0)).toBe(total);
+    await second.stop();
+  }, 180_000);
 });

@@ -52,7 +52,8 @@ describe('website on a live pool with a miner mining', () => {
       },
       daemon: { host: '127.0.0.1', port: chain.daemonPort },
       redis: { host: '127.0.0.1', port: chain.redisPort },
-      api: { host: '127.0.0.1', port: apiPort, updateInterval: 1, password: 'live-admin' },
+      // a one-minute window: a few shares make a non-zero hashrate even when a busy machine mines slowly
+      api: { host: '127.0.0.1', port: apiPort, updateInterval: 1, password: 'live-admin', hashrateWindow: 60 },
       stats: { interval: 1 },
       logging: { console: { level: 'silent' }, files: { level: 'silent' } },
     });
