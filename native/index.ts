@@ -18,6 +18,9 @@
  *    kernel refuses, hashing runs at normal priority.
  *  - The queue is bounded (`maxQueue` accepted and unfinished jobs); beyond it `hash` rejects at once (reason
  *    'queue-full') so the caller can shed load.
+ *  - Keccak (native/src/keccak.cc): `keccak256` and `minerJobRoot` are plain synchronous functions on the calling
+ *    thread, no state; `minerJobRoot` is the per-miner half of a job blob (shared/monero/job-blob.ts), written into
+ *    the caller's buffer without allocating.
  *  - Errors: PoolError(ERRORS.HASHER_FAILED) with details.reason 'bad-seed' | 'bad-input' | 'queue-full' | 'closed'
  *    | 'native' | 'not-built'.
  */
@@ -99,6 +102,8 @@ interface NativeBinding {
   hashSync(key: Uint8Array, input: Uint8Array): Uint8Array;
   releaseSync(): void;
   info(): { flags: number; hardwareConcurrency: number; datasetItemCount: number };
+  keccak256(data: Uint8Array): Uint8Array;
+  minerJobRoot(prefix: Uint8Array, branch: Uint8Array, out: Uint8Array, outOffset: number): void;
 }
 
 const ADDON_PATH = '../build/Release/randomx.node';
@@ -250,4 +255,27 @@ export function releaseSyncHasher(): void {
 /** librandomx facts: recommended flags, core count, dataset item count. */
 export function randomxInfo(): { flags: number; hardwareConcurrency: number; datasetItemCount: number } {
   return loadBinding().info();
+}
+
+/** Original Keccak-256 (Monero's cn_fast_hash, padding 0x01), computed natively: same bytes as shared/monero/keccak.ts. */
+export function keccak256(data: Uint8Array): Uint8Array {
+  try {
+    return loadBinding().keccak256(data);
+  } catch (e) {
+    throw toPoolError(e);
+  }
+}
+
+/**
+ * A job's merkle root for one miner tx prefix (extra nonce already written in), natively: keccak(prefix), then
+ * keccak(that || keccak(0x00) || 32 zero bytes) (the miner txid), then keccak(acc || sibling) for each 32-byte sibling
+ * of `branch` (leaf 0's merkle branch, bottom up, concatenated). Writes the 32-byte root to out[outOffset..+32].
+ * Matches shared/monero/job-blob.ts's MinerJobRoot, so it can be handed to jobBlobMaker.
+ */
+export function minerJobRoot(prefix: Uint8Array, branch: Uint8Array, out: Uint8Array, outOffset: number): void {
+  try {
+    loadBinding().minerJobRoot(prefix, branch, out, outOffset);
+  } catch (e) {
+    throw toPoolError(e);
+  }
 }

@@ -27,6 +27,7 @@ import {
   type JobBlob,
 } from '../shared/monero/template.js';
 import { errorMessage } from '../shared/errors.js';
+import { minerJobRoot } from '../native/index.js';
 import type { Logger } from 'pino';
 
 export const RESERVE_SIZE = 8;
@@ -155,12 +156,13 @@ export class JobManager extends EventEmitter {
 
   /**
    * The same blob with its hex, for a job: what does not depend on the extra nonce is prepared once per template
-   * (template.ts jobBlobMaker), so a broadcast pays per miner only the patch, the miner tx hash and the merkle fold.
+   * (job-blob.ts jobBlobMaker), so a broadcast pays per miner only the patch, the miner tx hash and the merkle fold,
+   * the last two in the addon's Keccak (native/index.ts minerJobRoot).
    */
   jobBlob(t: ActiveTemplate, extraNonce: Uint8Array): JobBlob {
     let make = this.makers.get(t);
     if (!make) {
-      make = jobBlobMaker(t.template);
+      make = jobBlobMaker(t.template, minerJobRoot);
       this.makers.set(t, make);
     }
     return make(extraNonce);

@@ -13,7 +13,8 @@ import {
   rootFromBranch,
   treeHash,
 } from '../shared/monero/template.js';
-import { encodeVarint } from '../shared/monero/varint.js';
+import { decodeVarint, encodeVarint } from '../shared/monero/varint.js';
+import { minerJobRoot } from '../native/index.js';
 
 /**
  * Templates captured from this project's monerod (0.18.0.0, --regtest --fixed-difficulty 1) with reserve_size 8,
@@ -137,6 +138,35 @@ function randomBytes(n: number): Uint8Array {
 }
 const H = (...parts: Uint8Array[]): Uint8Array => keccak256(concatBytes(...parts));
 
+/**
+ * A template with `count` more miner tx outputs (amount 1, tagged key, view tag; 35 bytes each) after the existing
+ * ones, so the miner tx prefix grows past Keccak's 136-byte block; the reserved offset moves with the extra.
+ */
+function withExtraOutputs(
+  hex: string,
+  reservedOffset: number,
+  count: number,
+): { template: Uint8Array; reservedOffset: number } {
+  const bytes = hexToBytes(hex);
+  const t = parseBlockTemplate(bytes, reservedOffset);
+  let pos = t.minerTx.start;
+  for (const _field of ['version', 'unlock_time', 'vin count']) pos += decodeVarint(bytes, pos).length;
+  pos += 1; // txin_gen tag
+  pos += decodeVarint(bytes, pos).length; // height
+  const voutCount = Number(decodeVarint(bytes, pos).value);
+  expect(voutCount + count).toBeLessThan(128); // one varint byte before and after
+  const extraLengthAt = t.extra.start - encodeVarint(t.extra.end - t.extra.start).length;
+  const output = (i: number): Uint8Array => concatBytes(Uint8Array.of(1, 0x03), randomBytes(32), Uint8Array.of(i));
+  const template = concatBytes(
+    bytes.subarray(0, pos),
+    Uint8Array.of(voutCount + count),
+    bytes.subarray(pos + 1, extraLengthAt),
+    ...Array.from({ length: count }, (_, i) => output(i)),
+    bytes.subarray(extraLengthAt),
+  );
+  return { template, reservedOffset: reservedOffset + 35 * count };
+}
+
 /** Leaf 0's depth: log2(cnt) levels above the first, plus one when leaf 0 is paired at the first (n a power of 2). */
 function expectedBranchLength(n: number): number {
   if (n === 1) return 0;
@@ -207,15 +237,46 @@ describe('parseBlockTemplate against daemon vectors', () => {
     for (const v of DAEMON_VECTORS) {
       const t = parseBlockTemplate(v.template, v.reservedOffset, 8);
       const make = jobBlobMaker(t);
+      const makeNative = jobBlobMaker(t, minerJobRoot);
       expect(make(new Uint8Array(8)).hex).toBe(v.hashingBlob);
+      expect(makeNative(new Uint8Array(8)).hex).toBe(v.hashingBlob);
       for (let i = 1; i < 40; i++) {
         const en = new Uint8Array(8).map((_, k) => (i * 37 + k * 11) & 0xff);
-        const want = hashingBlob(t, en);
-        const got = make(en);
-        expect(got.hex).toBe(bytesToHex(want));
-        expect(bytesToHex(got.bytes)).toBe(bytesToHex(want));
+        const want = bytesToHex(hashingBlob(t, en));
+        for (const m of [make, makeNative]) {
+          const got = m(en);
+          expect(got.hex).toBe(want);
+          expect(bytesToHex(got.bytes)).toBe(want);
+        }
       }
     }
+  });
+
+  it('the native-root maker (minerJobRoot) gives byte-identical blobs, also for miner tx prefixes of several Keccak blocks', () => {
+    let longest = 0;
+    for (const v of DAEMON_VECTORS) {
+      for (const outputs of [0, 1, 2, 6]) {
+        const { template, reservedOffset } = withExtraOutputs(v.template, v.reservedOffset, outputs);
+        const t = parseBlockTemplate(template, reservedOffset, 8);
+        const prefixBytes = t.minerTxPrefix.end - t.minerTxPrefix.start;
+        longest = Math.max(longest, prefixBytes);
+        const make = jobBlobMaker(t);
+        const makeNative = jobBlobMaker(t, minerJobRoot);
+        for (let i = 0; i < 300; i++) {
+          const en = i < 256 ? new Uint8Array(8).fill(i) : randomBytes(8);
+          const want = bytesToHex(hashingBlob(t, en));
+          const js = make(en);
+          const native = makeNative(en);
+          expect(native.hex, `${v.leaves} leaves, ${prefixBytes}-byte prefix, extra nonce ${i}`).toBe(want);
+          expect(bytesToHex(native.bytes)).toBe(want);
+          expect(js.hex).toBe(want);
+        }
+        // A shorter extra nonce patches only its own bytes, as hashingBlob does.
+        expect(makeNative(Uint8Array.of(9, 9, 9)).hex).toBe(bytesToHex(hashingBlob(t, Uint8Array.of(9, 9, 9))));
+        expect(() => makeNative(new Uint8Array(9))).toThrow(/exceeds the reserved/);
+      }
+    }
+    expect(longest).toBeGreaterThan(2 * 136); // three Keccak blocks
   });
 
   it('exposes the template layout', () => {

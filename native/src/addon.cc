@@ -10,6 +10,10 @@
 //   hashSync(key, input) -> Uint8Array(32)   blocking, light mode, one cached key (tests and benchmarks only)
 //   releaseSync()                            frees hashSync's cache and VM
 //   info() -> {flags, hardwareConcurrency, datasetItemCount}
+//   keccak256(data: Uint8Array) -> Uint8Array(32)   original Keccak-256 (Monero's cn_fast_hash; keccak.h)
+//   minerJobRoot(prefix, branch, out, outOffset)    merkle root of a job for one miner tx prefix, branch = 32*k
+//                                                   bytes of siblings bottom up; writes 32 bytes at out[outOffset]
+//                                                   synchronously, allocates nothing, returns undefined
 // Promise rejections and thrown errors carry `code`: "CLOSED" | "QUEUE_FULL" | "BAD_ARGUMENT" | "NATIVE".
 //
 // Lifetimes: PoolState is shared by the JS object (Pool) and the ThreadSafeFunction's finalizer; whichever goes
@@ -26,6 +30,7 @@
 #include <thread>
 
 #include "engine.h"
+#include "keccak.h"
 
 namespace {
 
@@ -360,11 +365,55 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   return o;
 }
 
+// A Uint8Array (or Buffer) argument's bytes, read in place: only valid during this call.
+struct ByteView {
+  uint8_t* data;
+  size_t size;
+};
+
+ByteView BytesViewArg(const Napi::CallbackInfo& info, size_t i, const char* what) {
+  if (info.Length() <= i || !info[i].IsTypedArray()) {
+    throw CodedError(info.Env(), "BAD_ARGUMENT", std::string(what) + " must be a Uint8Array");
+  }
+  Napi::Uint8Array a = info[i].As<Napi::Uint8Array>();
+  if (a.TypedArrayType() != napi_uint8_array) {
+    throw CodedError(info.Env(), "BAD_ARGUMENT", std::string(what) + " must be a Uint8Array");
+  }
+  return {a.Data(), a.ByteLength()};
+}
+
+Napi::Value Keccak256(const Napi::CallbackInfo& info) {
+  const ByteView data = BytesViewArg(info, 0, "data");
+  Napi::Uint8Array r = Napi::Uint8Array::New(info.Env(), keccak::kHashBytes);
+  keccak::Hash256(data.data, data.size, r.Data());
+  return r;
+}
+
+Napi::Value MinerJobRoot(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const ByteView prefix = BytesViewArg(info, 0, "prefix");
+  const ByteView branch = BytesViewArg(info, 1, "branch");
+  const ByteView out = BytesViewArg(info, 2, "out");
+  if (branch.size % keccak::kHashBytes != 0) {
+    throw CodedError(env, "BAD_ARGUMENT", "branch must be a whole number of 32-byte hashes");
+  }
+  const double offset = info.Length() > 3 && info[3].IsNumber() ? info[3].As<Napi::Number>().DoubleValue() : -1;
+  if (!(offset >= 0 && offset + keccak::kHashBytes <= out.size) ||
+      offset != static_cast<double>(static_cast<size_t>(offset))) {
+    throw CodedError(env, "BAD_ARGUMENT", "outOffset must be an integer with 32 bytes of out after it");
+  }
+  keccak::MinerJobRoot(prefix.data, prefix.size, branch.data, branch.size / keccak::kHashBytes,
+                       out.data + static_cast<size_t>(offset));
+  return env.Undefined();
+}
+
 Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
   exports.Set("Pool", Pool::Init(env));
   exports.Set("hashSync", Napi::Function::New<HashSync>(env, "hashSync"));
   exports.Set("releaseSync", Napi::Function::New<ReleaseSync>(env, "releaseSync"));
   exports.Set("info", Napi::Function::New<Info>(env, "info"));
+  exports.Set("keccak256", Napi::Function::New<Keccak256>(env, "keccak256"));
+  exports.Set("minerJobRoot", Napi::Function::New<MinerJobRoot>(env, "minerJobRoot"));
   return exports;
 }
 

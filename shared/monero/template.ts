@@ -16,12 +16,15 @@
  *   2. txid = keccak(keccak(prefix) || keccak(0x00) || 32 zero bytes)    (v2 tx with RCTTypeNull);
  *   3. root = txid folded up merkleBranch;
  *   4. hashing blob = header || root || varint(txCount); block id = keccak(varint(len) || hashing blob).
+ * `hashingBlob` follows it for one extra nonce; `jobBlobMaker` (job-blob.ts, re-exported here) prepares a template
+ * once and then runs steps 1-4 per miner of a broadcast, with the JS Keccak or a native one.
  */
 import { ERRORS, PoolError, isPoolError } from '../errors.js';
 import { bytesToHex, concatBytes, hexToBytes } from '../hex.js';
-import { keccakP } from '@noble/hashes/sha3.js';
 import { keccak256, keccak256Concat } from './keccak.js';
 import { decodeVarint, encodeVarint } from './varint.js';
+
+export { jobBlobMaker, jsMinerJobRoot, type JobBlob, type MinerJobRoot } from './job-blob.js';
 
 const HASH_BYTES = 32;
 export const NONCE_BYTES = 4;
@@ -329,71 +332,6 @@ export function hashingBlob(t: BlockTemplate, extraNonce: Uint8Array, nonce?: Ui
     blob.set(nonce, t.nonceOffset);
   }
   return blob;
-}
-
-/** A hashing blob and its hex, as a job carries them. */
-export interface JobBlob {
-  readonly bytes: Uint8Array;
-  readonly hex: string;
-}
-
-/**
- * The per-template half of `hashingBlob`, done once: header bytes and hex, the txCount varint, a scratch copy of the
- * miner tx prefix. `make(extraNonce)` then costs only the extra-nonce patch, the miner tx hash, the merkle fold and
- * the hex of the 32-byte root (what a broadcast to every miner pays per miner). Same bytes as `hashingBlob`.
- */
-/** Keccak's rate in bytes: inputs shorter than this are absorbed in one permutation. */
-const KECCAK_RATE = 136;
-const kState = new Uint32Array(50);
-const kBytes = new Uint8Array(kState.buffer);
-
-/**
- * Keccak-256 of `parts` (together shorter than KECCAK_RATE) written to `out`: one permutation over a reused state,
- * no allocation (the broadcast path hashes 3+ such inputs per miner). Little-endian hosts only (Node's targets).
- */
-function keccakOneBlock(out: Uint8Array, outAt: number, ...parts: Uint8Array[]): void {
-  kState.fill(0);
-  let n = 0;
-  for (const p of parts) {
-    kBytes.set(p, n);
-    n += p.length;
-  }
-  kBytes[n] = 0x01;
-  kBytes[KECCAK_RATE - 1]! |= 0x80;
-  keccakP(kState, 24);
-  out.set(kBytes.subarray(0, HASH_BYTES), outAt);
-}
-
-export function jobBlobMaker(t: BlockTemplate): (extraNonce: Uint8Array) => JobBlob {
-  const head = t.bytes.subarray(0, t.minerTxPrefix.start);
-  const headHex = Buffer.from(head.buffer, head.byteOffset, head.byteLength).toString('hex');
-  const tail = encodeVarint(t.txCount);
-  const tailHex = bytesToHex(tail);
-  const scratch = t.bytes.slice(t.minerTxPrefix.start, t.minerTxPrefix.end);
-  const at = t.reservedOffset - t.minerTxPrefix.start;
-  const size = head.length + HASH_BYTES + tail.length;
-  const fast = scratch.length < KECCAK_RATE;
-  const acc = new Uint8Array(HASH_BYTES * 2); // [running hash | sibling]
-  const lo = acc.subarray(0, HASH_BYTES);
-  return (extraNonce) => {
-    checkExtraNonce(t, extraNonce);
-    scratch.set(extraNonce, at); // synchronous use only: the scratch prefix is overwritten by the next call
-    const bytes = new Uint8Array(size);
-    bytes.set(head, 0);
-    if (fast) {
-      keccakOneBlock(acc, 0, scratch);
-      keccakOneBlock(acc, 0, lo, RCT_NULL_BASE_HASH, ZERO_HASH);
-      for (const sibling of t.merkleBranch) {
-        acc.set(sibling, HASH_BYTES);
-        keccakOneBlock(acc, 0, acc);
-      }
-      bytes.set(lo, head.length);
-    } else {
-      bytes.set(rootFromBranch(minerTxHash(scratch), t.merkleBranch), head.length);
-    }
-    bytes.set(tail, head.length + HASH_BYTES);
-    return { bytes, hex: headHex + Buffer.from(bytes.buffer, head.length, HASH_BYTES).toString('hex') + tailHex };
-  };
 }
 
 /** The full block blob for submit_block: the template with the extra nonce and the 4 nonce bytes written in. */
