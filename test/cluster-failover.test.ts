@@ -30,6 +30,7 @@ import { keySchema } from '../shared/redis/keys.js';
 import { createIoredisStorage } from '../shared/storage/ioredis.js';
 import type { Storage } from '../shared/storage/port.js';
 import { startStratumNode, type StratumNode } from '../stratum-node/index.js';
+import { MAX_RELAY_ATTEMPTS } from '../functions/payments/pay-batch.js';
 import { freePort, mature, startChain, type Chain } from './harness/index.js';
 import { configInput, confirm, payIn, startPayEnv, type PayEnv } from './backoffice/payments-env.js';
 import { MINER_ADDRESS, POOL_ADDRESS } from './support/pool-fixture.js';
@@ -237,6 +238,15 @@ describe('payments across a failover of the slot primary before any replica ackn
       heldTx = (await redis.hget(keys.payBatch(heldId), 'txHash')) ?? '';
       expect(heldTx).toMatch(/^[0-9a-f]{64}$/);
       expect(await redis.hget(keys.payBatch(heldId), 'status')).toBe('signed');
+      expect((await env.chain.daemon.getTransactions([heldTx])).txs).toEqual([]);
+      // more runs while the replica stays stalled hold the same way; a hold is not a relay attempt, so holds never
+      // use up MAX_RELAY_ATTEMPTS (which would fail-stop the payer)
+      for (let run = 0; run < MAX_RELAY_ATTEMPTS; run++) {
+        const again = await payIn(env, input, storage as never);
+        expect(again.status).toBe('held');
+        expect(again.recovered.map((x) => [x.id, x.result])).toEqual([[heldId, 'held']]);
+      }
+      expect(await redis.hget(keys.payBatch(heldId), 'relayAttempts')).toBe('0');
       expect((await env.chain.daemon.getTransactions([heldTx])).txs).toEqual([]);
       // the primary dies; the stale replica is resumed and promoted without the batch
       await cluster.kill9(primary, keys.stats, () => cluster.resume(replicas[0]!));

@@ -173,7 +173,7 @@ export async function runScriptScenarios(storage: Storage, coin: string): Promis
   expect(await storage.command(['HGETALL', keys.round(pplnsHash)])).toEqual(
     expect.arrayContaining([B, '110', A, '90']),
   );
-  expect(await hget(keys.block(pplnsHash), 'submit')).toBeNull();
+  expect(await hget(keys.block(pplnsHash), 'submit')).toBe('accepted'); // recordBlock's default verdict
 
   // --- solo: the finder alone
   const solo = recorder(storage, keys, { scheme: 'solo' });
@@ -264,6 +264,10 @@ export async function runScriptScenarios(storage: Storage, coin: string): Promis
   ).toBe(1);
   // the durability touch (TOUCH_BATCH, sent raw in a pipeline beside WAITAOF, or alone where WAITAOF is unknown)
   expect(await confirmDurable(p, paid, { replicas: false, txHash: 'ab'.repeat(32) })).toBeNull();
+  expect(await ledger.markSubmit(p, paid)).toBe(1);
+  // a hold before relaying gives the attempt back
+  expect(await ledger.noteError(p, paid, 'held: not durable', true)).toBe(1);
+  expect(await hget(keys.payBatch(paid), 'relayAttempts')).toBe('0');
   expect(await ledger.markSubmit(p, paid)).toBe(1);
   expect(await ledger.markRelayed(p, paid)).toBe(1);
   expect(await ledger.noteError(p, paid, 'a note')).toBe(1);

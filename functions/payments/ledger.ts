@@ -118,8 +118,9 @@ export async function persistSigned(
 
 export const markSubmit = (p: Payer, id: string) => fenced(p, lua.MARK_SUBMIT, [p.keys.payBatch(id)], [now(p)]);
 export const markRelayed = (p: Payer, id: string) => fenced(p, lua.MARK_RELAYED, [p.keys.payBatch(id)], [now(p)]);
-export const noteError = (p: Payer, id: string, message: string) =>
-  fenced(p, lua.NOTE_ERROR, [p.keys.payBatch(id)], [now(p), message.slice(0, 500)]);
+/** Notes an error on the batch; `attemptNotMade` gives back the relay attempt markSubmit counted (scripts.ts). */
+export const noteError = (p: Payer, id: string, message: string, attemptNotMade = false) =>
+  fenced(p, lua.NOTE_ERROR, [p.keys.payBatch(id)], [now(p), message.slice(0, 500), attemptNotMade ? '1' : '0']);
 
 export async function settle(p: Payer, b: PayBatch): Promise<number> {
   const t = p.deps.now();

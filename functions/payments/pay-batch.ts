@@ -134,7 +134,7 @@ async function relayAndConfirm(p: Payer, b: PayBatch): Promise<BatchOutcome> {
   // Not durable -> do not relay; the batch stays signed (open) and the next run tries again.
   const notDurable = await confirmDurable(p, b.id, { replicas: true, txHash });
   if (notDurable) {
-    await ledger.noteError(p, b.id, `relay attempt ${attempt} not made: ${notDurable}`);
+    await ledger.noteError(p, b.id, `relay attempt ${attempt} not made: ${notDurable}`, true);
     return {
       id: b.id,
       result: 'held',

@@ -127,10 +127,17 @@ redis.call('HSET', KEYS[2], 'status', 'relayed', 'relayedAt', ARGV[2], 'updated'
 return 1
 `;
 
-/** NOTE ERROR: KEYS: 1 payLock, 2 payBatch(id). ARGV: 1 token, 2 now ms, 3 message. */
+/**
+ * NOTE ERROR: KEYS: 1 payLock, 2 payBatch(id). ARGV: 1 token, 2 now ms, 3 message, 4 "1" when the relay attempt
+ * MARK_SUBMIT counted was not made (held before relaying: the count is given back, so holds never exhaust
+ * MAX_RELAY_ATTEMPTS; submitStarted stays set, which only ever makes recovery more careful).
+ */
 export const NOTE_ERROR = `
 ${FENCE}
 redis.call('HSET', KEYS[2], 'lastError', ARGV[3], 'updated', ARGV[2])
+if ARGV[4] == '1' and tonumber(redis.call('HGET', KEYS[2], 'relayAttempts') or '0') > 0 then
+  redis.call('HINCRBY', KEYS[2], 'relayAttempts', -1)
+end
 return 1
 `;
 
