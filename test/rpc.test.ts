@@ -164,6 +164,19 @@ describe('client error mapping (fault-injecting HTTP server)', () => {
     await c.close();
   });
 
+  it('submit_block answered "core busy" (-9) is sent again: the daemon did not look at the block', async () => {
+    let n = 0;
+    handler = (_q, _b, res) => {
+      n++;
+      if (n <= 2) json(res, '{"id":"1","jsonrpc":"2.0","error":{"code":-9,"message":"Core is busy"}}');
+      else json(res, '{"id":"1","jsonrpc":"2.0","result":{"status":"OK"}}');
+    };
+    const c = daemon(3);
+    expect(await c.submitBlock('00')).toMatchObject({ status: 'OK' });
+    expect(hits).toBe(3);
+    await c.close();
+  });
+
   it('a reply missing a field is RPC_BAD_REPLY naming method and field', async () => {
     handler = (_q, body, res) => {
       const method = (JSON.parse(body) as { method: string }).method;

@@ -2,7 +2,8 @@
  * monerod RPC client (docs/protocol.md §5): typed, validated replies in camelCase; amounts and difficulties are
  * bigint. Idempotent reads are retried with exponential backoff (`retries` extra attempts) on timeouts, HTTP/connection
  * failures and "core busy" (-9); nothing else is retried. `submitBlock` is retried only when the connection could not
- * be made at all (the block certainly never reached the daemon); `generateBlocks` and `popBlocks` are never retried.
+ * be made at all (the block certainly never reached the daemon) or the daemon answered "core busy" (it did not look at
+ * the block; a block found while monerod syncs or reorganizes must not be lost to that); `generateBlocks` and `popBlocks` are never retried.
  *
  * A failed `submitBlock` is one of three things (`classifySubmitFailure`):
  * - "rejected": monerod answered and refused the block (a JSON-RPC error such as -7 "Block not accepted" or -6
@@ -234,7 +235,7 @@ export interface DaemonClient {
   getBlockHeaderByHash(hash: string, opts?: { fillPowHash?: boolean }): Promise<BlockHeader>;
   getBlockTemplate(p: { walletAddress: string; reserveSize: number }): Promise<BlockTemplateReply>;
   /**
-   * Never retried unless the connection failed outright. Rejections (-7 etc.) are RPC_ERROR; classify any failure
+   * Never retried unless the connection failed outright or the daemon answered "core busy". Rejections (-7 etc.) are RPC_ERROR; classify any failure
    * with `classifySubmitFailure` (a timeout or reset after sending may still have delivered the block).
    */
   submitBlock(blobHex: string): Promise<SubmitBlockResult>;
@@ -254,11 +255,13 @@ export interface DaemonClient {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** CORE_RPC_ERROR_CODE_CORE_BUSY (-9), or a "BUSY" status: the daemon refused to look at the request at all. */
+function isCoreBusy(e: unknown): boolean {
+  return isPoolError(e, ERRORS.RPC_ERROR) && (e.details?.['code'] === -9 || e.details?.['message'] === 'BUSY');
+}
+
 function isRetryable(e: unknown): boolean {
-  if (isPoolError(e, ERRORS.RPC_TIMEOUT) || isPoolError(e, ERRORS.RPC_HTTP)) return true;
-  // CORE_RPC_ERROR_CODE_CORE_BUSY, or a "BUSY" status
-  if (isPoolError(e, ERRORS.RPC_ERROR)) return e.details?.['code'] === -9 || e.details?.['message'] === 'BUSY';
-  return false;
+  return isPoolError(e, ERRORS.RPC_TIMEOUT) || isPoolError(e, ERRORS.RPC_HTTP) || isCoreBusy(e);
 }
 
 export function createDaemonClient(config: DaemonClientConfig, options: DaemonClientOptions = {}): DaemonClient {
@@ -307,7 +310,8 @@ export function createDaemonClient(config: DaemonClientConfig, options: DaemonCl
     submitBlock: (blobHex) =>
       withRetry(
         () => transport.jsonRpc('submit_block', [blobHex], submitSchema),
-        (e) => isPoolError(e, ERRORS.RPC_HTTP) && e.details?.['connectFailed'] === true,
+        // the block certainly did not reach the daemon (no connection), or the daemon was too busy to look at it
+        (e) => (isPoolError(e, ERRORS.RPC_HTTP) && e.details?.['connectFailed'] === true) || isCoreBusy(e),
       ).then((r) => {
         if (r.status !== 'OK') {
           throw new PoolError(ERRORS.RPC_ERROR, `daemon submit_block: status ${r.status}`, {
