@@ -382,6 +382,17 @@ describe('cross-field checks', () => {
     );
   });
 
+  it('payments.walletRefreshTimeout is at most half of payments.lockTtl (the refresh runs under the lock)', () => {
+    expect(
+      problemsOf(() => configFromObject(minimal({ payments: { lockTtl: 40, walletRefreshTimeout: 21 } }))),
+    ).toEqual([
+      "payments.walletRefreshTimeout: expected at most half of payments.lockTtl (40 s: the refresh runs under the payer's lock), got 21",
+    ]);
+    expect(configFromObject(minimal({ payments: { lockTtl: 40, walletRefreshTimeout: 20 } })).payments.lockTtl).toBe(
+      40,
+    );
+  });
+
   it('redis.cluster needs db 0; payments.minReplicas is "auto" or 0..16', () => {
     expect(problemsOf(() => configFromObject(minimal({ redis: { cluster: true, db: 2 } })))).toEqual([
       'redis.db: expected 0 with redis.cluster (a Redis Cluster has only database 0), got 2',

@@ -232,7 +232,10 @@ describe('payments', () => {
       `kill -9 of the payer after "${phase}", then a new run: paid exactly once, I1-I3 hold`,
       async () => {
         const { e, input, check } = await begin(`kill-${phase}`, [XMR / 2n, XMR / 3n]);
-        const crashInput = { ...input, payments: { ...(input.payments as object), lockTtl: 2 } };
+        const crashInput = {
+          ...input,
+          payments: { ...(input.payments as object), lockTtl: 2, walletRefreshTimeout: 1 },
+        };
         const crashed = await payInChild(crashInput, phase);
         expect(crashed.signal, crashed.stderr).toBe('SIGKILL');
         await sleep(2_100); // the dead payer's lock expires
@@ -305,7 +308,10 @@ describe('payments', () => {
     'fail-stop on an ambiguous batch; the operator inspects, is refused an unsafe release, fixes, resumes',
     async () => {
       const { e, keys, input, check } = await begin('failstop', [XMR / 2n]);
-      const crashed = await payInChild({ ...input, payments: { ...(input.payments as object), lockTtl: 2 } }, 'signed');
+      const crashed = await payInChild(
+        { ...input, payments: { ...(input.payments as object), lockTtl: 2, walletRefreshTimeout: 1 } },
+        'signed',
+      );
       expect(crashed.signal).toBe('SIGKILL');
       await sleep(2_100);
       const id = '1';

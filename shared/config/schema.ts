@@ -388,6 +388,13 @@ function crossChecks(c: BaseConfig, ctx: Ctx): void {
       `expected at least payments.minPayment (${c.payments.minPayment}), got ${c.payments.maxThreshold}`,
     );
   }
+  if (c.payments.walletRefreshTimeout * 2 > c.payments.lockTtl) {
+    problem(
+      ctx,
+      ['payments', 'walletRefreshTimeout'],
+      `expected at most half of payments.lockTtl (${c.payments.lockTtl} s: the refresh runs under the payer's lock), got ${c.payments.walletRefreshTimeout}`,
+    );
+  }
   const u = c.blockUnlocker;
   const donated = u.donations.reduce((s, d) => s + d.percent, 0);
   const fees: [string, number][] = [
