@@ -68,29 +68,36 @@ export async function onBlockFound(deps: BlockFoundDeps, found: BlockSolution): 
     solo: miner.solo,
   });
   let submit: 'accepted' | 'unconfirmed' = 'accepted';
+  let decided = false;
   try {
-    await deps.submitBlock(blob);
-  } catch (err) {
-    const failure = classifySubmitFailure(err);
-    if (failure !== 'ambiguous') {
-      recording.drop();
-      deps.metrics.blocks.inc({ result: failure });
-      log.error(
-        { err, failure },
-        failure === 'rejected' ? 'block rejected by the daemon' : 'block not delivered to the daemon',
-      );
-      return failure;
+    try {
+      await deps.submitBlock(blob);
+    } catch (err) {
+      const failure = classifySubmitFailure(err);
+      if (failure !== 'ambiguous') {
+        recording.drop();
+        decided = true;
+        deps.metrics.blocks.inc({ result: failure });
+        log.error(
+          { err, failure },
+          failure === 'rejected' ? 'block rejected by the daemon' : 'block not delivered to the daemon',
+        );
+        return failure;
+      }
+      submit = 'unconfirmed';
+      log.warn({ err }, 'block submit ambiguous (no verdict from the daemon): recorded as an unconfirmed candidate');
     }
-    submit = 'unconfirmed';
-    log.warn({ err }, 'block submit ambiguous (no verdict from the daemon): recorded as an unconfirmed candidate');
-  }
-  deps.metrics.blocks.inc({ result: submit });
-  if (submit === 'accepted') log.info('block found and accepted by the daemon');
-  try {
-    await recording.settle(submit);
+    const recorded = recording.settle(submit);
+    decided = true;
+    deps.metrics.blocks.inc({ result: submit });
+    if (submit === 'accepted') log.info('block found and accepted by the daemon');
+    await recorded;
   } catch (err) {
     // the recorder keeps the block queued in order (and journaled to poolServer.dataDir) and retries it every flush
     log.error({ err }, 'block found but not yet recorded in Redis; queued and retried in order');
+  } finally {
+    // whatever went wrong above, the block never stays held (that would stop every write behind it)
+    if (!decided) void recording.settle('unconfirmed').catch(() => undefined);
   }
   deps.jobs.refresh('tip').catch((err: unknown) => log.warn({ err }, 'template refresh after block failed'));
   return submit;

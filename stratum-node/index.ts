@@ -157,9 +157,10 @@ export async function startStratumNode(deps: StratumNodeDeps): Promise<StratumNo
     async stop() {
       health.stopping();
       push?.close();
-      await pool.stop(); // closes the sockets, then waits for found blocks still being submitted and recorded
+      const listenersClosed = servers.close(); // no new miner from here on
+      await pool.stop(); // ends the sockets, then waits for submits in flight (a found block's submit and recording)
       jobs.stop();
-      await servers.close();
+      await listenersClosed;
       await recorder.stop();
       slot?.release();
       await health.close();

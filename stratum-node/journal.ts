@@ -41,6 +41,7 @@ import {
   closeSync,
   existsSync,
   linkSync,
+  readlinkSync,
   fstatSync,
   fsyncSync,
   ftruncateSync,
@@ -76,22 +77,29 @@ const MAX_RECORD = 256 << 20;
  */
 function readLines(fd: number, path: string, onLine: (line: string) => void): number {
   const chunk = Buffer.allocUnsafe(READ_CHUNK);
-  let carry = Buffer.alloc(0);
+  let pieces: Buffer[] = []; // the start of a line that spans chunks (each piece searched for "\n" once)
+  let pending = 0;
   let whole = 0;
   for (let pos = 0; ;) {
     const n = readSync(fd, chunk, 0, chunk.length, pos);
     if (n === 0) break;
     pos += n;
-    let buf = carry.length === 0 ? chunk.subarray(0, n) : Buffer.concat([carry, chunk.subarray(0, n)]);
-    for (let nl = buf.indexOf(10); nl >= 0; nl = buf.indexOf(10)) {
-      const line = buf.toString('utf8', 0, nl);
-      whole += nl + 1;
-      buf = buf.subarray(nl + 1);
+    let from = 0;
+    for (let nl = chunk.indexOf(10, 0); nl >= 0 && nl < n; nl = chunk.indexOf(10, from)) {
+      const tail = chunk.subarray(from, nl);
+      const line = pieces.length === 0 ? tail.toString('utf8') : Buffer.concat([...pieces, tail]).toString('utf8');
+      whole += pending + tail.length + 1;
+      pieces = [];
+      pending = 0;
+      from = nl + 1;
       if (line !== '') onLine(line);
     }
-    carry = Buffer.from(buf); // copy: `chunk` is reused by the next read
-    if (carry.length > MAX_RECORD) {
-      throw new PoolError(ERRORS.STORAGE, `share journal ${path}: a record longer than 256 MiB`, { path });
+    if (from < n) {
+      pieces.push(Buffer.from(chunk.subarray(from, n))); // copy: `chunk` is reused by the next read
+      pending += n - from;
+      if (pending > MAX_RECORD) {
+        throw new PoolError(ERRORS.STORAGE, `share journal ${path}: a record longer than 256 MiB`, { path });
+      }
     }
   }
   return whole;
@@ -146,6 +154,8 @@ export class ShareJournal {
     path: string,
     target: string,
     onRecord: (rec: JournalRecord) => void,
+    /** Targets an earlier format wrote for the same endpoint, whose records read the same (replayed, then rewritten). */
+    alsoAccepted: readonly string[] = [],
   ): { journal: ShareJournal; setAside: string | null } {
     let setAside: string | null = null;
     const first = existsSync(path) ? firstLine(path) : null;
@@ -156,7 +166,7 @@ export class ShareJournal {
       } catch {
         header = null;
       }
-      if (header?.t !== 'target' || header.target !== target) {
+      if (header?.t !== 'target' || (header.target !== target && !alsoAccepted.includes(header.target))) {
         setAside = `${path}.${Date.now()}.other-target`;
         renameSync(path, setAside);
       }
@@ -225,6 +235,7 @@ export class ShareJournal {
       closeSync(dir);
     }
     closeSync(this.fd);
+    this.fd = -1; // if reopening fails, close() must not close a descriptor number reused meanwhile
     this.fd = openSync(this.path, 'a');
     this.size = size;
   }
@@ -275,9 +286,18 @@ function startTicks(pid: number): string {
   }
 }
 
-/** What a slot's pid file holds for this process: "pid boot-id start-ticks". */
+/** This process's pid namespace (Linux: the inode behind /proc/self/ns/pid), or "" where unknown. */
+function pidNamespace(): string {
+  try {
+    return readlinkSync('/proc/self/ns/pid');
+  } catch {
+    return '';
+  }
+}
+
+/** What a slot's pid file holds for this process: "pid boot-id start-ticks pid-namespace". */
 function ownerLine(): string {
-  return `${process.pid} ${bootId() || '-'} ${startTicks(process.pid) || '-'}`;
+  return `${process.pid} ${bootId() || '-'} ${startTicks(process.pid) || '-'} ${pidNamespace() || '-'}`;
 }
 
 /**
@@ -285,10 +305,13 @@ function ownerLine(): string {
  * tells) the same start time, so a pid reused after a reboot or by another program does not hold the slot.
  */
 function ownerAlive(line: string): boolean {
-  const [pidText, boot = '-', ticks = '-'] = line.trim().split(/\s+/);
+  const [pidText, boot = '-', ticks = '-', ns = '-'] = line.trim().split(/\s+/);
   const pid = Number(pidText);
   if (!Number.isInteger(pid) || pid <= 0) return false;
   if (boot !== '-' && bootId() !== '' && boot !== bootId()) return false;
+  // written from another pid namespace (a container sharing the folder): its pid means nothing here, so it is
+  // taken as alive (a journal may wait for its own container, never gets two writers)
+  if (ns !== '-' && pidNamespace() !== '' && ns !== pidNamespace()) return true;
   try {
     process.kill(pid, 0);
   } catch (e) {
@@ -309,8 +332,17 @@ function createWith(path: string, content: string): boolean {
     linkSync(tmp, path);
     return true;
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    return false;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return false;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw e;
+    // a filesystem without hard links: exclusive create, then write (a reader may briefly see it empty)
+    try {
+      writeFileSync(path, content, { flag: 'wx', flush: true });
+      return true;
+    } catch (e2) {
+      if ((e2 as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw e2;
+    }
   } finally {
     unlinkSync(tmp);
   }
@@ -351,8 +383,14 @@ export function claimJournalSlot(dir: string): JournalSlot {
     for (let n = 0; n < 1024; n++) {
       const pidPath = join(dir, `shares-${n}.pid`);
       if (createWith(pidPath, me)) return slot(dir, n, pidPath, me);
-      const owner = readFileSync(pidPath, 'utf8');
-      if (owner.trim() === me || ownerAlive(owner)) continue;
+      let owner: string;
+      try {
+        owner = readFileSync(pidPath, 'utf8');
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+        owner = ''; // its owner released it meanwhile: free
+      }
+      if (owner !== '' && (owner.trim() === me || ownerAlive(owner))) continue;
       removeIfHolds(pidPath, owner); // a dead owner's slot: free it and take it (its journal is adopted)
       if (createWith(pidPath, me)) return slot(dir, n, pidPath, me);
     }

@@ -3,8 +3,8 @@
  * (server.ts); the protocol dispatcher (dispatcher.ts) routes each to a handler here; share checks live in
  * share-validation.ts, a found block in block-found.ts, job pushes for a new template in broadcast.ts.
  *
- * State: connections (every attached socket), sessions (Map sessionId -> Connection with a logged-in Miner), found
- * blocks in flight (awaited by stop()), the housekeeping timer (miner timeouts, vardiff retargets for idle miners, ban sweeps).
+ * State: connections (every attached socket), sessions (Map sessionId -> Connection with a logged-in Miner), submits
+ * in flight (awaited by stop()), the housekeeping timer (miner timeouts, vardiff retargets for idle miners, ban sweeps).
  * A valid share is credited at the job's difficulty (never the miner's claim); every reject reason but the harmless
  * ones (rejects.ts) counts toward the IP's ban score. No job is harder than its block: port difficulty, `+DIFF` and
  * vardiff are all capped at the template's network difficulty when the job is made (miner.ts).
@@ -80,8 +80,9 @@ export class StratumPool implements MethodHandlers<Connection> {
   /** Every share hash goes through here: fair per IP, IPs with verified shares first. */
   readonly hashes: HashScheduler;
   private readonly validation: ValidationDeps;
-  /** Found blocks whose submit and recording are under way: stop() waits for them. */
-  private readonly blocksInFlight = new Set<Promise<unknown>>();
+  /** Submits under way (hashing, a found block's submit and recording): stop() waits for them. */
+  private readonly submitsInFlight = new Set<Promise<unknown>>();
+  private stopping = false;
 
   constructor(private readonly deps: PoolDeps) {
     this.hashes = new HashScheduler(deps.hasher, {
@@ -106,11 +107,15 @@ export class StratumPool implements MethodHandlers<Connection> {
     }
   }
 
-  /** Closes every connection, then waits for found blocks still being submitted and recorded. */
+  /**
+   * Closes every connection (and any attached later), then waits until no submit is under way: shares still being
+   * hashed and found blocks still being submitted and recorded finish before the recorder is stopped.
+   */
   async stop(): Promise<void> {
+    this.stopping = true;
     if (this.retargetTimer) clearInterval(this.retargetTimer);
     for (const c of [...this.connections]) c.close('shutting down');
-    await Promise.allSettled([...this.blocksInFlight]);
+    while (this.submitsInFlight.size > 0) await Promise.allSettled([...this.submitsInFlight]);
   }
 
   get minerCount(): number {
@@ -119,6 +124,7 @@ export class StratumPool implements MethodHandlers<Connection> {
 
   attach(conn: Connection): void {
     this.connections.add(conn);
+    if (this.stopping) conn.close('shutting down');
   }
 
   detach(conn: Connection): void {
@@ -217,7 +223,15 @@ export class StratumPool implements MethodHandlers<Connection> {
     return this.authed(conn, params) ? ok(id, { status: 'KEEPALIVED' }) : fail(id, MSG.unauthenticated);
   }
 
-  async submit(conn: Connection, id: RequestId, params: Params): Promise<StratumReply> {
+  submit(conn: Connection, id: RequestId, params: Params): Promise<StratumReply> {
+    const running = this.submitShare(conn, id, params);
+    this.submitsInFlight.add(running);
+    const done = (): void => void this.submitsInFlight.delete(running);
+    running.then(done, done);
+    return running;
+  }
+
+  private async submitShare(conn: Connection, id: RequestId, params: Params): Promise<StratumReply> {
     if (!this.authed(conn, params)) return fail(id, MSG.unauthenticated);
     const miner = conn.miner;
     const { metrics } = this.deps;
@@ -239,7 +253,7 @@ export class StratumPool implements MethodHandlers<Connection> {
       atMs: now,
     };
     if (outcome.isBlock) {
-      const found = onBlockFound(this.deps, {
+      await onBlockFound(this.deps, {
         template,
         miner,
         extraNonce: job.extraNonce,
@@ -247,12 +261,6 @@ export class StratumPool implements MethodHandlers<Connection> {
         hashingBlob: outcome.blob,
         share,
       });
-      this.blocksInFlight.add(found);
-      try {
-        await found;
-      } finally {
-        this.blocksInFlight.delete(found);
-      }
     } else {
       this.deps.recorder.add(share);
     }

@@ -24,6 +24,7 @@
  *   the queue stays within MAX_OPS ops plus one per found block. Building and merging batches: share-batch.ts.
  */
 import { randomBytes } from 'node:crypto';
+import { renameSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { Cluster, Redis } from 'ioredis';
 import {
@@ -84,6 +85,11 @@ export const MAX_OPS = 1000;
 const MAX_BUFFER = 1_000_000;
 const BLOCK_ATTEMPTS = 3;
 const COMPACT_BYTES = 64 * 1024 * 1024;
+/**
+ * The journal format, in its target line: a build that does not know it (an older one, after a rollback) sets the
+ * file aside instead of misreading settle/drop records.
+ */
+const JOURNAL_FORMAT = 'journal-v2';
 
 type BatchOp = { kind: 'batch'; id: string; batch: BatchPayload; attempted: boolean; reply?: number };
 type BlockOp = {
@@ -117,7 +123,14 @@ export class ShareRecorder {
   private readonly storage: Storage;
   private readonly keys: KeySchema;
   private journal: ShareJournal | null = null;
+  /** Journaling stopped after a write error: the file is stale and is moved aside once the queue is empty. */
+  private journalBroken = false;
   private compactAt: number;
+  /** Set when the journal passed compactAt; compaction runs at the next cut with no block held (never on a block's way to the daemon). */
+  private compactDue = false;
+  private stopped = false;
+  /** Wakes the waiters of awaitBlock when a held block gets its verdict. */
+  private verdictWaiters: (() => void)[] = [];
 
   /** `store`: the Storage port, or an ioredis connection (single server or Cluster) it is wrapped in. */
   constructor(
@@ -129,10 +142,12 @@ export class ShareRecorder {
     this.keys = keysFromPrefix(opts.prefix);
     this.compactAt = opts.journalCompactBytes ?? COMPACT_BYTES;
     if (opts.journalPath) {
+      const target = `${opts.journalTarget ?? 'redis'} ${opts.prefix}`;
       const { journal, setAside } = ShareJournal.open(
         opts.journalPath,
-        `${opts.journalTarget ?? 'redis'} ${opts.prefix}`,
+        `${target} ${JOURNAL_FORMAT}`,
         (rec) => this.replay(rec),
+        [target], // written before the format tag (no settle/drop records): same records, replayed alike
       );
       if (setAside !== null) {
         log.error(
@@ -158,10 +173,14 @@ export class ShareRecorder {
     if (this.ops.length > 0) void this.drain().catch(() => undefined);
   }
 
-  /** Flushes what it can and closes the journal. A block still held (no verdict yet) stays in the journal. */
+  /**
+   * Flushes what it can and closes the journal. A block still held (no verdict yet) stays in the journal. Call it
+   * after the node has stopped taking shares (StratumPool.stop waits for submits in flight).
+   */
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    this.stopped = true;
     await this.flush().catch((err: unknown) =>
       this.log.error({ err, pending: this.ops.length }, 'final share flush failed (kept in the journal)'),
     );
@@ -244,24 +263,36 @@ export class ShareRecorder {
       attempted: false,
       held: true,
     };
+    if (this.stopped) {
+      this.log.error(
+        { hash: block.hash },
+        'CRITICAL: a block was found after the share recorder stopped; not journaled',
+      );
+    }
     this.enqueue(op, { t: 'block', id: op.id, b: payload, p: batch });
-    let open = true; // the first verdict counts; a second call changes nothing
+    let verdict: 'open' | 'settled' | 'dropped' = 'open'; // the first verdict counts; a second call changes nothing
+    const release = (): void => {
+      op.held = false;
+      for (const wake of this.verdictWaiters.splice(0)) wake();
+      void this.drain().catch(() => undefined);
+    };
     return {
       settle: (submit: 'accepted' | 'unconfirmed') => {
-        if (!open) return this.awaitBlock(op);
-        open = false;
+        if (verdict === 'dropped') return Promise.resolve(false);
+        if (verdict === 'settled') return this.awaitBlock(op);
+        verdict = 'settled';
         op.block = { ...op.block, submit };
         this.journalAppend({ t: 'settle', id: op.id, submit }, true);
-        op.held = false;
+        release();
         return this.awaitBlock(op);
       },
       drop: () => {
-        if (!open) return;
-        open = false;
+        if (verdict !== 'open') return;
+        verdict = 'dropped';
         const i = this.ops.indexOf(op);
         if (i >= 0) this.ops[i] = { kind: 'batch', id: op.batch.id, batch: op.batch, attempted: false };
         this.journalAppend({ t: 'drop', id: op.id }, true);
-        void this.drain().catch(() => undefined);
+        release();
       },
     };
   }
@@ -284,8 +315,9 @@ export class ShareRecorder {
       try {
         while (op.reply === undefined) {
           await this.drain();
-          // a block found earlier may still be held in front of this one: wait for its verdict
-          if (op.reply === undefined && this.headHeld()) await new Promise((r) => setTimeout(r, 20));
+          if (op.reply !== undefined) break;
+          // a block found earlier is still held in front of this one: wait for its verdict
+          if (this.headHeld()) await new Promise<void>((wake) => this.verdictWaiters.push(wake));
         }
         return op.reply === 1;
       } catch (err) {
@@ -317,6 +349,7 @@ export class ShareRecorder {
 
   /** Turns the buffer into a batch op (merged into an unsent tail batch when allowed). */
   private cut(nowMs: number): void {
+    if (this.compactDue && !this.ops.some((o) => o.kind === 'block' && o.held)) this.compact();
     if (this.buffer.length === 0 && this.invalid === 0) return;
     const batch = this.payload(this.buffer, this.invalid, nowMs);
     this.buffer = [];
@@ -335,16 +368,46 @@ export class ShareRecorder {
     this.enqueue({ kind: 'batch', id: batch.id, batch, attempted: false }, { t: 'batch', id: batch.id, p: batch });
   }
 
+  /** Nothing is pending: the journal is emptied (or, when journaling had stopped, its stale file moved aside). */
   private journalReset(): void {
+    this.compactAt = this.opts.journalCompactBytes ?? COMPACT_BYTES;
+    this.compactDue = false;
+    if (this.journalBroken && this.opts.journalPath) {
+      // its last records were never acked: replaying it after the batches' flushed(id) markers expire would count
+      // them twice, so it is never replayed
+      const aside = `${this.opts.journalPath}.${Date.now()}.stale`;
+      try {
+        renameSync(this.opts.journalPath, aside);
+        this.journalBroken = false;
+        this.log.warn({ aside }, 'stale share journal moved aside (everything in it reached Redis)');
+      } catch (err) {
+        this.log.error(
+          { err, journal: this.opts.journalPath },
+          'CRITICAL: stale share journal could not be moved aside',
+        );
+      }
+      return;
+    }
     try {
       this.journal?.reset();
     } catch (err) {
-      this.log.error(
-        { err, journal: this.opts.journalPath },
-        'CRITICAL: share journal could not be emptied; journaling stopped',
-      );
-      this.journal = null;
+      this.stopJournaling(err, 'share journal could not be emptied');
     }
+  }
+
+  /** After a journal error: journaling stops for this process; the queue in memory still holds everything. */
+  private stopJournaling(err: unknown, what: string): void {
+    this.log.error(
+      { err, journal: this.opts.journalPath, queued: this.ops.length },
+      `CRITICAL: ${what}; journaling stopped, pending shares and blocks kept in memory only`,
+    );
+    try {
+      this.journal?.close();
+    } catch {
+      // already unusable
+    }
+    this.journal = null;
+    this.journalBroken = true;
   }
 
   /** Queues an op in memory first (it is never lost to a journal error), then journals it. */
@@ -356,31 +419,25 @@ export class ShareRecorder {
   /**
    * Appends to the journal; a write that fails (disk full, I/O error) stops journaling for this process instead of
    * losing the op: the queue in memory still holds everything and is sent to Redis in order. A journal past its
-   * compaction size is rewritten with what is pending now.
+   * compaction size is marked for compaction (done at the next cut).
    */
   private journalAppend(rec: JournalRecord, sync: boolean): void {
     if (!this.journal) return;
     try {
       this.journal.append(rec, sync);
-      if (this.journal.bytes >= this.compactAt) this.compact();
+      if (this.journal.bytes >= this.compactAt) this.compactDue = true;
     } catch (err) {
-      this.log.error(
-        { err, journal: this.opts.journalPath, queued: this.ops.length },
-        'CRITICAL: share journal write failed; journaling stopped, pending shares and blocks kept in memory only',
-      );
-      try {
-        this.journal.close();
-      } catch {
-        // already unusable
-      }
-      this.journal = null;
+      this.stopJournaling(err, 'share journal write failed');
     }
   }
 
   /** Sends the queue head by head; one drain at a time (callers share it). Throws on the first failure. */
   private drain(): Promise<void> {
     if (this.draining) return this.draining;
-    this.draining = (async () => {
+    if (this.ops.length === 0 || this.headHeld()) return Promise.resolve();
+    let running: Promise<void> | null = null;
+    running = (async () => {
+      await Promise.resolve(); // never settle synchronously: `running` must be assigned before `finally` compares it
       try {
         while (this.ops.length > 0 && !this.headHeld()) {
           const op = this.ops[0]!;
@@ -404,10 +461,11 @@ export class ShareRecorder {
         this.log.error({ err, queued: this.ops.length }, 'share flush failed; kept (journaled) and retried in order');
         throw err;
       } finally {
-        this.draining = null;
+        if (this.draining === running) this.draining = null;
       }
     })();
-    return this.draining;
+    this.draining = running;
+    return running;
   }
 
   /** Rebuilds the queue from one journal record (journal.ts replay rule); every replayed op counts as attempted. */
@@ -457,19 +515,11 @@ export class ShareRecorder {
         ? { t: 'batch', id: op.id, p: op.batch }
         : { t: 'block', id: op.id, b: op.block, p: op.batch },
     );
+    this.compactDue = false;
     try {
       this.journal.rewrite(records);
     } catch (err) {
-      this.log.error(
-        { err, journal: this.opts.journalPath },
-        'CRITICAL: share journal could not be compacted; journaling stopped, pending shares and blocks kept in memory only',
-      );
-      try {
-        this.journal.close();
-      } catch {
-        // already unusable
-      }
-      this.journal = null;
+      this.stopJournaling(err, 'share journal could not be compacted');
       return;
     }
     this.compactAt = Math.max(this.opts.journalCompactBytes ?? COMPACT_BYTES, this.journal.bytes * 2);

@@ -42,6 +42,8 @@ const MAX_IN_FLIGHT = 64;
  * banned" (no request goes unanswered), then close.
  */
 const BAN_DRAIN_MS = 1000;
+/** At shutdown, how long sockets may take to end after the node ended them before they are destroyed. */
+const CLOSE_GRACE_MS = 2000;
 
 /** The allowed PROXY peers as a net.BlockList (used as an allow list). */
 function blockList(entries: readonly string[]): net.BlockList {
@@ -295,9 +297,14 @@ export async function startServers(
 
   return {
     boundPorts: bound,
+    /** Stops accepting at once; sockets still open after CLOSE_GRACE_MS (a peer that never ends) are destroyed. */
     async close(): Promise<void> {
-      await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
-      for (const s of sockets) s.destroy();
+      const closed = Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+      const grace = setTimeout(() => {
+        for (const s of sockets) s.destroy();
+      }, CLOSE_GRACE_MS);
+      await closed;
+      clearTimeout(grace);
     },
   };
 }

@@ -397,4 +397,100 @@ describe('share recorder across a Redis outage', () => {
     expect(Object.values(round).reduce((sum, v) => sum + Number(v), 0)).toBe(total);
     await second.stop();
   }, 180_000);
+
+  it('two blocks in flight: the later verdict waits for the earlier one; order and rounds hold, nothing hangs', async () => {
+    for (const later of ['settle', 'drop'] as const) {
+      await admin.flushall();
+      const journal = newJournal();
+      const r = make(await storage(), journal);
+      const first = (later === 'settle' ? '1a' : '2a').repeat(32);
+      const second = (later === 'settle' ? '1b' : '2b').repeat(32);
+      r.add(share(A, 10));
+      const a = r.beginBlock({ hash: first, height: 70, timeMs: Date.now(), difficulty: 100n, finder: A, solo: false });
+      r.add(share(B, 20));
+      const b = r.beginBlock({
+        hash: second,
+        height: 70,
+        timeMs: Date.now(),
+        difficulty: 100n,
+        finder: B,
+        solo: false,
+      });
+      r.add(share(A, 1));
+      // the later block's verdict comes first: nothing may be written before the earlier block's verdict
+      let secondDone = false;
+      const secondRecorded = later === 'settle' ? b.settle('accepted') : (b.drop(), Promise.resolve(false));
+      void secondRecorded.then(() => (secondDone = true));
+      await r.flush();
+      await new Promise((res) => setTimeout(res, 100));
+      expect(await admin.exists(keys.block(first), keys.block(second))).toBe(0);
+      expect(later === 'drop' || !secondDone).toBe(true);
+      // the earlier verdict: both go, in order
+      expect(await a.settle('accepted')).toBe(true);
+      expect(await secondRecorded).toBe(later === 'settle');
+      await r.flush();
+      expect(await admin.hgetall(keys.round(first))).toEqual({ [A]: '10' });
+      if (later === 'settle') {
+        expect(await admin.hgetall(keys.round(second))).toEqual({ [B]: '20' });
+        expect(await admin.hgetall(keys.roundCurrent)).toEqual({ [A]: '1' });
+      } else {
+        expect(await admin.exists(keys.block(second))).toBe(0);
+        expect(await admin.hgetall(keys.roundCurrent)).toEqual({ [B]: '20', [A]: '1' });
+      }
+      expect(r.queued).toBe(0);
+      // a verdict given twice changes nothing
+      expect(await a.settle('unconfirmed')).toBe(true);
+      expect(await admin.hget(keys.block(first), 'submit')).toBe('accepted');
+      await r.stop();
+    }
+  }, 60_000);
+
+  it('compaction with a held, a settled and a dropped block, then records appended after it, replays exactly', async () => {
+    const journal = newJournal();
+    const first = make(await storage(), journal, { journalCompactBytes: 2048 });
+    const kept = 'a7'.repeat(32);
+    const refused = 'b8'.repeat(32);
+    const held = 'c9'.repeat(32);
+    await down();
+    const big = (n: number) => `${n}-${'z'.repeat(300)}`;
+    first.add(share(big(1), 5));
+    first
+      .beginBlock({ hash: refused, height: 80, timeMs: Date.now(), difficulty: 100n, finder: A, solo: false })
+      .drop();
+    first.add(share(big(2), 6));
+    await expectStorageFailure(
+      first
+        .beginBlock({ hash: kept, height: 80, timeMs: Date.now(), difficulty: 100n, finder: B, solo: false })
+        .settle('accepted'),
+    );
+    first.add(share(big(3), 7));
+    const h = first.beginBlock({
+      hash: held,
+      height: 81,
+      timeMs: Date.now(),
+      difficulty: 100n,
+      finder: A,
+      solo: false,
+    });
+    first.add(share(big(4), 8));
+    await expectStorageFailure(first.flush()); // a held block: the cut compacts nothing yet
+    h.settle('unconfirmed').catch(() => undefined);
+    for (let i = 0; i < 5; i++) {
+      first.add(share(big(5), 1));
+      await expectStorageFailure(first.flush()); // cuts: compaction runs now, records follow it
+    }
+    const text = readFileSync(journal, 'utf8');
+    expect(text.split('\n').filter((l) => l.includes('"t":"settle"') || l.includes('"t":"drop"')).length).toBeLessThan(
+      3,
+    );
+    const second = make(await storage(false), journal);
+    await up();
+    await flushWhenBack(second);
+    expect(await admin.exists(keys.block(refused))).toBe(0);
+    expect(await admin.hgetall(keys.round(kept))).toEqual({ [big(1)]: '5', [big(2)]: '6' });
+    expect(await admin.hget(keys.block(held), 'submit')).toBe('unconfirmed');
+    expect(await admin.hgetall(keys.round(held))).toEqual({ [big(3)]: '7' });
+    expect(await admin.hgetall(keys.roundCurrent)).toEqual({ [big(4)]: '8', [big(5)]: '5' });
+    await second.stop();
+  }, 120_000);
 });
