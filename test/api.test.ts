@@ -648,6 +648,9 @@ describe('POST /set_payout_threshold', () => {
     expect(ok.headers['cache-control']).toBe('no-store');
     expect(json(ok)).toEqual({ status: 'OK', address: MINER_A, threshold: '200000000000' });
     expect(await e.storage.command(['HGET', e.keys.worker(MINER_A), 'threshold'])).toBe('200000000000');
+    // the change's time bars a signed message issued before it (threshold-proof.ts replay rule)
+    const at = Number(await e.storage.command(['HGET', e.keys.worker(MINER_A), 'thresholdSignedAt']));
+    expect(Math.abs(at - Date.now())).toBeLessThan(60_000);
     const stats = json(await app.inject({ method: 'GET', url: `/stats_address?address=${MINER_A}` }));
     expect(obj(stats.stats).threshold).toBe('200000000000');
 

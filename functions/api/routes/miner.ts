@@ -230,7 +230,15 @@ export function registerMinerRoutes(app: FastifyInstance, ctx: ApiContext): void
       }
       if (req.body.message === undefined && req.body.signature === undefined && config.api.thresholdIpProof) {
         await ipProof(address, req.ip);
-        await storage.command(['HSET', keys.worker(address), 'threshold', threshold.toString()]);
+        // the change's time also bars a signed message issued before it from being applied after it
+        await storage.command([
+          'HSET',
+          keys.worker(address),
+          'threshold',
+          threshold.toString(),
+          'thresholdSignedAt',
+          String(deps.now()),
+        ]);
         proof = 'ip';
       } else if (req.body.message === undefined && req.body.signature === undefined) {
         throw new ThresholdProofError(
