@@ -12,24 +12,11 @@ import { createHasher, type Hasher } from '../native/index.js';
 import { keySchema } from '../shared/redis/keys.js';
 import { freePort } from '../shared/services/index.js';
 import { StratumClient, mineShare } from './support/stratum-client.js';
+import { waitForPort } from './support/wait.js';
 import { startChainFixture, POOL_ADDRESS, MINER_ADDRESS, type ChainFixture } from './support/pool-fixture.js';
 
 const NETWORK_DIFFICULTY = 20n;
 const keys = keySchema('monero');
-
-async function waitForPort(port: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const c = await StratumClient.connect({ port });
-      c.close();
-      return;
-    } catch {
-      if (Date.now() > deadline) throw new Error(`port ${port} never opened`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
-}
 
 describe('pool start -config=FILE -module=pool', () => {
   let chain: ChainFixture;

@@ -10,7 +10,7 @@
  * and A's API shows the balances, which add up with the pool fee to the blocks' rewards.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,13 +24,14 @@ import { freePort, mature, startChain, REGTEST_ADDRESS, type Chain } from './har
 import { POOL_ADDRESS } from './support/pool-fixture.js';
 import { startRedisCluster, type RedisClusterService } from './support/redis-cluster.js';
 import { StratumClient, mineShare, type Job } from './support/stratum-client.js';
+import { startPoolProcess, stopPoolProcess, type PoolProcess } from './support/pool-process.js';
+import { waitFor } from './support/wait.js';
 
 const NETWORK_DIFFICULTY = 20n;
 const DEPTH = 10;
 const keys = keySchema('monero');
 const ROOT = join(import.meta.dirname, '..');
 const run = promisify(execFile);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const miner = (n: number) =>
   encodeAddress({
     network: 'mainnet',
@@ -38,47 +39,6 @@ const miner = (n: number) =>
     spendKey: (0xc1a5 + n).toString(16).padStart(64, '0'),
     viewKey: 'ab'.repeat(32),
   });
-
-async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | null | undefined | false>,
-  timeoutMs = 60_000,
-  detail?: () => string,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe().catch(() => null);
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${detail ? `\n${detail()}` : ''}`);
-    await sleep(200);
-  }
-}
-
-interface PoolProcess {
-  proc: ChildProcess;
-  output(): string;
-}
-
-function startPool(configFile: string, modules: string[]): PoolProcess {
-  let out = '';
-  const proc = spawn(process.execPath, ['bin/pool.mjs', 'start', '--config', configFile, '--module', ...modules], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  return { proc, output: () => out };
-}
-
-async function stopPool(p: PoolProcess | undefined): Promise<number | null> {
-  if (!p || p.proc.exitCode !== null) return p?.proc.exitCode ?? null;
-  const exited = new Promise<number | null>((r) => p.proc.once('exit', (code) => r(code)));
-  p.proc.kill('SIGINT');
-  const timer = setTimeout(() => p.proc.kill('SIGKILL'), 30_000);
-  const code = await exited;
-  clearTimeout(timer);
-  return code;
-}
 
 /** Mines and submits `n` accepted shares on `c`, none of them a block (a block would end the round under test). */
 async function mineShares(hasher: Hasher, c: StratumClient, n: number): Promise<number> {
@@ -182,8 +142,8 @@ describe('two stratum processes on one Redis Cluster: shares, blocks, unlocker, 
       join(dir, 'b.json'),
       JSON.stringify({ ...common, poolServer: poolServer(ports.b), api: { enabled: false } }),
     );
-    a = startPool(configA, ['pool', 'api', 'stats']);
-    b = startPool(join(dir, 'b.json'), ['pool']);
+    a = startPoolProcess(['start', '--config', configA, '--module', 'pool', 'api', 'stats']);
+    b = startPoolProcess(['start', '--config', join(dir, 'b.json'), '--module', 'pool']);
     hasher = createHasher({ mode: 'light', threads: 2 });
     clientA = await waitFor('node A', () => StratumClient.connect({ port: ports.a }), 90_000);
     clientB = await waitFor('node B', () => StratumClient.connect({ port: ports.b }), 90_000);
@@ -192,7 +152,7 @@ describe('two stratum processes on one Redis Cluster: shares, blocks, unlocker, 
   afterAll(async () => {
     clientA?.close();
     clientB?.close();
-    await Promise.all([stopPool(a), stopPool(b)]);
+    await Promise.all([stopPoolProcess(a), stopPoolProcess(b)]);
     await hasher?.close();
     redis?.disconnect();
     await chain?.stop();
@@ -267,7 +227,7 @@ describe('two stratum processes on one Redis Cluster: shares, blocks, unlocker, 
   it('both processes stop cleanly on SIGINT', async () => {
     clientA.close();
     clientB.close();
-    expect(await stopPool(b)).toBe(0);
-    expect(await stopPool(a)).toBe(0);
+    expect(await stopPoolProcess(b)).toBe(0);
+    expect(await stopPoolProcess(a)).toBe(0);
   }, 90_000);
 });

@@ -9,7 +9,6 @@
  * unlocker's lookup by hash turns it "accepted"; the node's journal is empty afterwards.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,19 +23,13 @@ import { run as runUnlocker } from '../functions/unlocker/index.js';
 import { configFromObject } from '../shared/config/load.js';
 import { startRpcProxy, type RpcProxy } from './backoffice/rpc-proxy.js';
 import { StratumClient, mineShare } from './support/stratum-client.js';
+import { startPoolProcess, stopPoolProcess, type PoolProcess } from './support/pool-process.js';
+import { waitFor, waitForPort } from './support/wait.js';
 import { startChainFixture, POOL_ADDRESS, MINER_ADDRESS, type ChainFixture } from './support/pool-fixture.js';
 
 const NETWORK_DIFFICULTY = 40n;
 const SHARE_DIFF = 4;
 const keys = keySchema('monero');
-
-async function waitFor(what: string, f: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await f().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('stratum node killed -9 while monerod answers a found block', () => {
   let chain: ChainFixture;
@@ -46,28 +39,12 @@ describe('stratum node killed -9 while monerod answers a found block', () => {
   let port: number;
   let configPath: string;
   let configObject: Record<string, unknown>;
-  let proc: ChildProcess | null = null;
+  let node: PoolProcess | undefined;
   let storage: IoredisStorage;
-  let output = '';
 
-  const startNodeProcess = (): ChildProcess => {
-    const p = spawn(process.execPath, ['bin/pool.mjs', 'start', `-config=${configPath}`, '-module=pool'], {
-      cwd: join(import.meta.dirname, '..'),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    p.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-    p.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-    return p;
-  };
+  const startNodeProcess = (): PoolProcess => startPoolProcess(['start', `-config=${configPath}`, '-module=pool']);
   const connect = async (): Promise<StratumClient> => {
-    await waitFor(
-      'the stratum port',
-      async () => {
-        (await StratumClient.connect({ port })).close();
-        return true;
-      },
-      90_000,
-    );
+    await waitForPort(port);
     const c = await StratumClient.connect({ port });
     expect((await c.login(`${MINER_ADDRESS}.rig+${SHARE_DIFF}`)).error).toBeNull();
     return c;
@@ -118,11 +95,11 @@ describe('stratum node killed -9 while monerod answers a found block', () => {
     writeFileSync(configPath, JSON.stringify(configObject));
     storage = createIoredisStorage({ host: '127.0.0.1', port: chain.redisPort });
     hasher = createHasher({ mode: 'light', threads: 2 });
-    proc = startNodeProcess();
+    node = startNodeProcess();
   }, 180_000);
 
   afterAll(async () => {
-    if (proc && proc.exitCode === null) proc.kill('SIGKILL');
+    await stopPoolProcess(node, 'SIGKILL');
     await storage?.close();
     await hasher?.close();
     await proxy?.stop();
@@ -162,13 +139,11 @@ describe('stratum node killed -9 while monerod answers a found block', () => {
     expect(await chain.redis.exists(keys.block(hash))).toBe(0);
 
     // killed with no verdict
-    const exited = new Promise((r) => proc!.once('exit', r));
-    proc!.kill('SIGKILL');
-    await exited;
+    await stopPoolProcess(node, 'SIGKILL');
     c.close();
 
     // started again on the same data folder: the journal is replayed before anything new
-    proc = startNodeProcess();
+    node = startNodeProcess();
     const c2 = await connect();
     await waitFor('the block recorded', async () => (await chain.redis.exists(keys.block(hash))) === 1, 60_000);
     expect(await chain.redis.hget(keys.block(hash), 'submit')).toBe('unconfirmed');
@@ -199,9 +174,7 @@ describe('stratum node killed -9 while monerod answers a found block', () => {
     expect(await chain.redis.hget(keys.block(hash), 'submit')).toBe('accepted');
 
     // a clean stop leaves an empty journal
-    const stopped = new Promise<number | null>((r) => proc!.once('exit', (code) => r(code)));
-    proc!.kill('SIGINT');
-    expect(await stopped).toBe(0);
+    expect(await stopPoolProcess(node)).toBe(0);
     expect(existsSync(join(data, journal)) ? readFileSync(join(data, journal), 'utf8') : '').toBe('');
   }, 300_000);
 });

@@ -12,7 +12,6 @@
  * is a candidate with monerod's hash, and the share counters match the shares the miners were told were accepted.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +23,8 @@ import { hashMeetsDifficulty } from '../shared/monero/difficulty.js';
 import { freePort, startRedis, type RedisService } from '../shared/services/index.js';
 import { startChain, type Chain } from './harness/index.js';
 import { StratumClient, mineShare } from './support/stratum-client.js';
+import { startPoolProcess, stopPoolProcess, type PoolProcess } from './support/pool-process.js';
+import { waitFor, waitForPort } from './support/wait.js';
 import { POOL_ADDRESS, MINER_ADDRESS } from './support/pool-fixture.js';
 import type { JournalRecord } from '../stratum-node/journal.js';
 
@@ -31,24 +32,6 @@ const NETWORK_DIFFICULTY = 60n;
 const SHARE_DIFF = 3;
 const MINER_B = '44AFFq5kSiGBoZ4NMDwYtN18obc8AemS33DBLWs3H7otXft3XjrpDtQGv7SqSsaBYBb98uNbr2VBBEt7f2wfn3RVGQBEP3A';
 const keys = keySchema('monero');
-
-async function waitFor(what: string, f: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await f())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-async function portOpen(port: number): Promise<boolean> {
-  try {
-    const c = await StratumClient.connect({ port });
-    c.close();
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** The shares the journal holds (batch and block records, minus acked ops): what Redis has not taken. */
 function journaledShares(path: string): { shares: number; blocks: number } {
@@ -87,8 +70,7 @@ describe('stratum node: Redis outage, block found during it, node killed -9 and 
   let hasher: Hasher;
   let port: number;
   let configPath: string;
-  let proc: ChildProcess | null = null;
-  let output = '';
+  let node: PoolProcess | undefined;
 
   const redisUp = async (): Promise<void> => {
     redis = await startRedis({
@@ -99,15 +81,7 @@ describe('stratum node: Redis outage, block found during it, node killed -9 and 
     });
     redisPort = redis.port;
   };
-  const startNodeProcess = (): ChildProcess => {
-    const p = spawn(process.execPath, ['bin/pool.mjs', 'start', `-config=${configPath}`, '-module=pool'], {
-      cwd: join(import.meta.dirname, '..'),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    p.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-    p.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-    return p;
-  };
+  const startNodeProcess = (): PoolProcess => startPoolProcess(['start', `-config=${configPath}`, '-module=pool']);
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'pool-outage-kill-'));
@@ -142,13 +116,13 @@ describe('stratum node: Redis outage, block found during it, node killed -9 and 
         blockUnlocker: { enabled: false },
       }),
     );
-    proc = startNodeProcess();
-    await waitFor('the stratum port', () => portOpen(port), 90_000);
+    node = startNodeProcess();
+    await waitForPort(port);
     hasher = createHasher({ mode: 'light', threads: 2 });
   }, 180_000);
 
   afterAll(async () => {
-    if (proc && proc.exitCode === null) proc.kill('SIGKILL');
+    await stopPoolProcess(node, 'SIGKILL');
     admin?.disconnect();
     await hasher?.close();
     await chain?.stop();
@@ -231,14 +205,12 @@ describe('stratum node: Redis outage, block found during it, node killed -9 and 
     );
 
     // kill -9, restart while Redis is still down
-    const exited = new Promise((res) => proc!.once('exit', res));
-    proc!.kill('SIGKILL');
-    await exited;
+    await stopPoolProcess(node, 'SIGKILL');
     a.close();
     b.close();
-    proc = startNodeProcess();
-    await waitFor('the restarted node', () => portOpen(port), 120_000);
-    expect(output).toMatch(/reusing this journal slot's node id/);
+    node = startNodeProcess();
+    await waitForPort(port, 120_000);
+    expect(node.output()).toMatch(/reusing this journal slot's node id/);
     a = await connect(MINER_ADDRESS);
     b = await connect(MINER_B);
     await oneShare(a, MINER_ADDRESS, credit.after);
