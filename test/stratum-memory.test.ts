@@ -162,6 +162,19 @@ async function harness(opts: { trust?: boolean; banThreshold?: number; submitFai
   return { pool, chain, jobs, sink, hasher: counting, submitted };
 }
 
+/** Moves the chain to a new tip at network difficulty 1, logs a miner in and submits a share that is a block. */
+async function submitBlockShare(h: Harness, prevHash: string) {
+  h.chain.difficulty = 1n;
+  h.chain.height += 1;
+  h.chain.prevHash = prevHash;
+  await h.jobs.refresh('tip');
+  const c = connection();
+  const { session, job } = await login(h, c);
+  const share = await mineShare(hasher, job, { parallel: 1, wantBlock: 1n });
+  const reply = await submit(h, c, { id: session, job_id: job.job_id, nonce: share.nonce, result: share.result });
+  return { job, share, reply };
+}
+
 async function login(h: Harness, conn: MemoryConnection, user = MINER): Promise<{ session: string; job: Job }> {
   h.pool.attach(conn);
   await h.pool.handle(conn, { id: 1, method: 'login', params: { login: user, pass: 'x', agent: 'test' } });
@@ -283,14 +296,7 @@ describe('share validation in memory', () => {
 
   it('submits a share meeting network difficulty as a block and records it with its id', async () => {
     const h = await harness();
-    h.chain.difficulty = 1n;
-    h.chain.height += 1;
-    h.chain.prevHash = 'cc'.repeat(32);
-    await h.jobs.refresh('tip');
-    const c = connection();
-    const { session, job } = await login(h, c);
-    const share = await mineShare(hasher, job, { parallel: 1, wantBlock: 1n });
-    const reply = await submit(h, c, { id: session, job_id: job.job_id, nonce: share.nonce, result: share.result });
+    const { job, share, reply } = await submitBlockShare(h, 'cc'.repeat(32));
     expect(reply.error).toBeNull();
     expect(h.submitted).toHaveLength(1);
     expect(h.sink.blocks).toHaveLength(1);
@@ -316,14 +322,7 @@ describe('share validation in memory', () => {
       [new PoolError(ERRORS.RPC_TIMEOUT, 'timed out'), 'unconfirmed'],
     ] as const) {
       const h = await harness({ submitFails: failure });
-      h.chain.difficulty = 1n;
-      h.chain.height += 1;
-      h.chain.prevHash = 'dd'.repeat(32);
-      await h.jobs.refresh('tip');
-      const c = connection();
-      const { session, job } = await login(h, c);
-      const share = await mineShare(hasher, job, { parallel: 1, wantBlock: 1n });
-      const reply = await submit(h, c, { id: session, job_id: job.job_id, nonce: share.nonce, result: share.result });
+      const { reply } = await submitBlockShare(h, 'dd'.repeat(32));
       expect(reply.error).toBeNull();
       expect(h.submitted).toHaveLength(1);
       expect(h.sink.shares).toHaveLength(1);
