@@ -417,6 +417,16 @@ describe('payout threshold signed by the wallet', () => {
       error: expect.stringMatching(/cannot check signatures right now/),
     });
     expect(await thresholdOf(e.mine)).not.toBe(t.toString());
+    // an address the pool never credited is refused before the wallet is asked: 404, not 503
+    expect(m).toContain(e.mine);
+    const stranger = await post(down, {
+      address: REGTEST_ADDRESS,
+      threshold: t.toString(),
+      message: m.replace(e.mine, REGTEST_ADDRESS),
+      signature,
+    });
+    expect(stranger.statusCode, stranger.body).toBe(404);
+    expect(json(stranger).code).toBe(ERRORS.NOT_FOUND);
     const ok = await post(viaWallet, { address: e.mine, threshold: t.toString(), message: m, signature });
     expect(ok.statusCode, ok.body).toBe(200);
     expect(await thresholdOf(e.mine)).toBe(t.toString());

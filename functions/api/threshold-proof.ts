@@ -267,6 +267,10 @@ export async function applySignedChange(d: ProofDeps, c: SignedChange): Promise<
       'that is not a Monero message signature (it starts with "SigV2")',
     );
   }
+  // an address the pool has never credited is refused before the wallet is asked (requests cost the wallet nothing)
+  if (Number(await d.storage.command(['EXISTS', d.workerKey])) !== 1) {
+    throw new ThresholdProofError(404, ERRORS.NOT_FOUND, 'the pool has no shares from this address');
+  }
   await checkSignature(d, c.address, c.signature, c.message);
   const applied = await d.storage.evalScript(APPLY_SCRIPT, [d.workerKey], [String(m.issuedMs), c.threshold.toString()]);
   if (applied === -1) throw new ThresholdProofError(404, ERRORS.NOT_FOUND, 'the pool has no shares from this address');
