@@ -8,8 +8,8 @@
  *  - broadcast: K new templates (height + 1 each), the node's own "jobs broadcast" time (from the template event to
  *    the last job written) per template and per miner, and the clients' first/last arrival; with --profile, a CPU
  *    profile of the broadcasts only (node:inspector), summarized as self time by function;
- *  - parts: the per-miner steps of a broadcast timed alone on N Miner objects, no socket (the job's bookkeeping, the
- *    blob, the message line), best of several runs.
+ *  - parts: the per-miner steps of a broadcast timed alone on N Miner objects, no socket (see `parts`), best of
+ *    several runs.
  * The miners are bench/load-client.ts in a child process (its own fds and CPU), N / 50 source addresses 127.1.x.y.
  * Row shape: { suite: 'conns', case, ... } printed as JSON lines; nothing is asserted.
  */
@@ -27,6 +27,7 @@ import { startServers } from '../stratum-node/server.js';
 import { BanList } from '../stratum-node/bans.js';
 import { createMetrics } from '../stratum-node/metrics.js';
 import { Miner } from '../stratum-node/miner.js';
+import { jobFor, jobLineFor } from '../stratum-node/job-message.js';
 import type { Hasher } from '../native/index.js';
 import type { ShareSink } from '../stratum-node/share-sink.js';
 
@@ -136,25 +137,26 @@ function usPerMiner(miners: readonly Miner[], runs: number, f: (m: Miner) => unk
   return round(best, 2);
 }
 
+/**
+ * The per-miner steps of a broadcast without a socket: the extra nonce and the job's bookkeeping (Miner.addJob), the
+ * blob, the whole line (job-message.ts jobLineFor) and, for comparison, the object form serialized per miner as
+ * before (a job object in a message object, JSON.stringify).
+ */
 function parts(jobs: JobManager, n: number): Record<string, unknown> {
   const t = jobs.current;
   const miners = Array.from({ length: n }, () => new Miner(minerOptions()));
-  const en = jobs.nextExtraNonce();
-  const b = jobs.jobBlob(t, en);
-  const msg = { jsonrpc: '2.0', method: 'job', params: miners[0]!.newJob(t, en, b.bytes, b.hex) };
   return {
     suite: 'conns',
     case: 'parts (no socket), us per miner',
     miners: n,
-    extraNonce: usPerMiner(miners, 7, () => jobs.nextExtraNonce()),
-    extraNonceAndBlob: usPerMiner(miners, 7, () => jobs.jobBlob(t, jobs.nextExtraNonce())),
-    newJob: usPerMiner(miners, 7, (m) => m.newJob(t, en, b.bytes, b.hex)),
-    stringify: usPerMiner(miners, 7, () => JSON.stringify(msg) + '\n'),
-    all: usPerMiner(miners, 7, (m) => {
-      const e = jobs.nextExtraNonce();
-      const jb = jobs.jobBlob(t, e);
-      return JSON.stringify({ jsonrpc: '2.0', method: 'job', params: m.newJob(t, e, jb.bytes, jb.hex) }) + '\n';
-    }),
+    jobBookkeeping: usPerMiner(miners, 7, (m) => m.addJob(t, jobs.nodeId, jobs.nextNonce())),
+    blobHex: usPerMiner(miners, 7, () => jobs.jobBlobHex(t, jobs.nextNonce())),
+    line: usPerMiner(miners, 7, (m) => jobLineFor(jobs, m, t)),
+    objectFormStringified: usPerMiner(
+      miners,
+      7,
+      (m) => JSON.stringify({ jsonrpc: '2.0', method: 'job', params: jobFor(jobs, m, t) }) + '\n',
+    ),
   };
 }
 

@@ -35,6 +35,21 @@ const HISTORY = 4;
 /** Shortest time between two template refreshes asked by txpool pushes. */
 export const TXPOOL_REFRESH_MS = 5000;
 
+/** Writes extra nonce (node id, counter) to `out`: both 4 bytes big-endian. */
+export function writeExtraNonce(out: Uint8Array, nodeId: number, nonce: number): void {
+  for (let i = 0; i < 4; i++) {
+    out[i] = (nodeId >>> (24 - 8 * i)) & 0xff;
+    out[4 + i] = (nonce >>> (24 - 8 * i)) & 0xff;
+  }
+}
+
+/** The 8 bytes of extra nonce (node id, counter). */
+export function extraNonceBytes(nodeId: number, nonce: number): Uint8Array {
+  const b = new Uint8Array(RESERVE_SIZE);
+  writeExtraNonce(b, nodeId, nonce);
+  return b;
+}
+
 export interface RawTemplate {
   readonly blob: string;
   readonly reservedOffset: number;
@@ -137,14 +152,20 @@ export class JobManager extends EventEmitter {
     return this.history.find((t) => t.id === id);
   }
 
+  /** The high 4 bytes of every extra nonce this node makes. */
+  get nodeId(): number {
+    return this.opts.nodeId >>> 0;
+  }
+
+  /** The counter of a fresh extra nonce (its low 4 bytes; the job keeps the number, see miner.ts). */
+  nextNonce(): number {
+    this.nonceCounter = (this.nonceCounter + 1) >>> 0;
+    return this.nonceCounter;
+  }
+
   /** A fresh 8-byte extra nonce for a job: node id (BE) then counter (BE). */
   nextExtraNonce(): Uint8Array {
-    this.nonceCounter = (this.nonceCounter + 1) >>> 0;
-    const b = new Uint8Array(RESERVE_SIZE);
-    const v = new DataView(b.buffer);
-    v.setUint32(0, this.opts.nodeId >>> 0, false);
-    v.setUint32(4, this.nonceCounter, false);
-    return b;
+    return extraNonceBytes(this.nodeId, this.nextNonce());
   }
 
   /** The hashing blob (zero nonce) of a template for one miner's extra nonce. */
@@ -166,6 +187,15 @@ export class JobManager extends EventEmitter {
       this.makers.set(t, make);
     }
     return make(extraNonce);
+  }
+
+  /** scratch for jobBlobHex: jobBlobMaker copies the extra nonce in before it returns */
+  private readonly scratchNonce = new Uint8Array(RESERVE_SIZE);
+
+  /** jobBlob's hex for the extra nonce (nodeId, nonce), without making the extra nonce's bytes. */
+  jobBlobHex(t: ActiveTemplate, nonce: number): string {
+    writeExtraNonce(this.scratchNonce, this.nodeId, nonce);
+    return this.jobBlob(t, this.scratchNonce).hex;
   }
 
   private schedule(): void {

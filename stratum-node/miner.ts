@@ -11,15 +11,19 @@
  * mines at; a fixed `+DIFF` is kept as asked and applies again once the network is harder than it.
  * MinerJob {id (unique per push), templateId, height, difficulty, target, extraNonce (8 bytes, unique per job), seedHash,
  * submissions (canonical lowercase nonces already accepted or rejected for this job; created at the first submit)}.
- * The job's hashing blob is not kept (it is rebuilt from the template and the extra nonce when a share comes): a
- * miner holds MAX_JOBS jobs, and memory per connection is what lets one node hold tens of thousands of miners.
+ * What a job holds is kept small, as memory per connection is what lets one node hold tens of thousands of miners
+ * (each holds MAX_JOBS jobs): the hashing blob is not kept (it is rebuilt from the template and the extra nonce when
+ * a share comes); a Job stores its id as a number (`seq`; the id string is JOB_SALT + seq in base 36, made when
+ * sent or asked for) and its extra nonce as two numbers (node id and counter; the 8 bytes are made when a share
+ * needs them); targets are shared per difficulty, and payout addresses per address.
  */
 import { randomBytes } from 'node:crypto';
 import { targetForDifficulty, type StratumTarget } from '../shared/monero/difficulty.js';
 import { bytesToHex } from '../shared/hex.js';
 import { VarDiff, type VarDiffConfig } from './vardiff.js';
 import { ShareTrust, type TrustConfig } from './trust.js';
-import type { ActiveTemplate } from './jobs.js';
+import { extraNonceBytes, type ActiveTemplate } from './jobs.js';
+import { jobParams } from './job-message.js';
 
 export const MAX_JOBS = 4;
 /** Per job, the most submissions we remember for duplicate detection (a miner at its difficulty sends far fewer). */
@@ -65,9 +69,11 @@ export interface MinerOptions {
   readonly trust: TrustConfig;
 }
 
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
 /** The template's network difficulty as a job difficulty bound (beyond 2^53 no miner difficulty comes near it). */
 function networkCap(t: ActiveTemplate): number {
-  return t.difficulty > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(t.difficulty);
+  return t.difficulty > MAX_SAFE ? Number.MAX_SAFE_INTEGER : Number(t.difficulty);
 }
 
 /**
@@ -87,11 +93,60 @@ function targetFor(difficulty: number): StratumTarget {
 }
 
 let jobSeq = 0;
-const jobSalt = randomBytes(3).toString('hex');
+/** Every job id starts with this (random per process), then the job's sequence number in base 36. */
+const JOB_SALT = randomBytes(3).toString('hex');
+
+/** The sequence number of a job id this process made, or null (another process's id, or not one we ever sent). */
+function jobSeqOf(id: string): number | null {
+  if (id.length <= JOB_SALT.length || !id.startsWith(JOB_SALT)) return null;
+  const digits = id.slice(JOB_SALT.length);
+  const seq = parseInt(digits, 36);
+  return seq.toString(36) === digits ? seq : null; // one spelling per id: "0a" or "A" were never sent
+}
+
+/** A job as a miner holds it (see the header): MinerJob with the id and the extra nonce stored as numbers. */
+export class Job implements MinerJob {
+  submissions: Set<string> | null = null;
+  constructor(
+    readonly seq: number,
+    readonly templateId: number,
+    readonly height: number,
+    readonly difficulty: number,
+    readonly target: StratumTarget,
+    readonly seedHash: string,
+    private readonly nodeId: number,
+    private readonly nonce: number,
+  ) {}
+
+  get id(): string {
+    return JOB_SALT + this.seq.toString(36);
+  }
+
+  get extraNonce(): Uint8Array {
+    return extraNonceBytes(this.nodeId, this.nonce);
+  }
+}
+
+/**
+ * Payout addresses, one string per address: many miners of one wallet share it, and none keeps its whole login
+ * line alive (a sliced address string would). Bounded: cleared when it reaches ADDRESSES_MAX.
+ */
+const ADDRESSES_MAX = 65_536;
+const addresses = new Map<string, string>();
+function sharedAddress(address: string): string {
+  let shared = addresses.get(address);
+  if (shared === undefined) {
+    if (addresses.size >= ADDRESSES_MAX) addresses.clear();
+    shared = Buffer.from(address, 'utf8').toString('utf8'); // a flat copy, not a slice of the login line
+    addresses.set(shared, shared);
+  }
+  return shared;
+}
 
 export class Miner {
   readonly sessionId = randomBytes(16).toString('hex');
-  readonly jobs: MinerJob[] = [];
+  /** The last MAX_JOBS jobs, newest last (an array of exactly their number: see `remember`). */
+  jobs: readonly Job[] = [];
   difficulty: number;
   lastActivity = Date.now();
   validShares = 0;
@@ -109,7 +164,7 @@ export class Miner {
   constructor(o: MinerOptions) {
     this.ip = o.ip;
     this.port = o.port;
-    this.login = o.login;
+    this.login = sharedAddress(o.login);
     this.rig = o.rig;
     this.solo = o.solo;
     this.fixedDiff = o.fixedDiff;
@@ -135,39 +190,41 @@ export class Miner {
   }
 
   /**
-   * Makes a new job (always a new id) for the given template at the miner's difficulty capped at the template's
-   * network difficulty. Every job carries its own extra nonce, hence its own blob: a nonce found for one job can
-   * never be resubmitted under another job id.
+   * Records a new job (always a new id) for the given template at the miner's difficulty capped at the template's
+   * network difficulty, with extra nonce (nodeId, nonce) (jobs.ts nextNonce). Every job carries its own extra nonce,
+   * hence its own blob: a nonce found for one job can never be resubmitted under another job id. What is sent for it
+   * is made by job-message.ts (jobLine, jobParams).
    */
-  newJob(t: ActiveTemplate, extraNonce: Uint8Array, blob: Uint8Array, blobHex?: string): StratumJob {
+  addJob(t: ActiveTemplate, nodeId: number, nonce: number): Job {
     if (!this.fixedDiff) this.difficulty = this.jobDifficulty(t);
     const difficulty = this.jobDifficulty(t);
-    const job: MinerJob = {
-      id: `${jobSalt}${(++jobSeq).toString(36)}`,
-      templateId: t.id,
-      height: t.height,
-      difficulty,
-      target: targetFor(difficulty),
-      extraNonce,
-      seedHash: t.seedHash,
-      submissions: null,
-    };
-    this.jobs.push(job);
-    if (this.jobs.length > MAX_JOBS) this.jobs.shift();
-    return {
-      blob: blobHex ?? bytesToHex(blob),
-      job_id: job.id,
-      target: job.target.hex,
-      algo: 'rx/0',
-      height: t.height,
-      seed_hash: t.seedHash,
-      ...(t.nextSeedHash ? { next_seed_hash: t.nextSeedHash } : {}),
-      id: this.sessionId,
-    };
+    const job = new Job(++jobSeq, t.id, t.height, difficulty, targetFor(difficulty), t.seedHash, nodeId, nonce);
+    this.remember(job);
+    return job;
   }
 
-  findJob(id: string): MinerJob | undefined {
-    for (let i = this.jobs.length - 1; i >= 0; i--) if (this.jobs[i]!.id === id) return this.jobs[i];
+  /** addJob for an 8-byte extra nonce, returning the job object to send (its blob given as bytes or hex). */
+  newJob(t: ActiveTemplate, extraNonce: Uint8Array, blob: Uint8Array, blobHex?: string): StratumJob {
+    const v = new DataView(extraNonce.buffer, extraNonce.byteOffset, extraNonce.byteLength);
+    const job = this.addJob(t, v.getUint32(0, false), v.getUint32(4, false));
+    return jobParams(t, job, blobHex ?? bytesToHex(blob), this.sessionId);
+  }
+
+  /** Keeps the last MAX_JOBS jobs; the array is replaced while it grows (no spare capacity), then shifted in place. */
+  private remember(job: Job): void {
+    const jobs = this.jobs as Job[];
+    if (jobs.length < MAX_JOBS) {
+      this.jobs = jobs.concat(job);
+      return;
+    }
+    for (let i = 1; i < MAX_JOBS; i++) jobs[i - 1] = jobs[i]!;
+    jobs[MAX_JOBS - 1] = job;
+  }
+
+  findJob(id: string): Job | undefined {
+    const seq = jobSeqOf(id);
+    if (seq === null) return undefined;
+    for (let i = this.jobs.length - 1; i >= 0; i--) if (this.jobs[i]!.seq === seq) return this.jobs[i];
     return undefined;
   }
 }

@@ -22,6 +22,7 @@ import { validateShare, type ValidationDeps } from './share-validation.js';
 import { HashScheduler, DEFAULT_HASH_SCHEDULER, type HashSchedulerConfig } from './hash-scheduler.js';
 import { onBlockFound } from './block-found.js';
 import { broadcastJobs } from './broadcast.js';
+import { jobFor, jobLineFor } from './job-message.js';
 import type { JobManager, ActiveTemplate } from './jobs.js';
 import type { ShareSink } from './share-sink.js';
 import type { BanList } from './bans.js';
@@ -197,12 +198,11 @@ export class StratumPool implements MethodHandlers<Connection> {
 
   /**
    * A new job with a fresh extra nonce (node id + counter), so its blob is unique to this job. Every job (login,
-   * getjob, retarget, broadcast) is made here, and Miner.newJob caps its difficulty at the template's network difficulty.
+   * getjob, retarget here; broadcast as a pre-serialized line, job-message.ts jobLineFor) is made by job-message.ts,
+   * and Miner.addJob caps its difficulty at the template's network difficulty.
    */
   private jobFor(miner: Miner, t: ActiveTemplate) {
-    const extraNonce = this.deps.jobs.nextExtraNonce();
-    const blob = this.deps.jobs.jobBlob(t, extraNonce);
-    return miner.newJob(t, extraNonce, blob.bytes, blob.hex);
+    return jobFor(this.deps.jobs, miner, t);
   }
 
   private rejectLogin(conn: Connection, id: RequestId, message: string): void {
@@ -320,7 +320,9 @@ export class StratumPool implements MethodHandlers<Connection> {
         .catch((err: unknown) => this.deps.log.warn({ err }, 'preparing the next seed failed'));
     }
     const started = performance.now();
-    const miners = await broadcastJobs(t, this.sessions.values(), (miner, tpl) => this.jobFor(miner, tpl));
+    const miners = await broadcastJobs(t, this.sessions.values(), (miner, tpl) =>
+      jobLineFor(this.deps.jobs, miner, tpl),
+    );
     this.deps.log.info({ height: t.height, miners, ms: Math.round(performance.now() - started) }, 'jobs broadcast');
   }
 

@@ -157,14 +157,17 @@ export async function startServers(
     let closed = false;
     let draining = false;
     let inFlight = 0;
-    const conn: Connection & { miner: Miner | null } = {
+    const conn: Connection & { miner: Miner | null; sendRaw(line: string): void } = {
       ip,
       port,
       miner: null,
       send(msg: object): void {
+        conn.sendRaw(JSON.stringify(msg) + '\n');
+      },
+      sendRaw(line: string): void {
         if (closed || !socket.writable) return;
         if (socket.writableLength > MAX_WRITE_BUFFER) return conn.close('miner is not reading');
-        socket.write(JSON.stringify(msg) + '\n');
+        socket.write(line);
       },
       close(reason: string): void {
         if (closed || draining) return;
