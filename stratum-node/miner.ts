@@ -14,8 +14,9 @@
  * What a job holds is kept small, as memory per connection is what lets one node hold tens of thousands of miners
  * (each holds MAX_JOBS jobs): the hashing blob is not kept (it is rebuilt from the template and the extra nonce when
  * a share comes); a Job stores its id as a number (`seq`; the id string is JOB_SALT + seq in base 36, made when
- * sent or asked for) and its extra nonce as two numbers (node id and counter; the 8 bytes are made when a share
- * needs them); targets are shared per difficulty, and payout addresses per address.
+ * sent or asked for), its extra nonce as two numbers (node id and counter; the 8 bytes are made when a share needs
+ * them) and its template instead of the template's id, height and seed hash; targets are shared per difficulty,
+ * payout addresses per address, and with share trust disabled one stateless ShareTrust serves every miner.
  */
 import { randomBytes } from 'node:crypto';
 import { targetForDifficulty, type StratumTarget } from '../shared/monero/difficulty.js';
@@ -104,16 +105,17 @@ function jobSeqOf(id: string): number | null {
   return seq.toString(36) === digits ? seq : null; // one spelling per id: "0a" or "A" were never sent
 }
 
-/** A job as a miner holds it (see the header): MinerJob with the id and the extra nonce stored as numbers. */
+/**
+ * A job as a miner holds it (see the header): MinerJob with the id and the extra nonce stored as numbers, and the
+ * template itself instead of its id, height and seed hash (every miner's jobs are for the last few templates, which
+ * the job manager keeps anyway). 6 fields.
+ */
 export class Job implements MinerJob {
   submissions: Set<string> | null = null;
   constructor(
     readonly seq: number,
-    readonly templateId: number,
-    readonly height: number,
+    private readonly template: ActiveTemplate,
     readonly difficulty: number,
-    readonly target: StratumTarget,
-    readonly seedHash: string,
     private readonly nodeId: number,
     private readonly nonce: number,
   ) {}
@@ -122,9 +124,38 @@ export class Job implements MinerJob {
     return JOB_SALT + this.seq.toString(36);
   }
 
+  get templateId(): number {
+    return this.template.id;
+  }
+
+  get height(): number {
+    return this.template.height;
+  }
+
+  get seedHash(): string {
+    return this.template.seedHash;
+  }
+
+  /** Shared by every job at this difficulty. */
+  get target(): StratumTarget {
+    return targetFor(this.difficulty);
+  }
+
   get extraNonce(): Uint8Array {
     return extraNonceBytes(this.nodeId, this.nonce);
   }
+}
+
+/** With trust disabled a ShareTrust holds no state (every method returns at once): one per config serves all. */
+const untrusting = new WeakMap<TrustConfig, ShareTrust>();
+function shareTrust(cfg: TrustConfig): ShareTrust {
+  if (cfg.enabled) return new ShareTrust(cfg);
+  let t = untrusting.get(cfg);
+  if (!t) {
+    t = new ShareTrust(cfg);
+    untrusting.set(cfg, t);
+  }
+  return t;
 }
 
 /**
@@ -170,7 +201,7 @@ export class Miner {
     this.fixedDiff = o.fixedDiff;
     this.difficulty = o.difficulty;
     this.vardiff = new VarDiff(o.varDiff, Date.now() / 1000);
-    this.trust = new ShareTrust(o.trust);
+    this.trust = shareTrust(o.trust);
   }
 
   /** The difficulty of a job for template `t`: the miner's, capped at the block's (see the header). */
@@ -198,7 +229,7 @@ export class Miner {
   addJob(t: ActiveTemplate, nodeId: number, nonce: number): Job {
     if (!this.fixedDiff) this.difficulty = this.jobDifficulty(t);
     const difficulty = this.jobDifficulty(t);
-    const job = new Job(++jobSeq, t.id, t.height, difficulty, targetFor(difficulty), t.seedHash, nodeId, nonce);
+    const job = new Job(++jobSeq, t, difficulty, nodeId, nonce);
     this.remember(job);
     return job;
   }

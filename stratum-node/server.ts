@@ -4,7 +4,11 @@
  * a hard line limit, a login timeout, a per-IP connection cap and write back-pressure limits, then its parsed lines
  * go to StratumPool.handle. A socket that misbehaves is closed; other miners never notice.
  *
- * State: Map ip -> open connection count (per process).
+ * State (per process): Map ip -> open connection count; Map connection not logged in yet -> login deadline (ms),
+ * swept every LOGIN_SWEEP_MS (one timer for all sockets, so a socket closes at most that much after its deadline);
+ * the set of raw sockets (closed on shutdown). Per socket: a MinerConnection {ip, port, socket, miner, closed,
+ * draining, cleaned, inFlight, buf (an unfinished line, usually null)} that the socket points to (kConn); the
+ * socket's listeners are functions shared by all sockets.
  */
 import net from 'node:net';
 import { Duplex } from 'node:stream';
@@ -42,6 +46,8 @@ const MAX_IN_FLIGHT = 64;
  * banned" (no request goes unanswered), then close.
  */
 const BAN_DRAIN_MS = 1000;
+/** How often sockets that have not logged in are checked against poolServer.loginTimeout (at most this late). */
+const LOGIN_SWEEP_MS = 1000;
 /** At shutdown, how long sockets may take to end after the node ended them before they are destroyed. */
 const CLOSE_GRACE_MS = 2000;
 
@@ -84,13 +90,183 @@ function replayStream(raw: net.Socket, head: Buffer): Duplex {
   return d;
 }
 
+/** What every connection of one startServers call shares. */
+interface ServerContext {
+  readonly pool: StratumPool;
+  readonly opts: ServerOptions;
+  readonly log: Logger;
+  readonly metrics: Metrics;
+  /** ip -> open connections */
+  readonly perIp: Map<string, number>;
+  /** connections not logged in yet -> their login deadline (ms): swept every LOGIN_SWEEP_MS */
+  readonly awaitingLogin: Map<MinerConnection, number>;
+}
+
+/** The connection a socket belongs to (set on the raw socket and on its TLS socket): shared listeners find it here. */
+const kConn = Symbol('stratum connection');
+type OwnedSocket = net.Socket & { [kConn]?: MinerConnection };
+
+function ignoreError(): void {
+  // a socket error is followed by 'close', which cleans up
+}
+
+/**
+ * One miner socket: newline framing with the line limit, requests in flight, back-pressure, the ban drain and the
+ * close. Listeners are shared functions (on the prototype or per server, never per socket): memory per connection
+ * is what lets one node hold tens of thousands of miners.
+ */
+class MinerConnection implements Connection {
+  miner: Miner | null = null;
+  private closed = false;
+  private draining = false;
+  private cleaned = false;
+  private inFlight = 0;
+  /** bytes of an unfinished line (null when none: most sockets hold no buffer between lines) */
+  private buf: Buffer | null = null;
+
+  constructor(
+    private readonly ctx: ServerContext,
+    readonly ip: string,
+    readonly port: PortSettings,
+    private readonly socket: net.Socket,
+  ) {}
+
+  send(msg: object): void {
+    this.sendRaw(JSON.stringify(msg) + '\n');
+  }
+
+  /** Writes one whole line (job-message.ts makes broadcast lines). */
+  sendRaw(line: string): void {
+    if (this.closed || !this.socket.writable) return;
+    if (this.socket.writableLength > MAX_WRITE_BUFFER) return this.close('miner is not reading');
+    this.socket.write(line);
+  }
+
+  close(reason: string): void {
+    if (this.closed || this.draining) return;
+    if (reason === 'banned') {
+      this.draining = true;
+      setTimeout(() => {
+        this.draining = false;
+        this.close('banned, drained');
+      }, BAN_DRAIN_MS).unref();
+      return;
+    }
+    this.closed = true;
+    this.ctx.log.debug({ ip: this.ip, reason }, 'closing miner socket');
+    this.socket.end();
+    const socket = this.socket;
+    setTimeout(() => socket.destroy(), 2000).unref();
+  }
+
+  /** Once, when the TLS or the raw socket closes (both report it). */
+  cleanup(): void {
+    if (this.cleaned) return;
+    this.cleaned = true;
+    this.closed = true;
+    const { perIp, metrics, pool, awaitingLogin } = this.ctx;
+    const left = (perIp.get(this.ip) ?? 1) - 1;
+    if (left <= 0) perIp.delete(this.ip);
+    else perIp.set(this.ip, left);
+    metrics.connections.dec();
+    awaitingLogin.delete(this);
+    pool.detach(this);
+  }
+
+  /**
+   * Raw Buffers, no setEncoding (a StringDecoder per socket costs memory on every idle miner): a line is decoded
+   * once complete, so a multi-byte character split across chunks is whole by then.
+   */
+  onData(chunk: Buffer): void {
+    if (this.closed) return;
+    const max = this.ctx.opts.maxLineBytes;
+    let data = this.buf === null ? chunk : Buffer.concat([this.buf, chunk]);
+    this.buf = null;
+    let nl: number;
+    while ((nl = data.indexOf(0x0a)) >= 0 && !this.closed) {
+      const end = nl > 0 && data[nl - 1] === 0x0d ? nl - 1 : nl;
+      if (end > max) return this.close('line too long');
+      const line = data.toString('utf8', 0, end);
+      data = data.subarray(nl + 1);
+      this.onLine(line);
+    }
+    if (this.closed || data.length === 0) return;
+    if (data.length > max) {
+      this.close('line too long without newline');
+      this.socket.destroy();
+      return;
+    }
+    this.buf = Buffer.from(data); // a copy: never pin the whole chunk for a partial line
+  }
+
+  private onLine(line: string): void {
+    if (line.length === 0) return;
+    if (this.draining) return this.answerBanned(line);
+    if (line.startsWith('GET ') || line.startsWith('HEAD ')) {
+      this.socket.end('HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nmining server online\n');
+      this.closed = true;
+      const socket = this.socket;
+      setTimeout(() => socket.destroy(), 2000).unref();
+      return;
+    }
+    let msg: unknown;
+    try {
+      msg = JSON.parse(line);
+    } catch {
+      this.send(fail(null, 'Invalid JSON'));
+      this.close('malformed JSON');
+      return;
+    }
+    if (this.inFlight >= MAX_IN_FLIGHT) {
+      this.send(fail(requestId(msg), MSG.busy));
+      return;
+    }
+    this.inFlight += 1;
+    this.ctx.pool
+      .handle(this, msg)
+      .catch((e: unknown) =>
+        this.ctx.log.error({ err: e instanceof Error ? e.message : String(e) }, 'stratum handler failed'),
+      )
+      .finally(() => {
+        this.inFlight -= 1;
+      });
+  }
+
+  private answerBanned(line: string): void {
+    let msg: unknown = null;
+    try {
+      msg = JSON.parse(line);
+    } catch {
+      // not JSON: answered with a null id
+    }
+    this.send(fail(requestId(msg), MSG.banned));
+  }
+}
+
+/** A request's id when it is a number or a string, else null. */
+function requestId(msg: unknown): number | string | null {
+  const id = typeof msg === 'object' && msg !== null && 'id' in msg ? msg.id : null;
+  return typeof id === 'number' || typeof id === 'string' ? id : null;
+}
+
+/** Closes the connections still not logged in at their deadline; forgets those that logged in or closed. */
+function sweepLogins(awaiting: Map<MinerConnection, number>, now: number): void {
+  for (const [conn, deadline] of awaiting) {
+    if (conn.miner !== null) awaiting.delete(conn);
+    else if (now >= deadline) {
+      awaiting.delete(conn);
+      conn.close('no login in time');
+    }
+  }
+}
+
 export async function startServers(
   pool: StratumPool,
   opts: ServerOptions,
   log: Logger,
   metrics: Metrics,
 ): Promise<StratumServers> {
-  const perIp = new Map<string, number>();
+  const ctx: ServerContext = { pool, opts, log, metrics, perIp: new Map(), awaitingLogin: new Map() };
   const proxyPeers = opts.proxyProtocolFrom.length > 0 ? blockList(opts.proxyProtocolFrom) : null;
   let secureContext: tls.SecureContext | null = null;
   if (opts.ports.some((p) => p.tls)) {
@@ -100,11 +276,28 @@ export async function startServers(
   const servers: net.Server[] = [];
   const bound: number[] = [];
   const sockets = new Set<net.Socket>();
+  const loginSweep = setInterval(
+    () => sweepLogins(ctx.awaitingLogin, Date.now()),
+    Math.max(100, Math.min(LOGIN_SWEEP_MS, opts.loginTimeoutSec * 1000)),
+  );
+  loginSweep.unref();
+
+  // shared by every socket (a closure per socket would cost memory on each)
+  function onRawClose(this: OwnedSocket): void {
+    sockets.delete(this);
+    this[kConn]?.cleanup();
+  }
+  function onTlsClose(this: OwnedSocket): void {
+    this[kConn]?.cleanup();
+  }
+  function onSocketData(this: OwnedSocket, chunk: Buffer): void {
+    this[kConn]?.onData(chunk);
+  }
 
   const accept = (raw: net.Socket, port: PortSettings): void => {
     sockets.add(raw);
-    raw.once('close', () => sockets.delete(raw));
-    raw.on('error', () => undefined);
+    raw.on('close', onRawClose);
+    raw.on('error', ignoreError);
     raw.setNoDelay(true);
     raw.setKeepAlive(true, 60_000);
     if (!port.proxyProtocol) return open(raw, normalizeIp(raw.remoteAddress), port, null);
@@ -136,140 +329,32 @@ export async function startServers(
     raw.on('data', onData);
   };
 
-  const open = (raw: net.Socket, ip: string, port: PortSettings, rest: Buffer | null): void => {
-    const count = (perIp.get(ip) ?? 0) + 1;
+  const open = (raw: OwnedSocket, ip: string, port: PortSettings, rest: Buffer | null): void => {
+    const count = (ctx.perIp.get(ip) ?? 0) + 1;
     if (count > opts.maxConnectionsPerIp) {
       raw.end(JSON.stringify(fail(null, MSG.tooManyConnections)) + '\n');
       setTimeout(() => raw.destroy(), 1000).unref();
       return;
     }
-    perIp.set(ip, count);
-    let socket: net.Socket = raw;
+    ctx.perIp.set(ip, count);
+    let socket: OwnedSocket = raw;
     if (port.tls && secureContext) {
       // After a PROXY header the raw stream has been read in JS, and bytes past the header (often the ClientHello)
       // are already out of the kernel: TLS must read from a stream that replays them first.
       const source = port.proxyProtocol ? replayStream(raw, rest ?? Buffer.alloc(0)) : raw;
       socket = new tls.TLSSocket(source as net.Socket, { isServer: true, secureContext });
-      socket.on('error', () => undefined);
+      socket.on('error', ignoreError);
+      socket.on('close', onTlsClose);
       rest = null;
     }
     metrics.connections.inc();
-    let closed = false;
-    let draining = false;
-    let inFlight = 0;
-    const conn: Connection & { miner: Miner | null; sendRaw(line: string): void } = {
-      ip,
-      port,
-      miner: null,
-      send(msg: object): void {
-        conn.sendRaw(JSON.stringify(msg) + '\n');
-      },
-      sendRaw(line: string): void {
-        if (closed || !socket.writable) return;
-        if (socket.writableLength > MAX_WRITE_BUFFER) return conn.close('miner is not reading');
-        socket.write(line);
-      },
-      close(reason: string): void {
-        if (closed || draining) return;
-        if (reason === 'banned') {
-          draining = true;
-          setTimeout(() => {
-            draining = false;
-            conn.close('banned, drained');
-          }, BAN_DRAIN_MS).unref();
-          return;
-        }
-        closed = true;
-        log.debug({ ip, reason }, 'closing miner socket');
-        socket.end();
-        setTimeout(() => socket.destroy(), 2000).unref();
-      },
-    };
-    let cleaned = false;
-    const cleanup = (): void => {
-      if (cleaned) return; // both the TLS socket and the raw socket report close
-      cleaned = true;
-      closed = true;
-      const left = (perIp.get(ip) ?? 1) - 1;
-      if (left <= 0) perIp.delete(ip);
-      else perIp.set(ip, left);
-      metrics.connections.dec();
-      pool.detach(conn);
-      clearTimeout(loginTimer);
-    };
-    socket.once('close', cleanup);
-    raw.once('close', cleanup);
-    const loginTimer = setTimeout(() => {
-      if (!conn.miner) conn.close('no login in time');
-    }, opts.loginTimeoutSec * 1000);
-    loginTimer.unref();
+    const conn = new MinerConnection(ctx, ip, port, socket);
+    raw[kConn] = conn;
+    socket[kConn] = conn;
+    ctx.awaitingLogin.set(conn, Date.now() + opts.loginTimeoutSec * 1000);
     pool.attach(conn);
-
-    // bytes of an unfinished line (null when none: most sockets hold no buffer between lines)
-    let buf: Buffer | null = null;
-    const onLine = (line: string): void => {
-      if (line.length === 0) return;
-      if (draining) return answerBanned(line);
-      if (line.startsWith('GET ') || line.startsWith('HEAD ')) {
-        socket.end('HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nmining server online\n');
-        closed = true;
-        setTimeout(() => socket.destroy(), 2000).unref();
-        return;
-      }
-      let msg: unknown;
-      try {
-        msg = JSON.parse(line);
-      } catch {
-        conn.send(fail(null, 'Invalid JSON'));
-        conn.close('malformed JSON');
-        return;
-      }
-      if (inFlight >= MAX_IN_FLIGHT) {
-        const id = typeof msg === 'object' && msg !== null && 'id' in msg ? (msg as { id: unknown }).id : null;
-        conn.send(fail(typeof id === 'number' || typeof id === 'string' ? id : null, MSG.busy));
-        return;
-      }
-      inFlight += 1;
-      pool
-        .handle(conn, msg)
-        .catch((e: unknown) => log.error({ err: e instanceof Error ? e.message : String(e) }, 'stratum handler failed'))
-        .finally(() => {
-          inFlight -= 1;
-        });
-    };
-    // raw Buffers, no setEncoding: a StringDecoder per socket costs memory on every idle miner; a line is decoded
-    // once complete (a multi-byte character split across chunks is whole by then)
-    const answerBanned = (line: string): void => {
-      let id: unknown = null;
-      try {
-        const msg: unknown = JSON.parse(line);
-        if (typeof msg === 'object' && msg !== null && 'id' in msg) id = msg.id;
-      } catch {
-        // not JSON: answered with a null id
-      }
-      conn.send(fail(typeof id === 'number' || typeof id === 'string' ? id : null, MSG.banned));
-    };
-    socket.on('data', (chunk: Buffer) => {
-      if (closed) return;
-      let data = buf === null ? chunk : Buffer.concat([buf, chunk]);
-      buf = null;
-      let nl: number;
-      while ((nl = data.indexOf(0x0a)) >= 0 && !closed) {
-        const end = nl > 0 && data[nl - 1] === 0x0d ? nl - 1 : nl;
-        if (end > opts.maxLineBytes) return conn.close('line too long');
-        const line = data.toString('utf8', 0, end);
-        data = data.subarray(nl + 1);
-        onLine(line);
-      }
-      if (closed || data.length === 0) return;
-      if (data.length > opts.maxLineBytes) {
-        conn.close('line too long without newline');
-        socket.destroy();
-        return;
-      }
-      buf = Buffer.from(data); // a copy: never pin the whole chunk for a partial line
-    });
-    if (rest && rest.length > 0) socket.emit('data', rest);
+    socket.on('data', onSocketData);
+    if (rest && rest.length > 0) conn.onData(rest);
     raw.resume();
   };
 

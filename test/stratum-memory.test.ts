@@ -7,7 +7,7 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { createHasher, type Hasher } from '../native/index.js';
 import { CountingHasher } from './support/counting-hasher.js';
-import { mineShare, type Job } from './support/stratum-client.js';
+import { mineShare, StratumClient, type Job } from './support/stratum-client.js';
 import { StratumPool, type Connection, type PortSettings } from '../stratum-node/pool.js';
 import { JobManager, type ChainSource, type RawTemplate } from '../stratum-node/jobs.js';
 import { BanList } from '../stratum-node/bans.js';
@@ -18,6 +18,7 @@ import { silentLogger } from '../shared/log.js';
 import { bytesToHex, hexToBytes } from '../shared/hex.js';
 import { blockId, parseBlockTemplate } from '../shared/monero/template.js';
 import { MSG } from '../stratum-node/messages.js';
+import { startServers, type StratumServers } from '../stratum-node/server.js';
 import { ERRORS, PoolError } from '../shared/errors.js';
 
 const MINER = '4AzKEX4gXdJdNeM6dfiBFL7kqund3HYGvMBF3ttsNd9SfzgYB6L7ep1Yg1osYJzLdaKAYSLVh6e6jKnAuzj3bw1oGy9kXCb';
@@ -379,5 +380,72 @@ describe('share validation in memory', () => {
       (await submit(h, c, { id: session, job_id: job.job_id, nonce: '7fffffff', result: claim })).error?.message,
     ).toBe(MSG.invalidShare);
     expect(h.hasher.calls).toBe(hashed + 1);
+  });
+});
+
+describe('server sockets over the in-memory pool', () => {
+  const serve = async (h: Harness, loginTimeoutSec: number): Promise<StratumServers> =>
+    startServers(
+      h.pool,
+      {
+        host: '127.0.0.1',
+        ports: [{ ...PORT, port: 0 }],
+        tls: null,
+        maxLineBytes: 10_240,
+        loginTimeoutSec,
+        maxConnectionsPerIp: 2,
+        proxyProtocolFrom: [],
+      },
+      silentLogger(),
+      createMetrics(false),
+    );
+  const until = async (what: () => boolean, ms: number): Promise<void> => {
+    const end = Date.now() + ms;
+    while (!what() && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+  };
+
+  it('closes a socket not logged in by the login timeout (one sweep for all sockets), never one that logged in', async () => {
+    const h = await harness();
+    const servers = await serve(h, 1);
+    try {
+      const port = servers.boundPorts[0]!;
+      const idle = await StratumClient.connect({ port, localAddress: '127.0.0.21' });
+      const miner = await StratumClient.connect({ port, localAddress: '127.0.0.21' });
+      expect((await miner.login(MINER)).error).toBeNull();
+      const t0 = Date.now();
+      await idle.waitClosed(5000);
+      expect(Date.now() - t0).toBeLessThan(2500); // 1 s timeout, swept at most 1 s late
+      await new Promise((r) => setTimeout(r, 1200));
+      expect(miner.closed).toBe(false);
+      // the closed socket gave its per-IP slot back (cap 2)
+      const next = await StratumClient.connect({ port, localAddress: '127.0.0.21' });
+      expect((await next.login(MINER)).error).toBeNull();
+      miner.close();
+      next.close();
+    } finally {
+      await servers.close();
+    }
+  });
+
+  it('closes a miner that does not read once 1 MiB waits in its write buffer', async () => {
+    const h = await harness();
+    const servers = await serve(h, 30);
+    try {
+      const c = await StratumClient.connect({ port: servers.boundPorts[0]!, localAddress: '127.0.0.22' });
+      expect((await c.login(MINER)).error).toBeNull();
+      c.socket.pause();
+      const conn = [...h.pool.connections].find((x) => x.ip === '127.0.0.22')!;
+      const pad = { pad: 'x'.repeat(64 * 1024) };
+      // the kernel's buffers on both ends fill first, then Node's write buffer
+      for (let i = 0; i < 2000 && h.pool.connections.has(conn); i++) {
+        conn.send(pad);
+        await new Promise((r) => setImmediate(r));
+      }
+      await until(() => !h.pool.connections.has(conn), 5000); // ended, then destroyed 2 s later
+      expect(h.pool.connections.has(conn)).toBe(false);
+      c.close();
+    } finally {
+      await servers.close();
+    }
   });
 });
