@@ -3,8 +3,9 @@
  * node's sockets alone, without monerod, Redis or RandomX (a fixed regtest template in memory, a hasher that is never
  * called), so what is measured is only the node's per-connection cost:
  *  - memory: RSS and JS heap (+ external + array buffers) before and after N idle logged-in miners, after full GCs,
- *    per connection; with --heap-snapshot, a V8 heap snapshot before and after, summarized as the objects added per
- *    connection (count and bytes by constructor);
+ *    per connection, and again after the broadcasts (each miner then holds MAX_JOBS jobs); with --heap-snapshot, a V8 heap snapshot before and after, summarized as the objects added per
+ *    connection (count and bytes by constructor; the RSS figures then include the snapshots' own memory, and
+ *    KEEP_SNAPSHOT=1 keeps the .heapsnapshot files in the working directory for a closer look);
  *  - broadcast: K new templates (height + 1 each), the node's own "jobs broadcast" time (from the template event to
  *    the last job written) per template and per miner, and the clients' first/last arrival; with --profile, a CPU
  *    profile of the broadcasts only (node:inspector), summarized as self time by function;
@@ -26,7 +27,7 @@ import { StratumPool } from '../stratum-node/pool.js';
 import { startServers } from '../stratum-node/server.js';
 import { BanList } from '../stratum-node/bans.js';
 import { createMetrics } from '../stratum-node/metrics.js';
-import { Miner } from '../stratum-node/miner.js';
+import { MAX_JOBS, Miner } from '../stratum-node/miner.js';
 import { jobFor, jobLineFor } from '../stratum-node/job-message.js';
 import type { Hasher } from '../native/index.js';
 import type { ShareSink } from '../stratum-node/share-sink.js';
@@ -323,6 +324,17 @@ async function main(): Promise<void> {
       clientFirstMs: firsts.map((x) => round(x)),
       clientLastMs: lasts.map((x) => round(x)),
     });
+    if (broadcastsWanted >= MAX_JOBS - 1) {
+      // every miner now holds MAX_JOBS jobs (login + broadcasts), as in steady state
+      const held = memory();
+      rows.push({
+        suite: 'conns',
+        case: `memory after ${broadcastsWanted} broadcasts (${MAX_JOBS} jobs per miner)`,
+        connections: connected,
+        rssPerConnectionKiB: round((held.rss - before.rss) / connected / 1024, 2),
+        heapPerConnectionKiB: round((held.heap - before.heap) / connected / 1024, 2),
+      });
+    }
     rows.push(parts(jobs, connected));
     await call('close');
   } finally {

@@ -5,11 +5,16 @@
  * socket, timed in this process. Cases: the peer reading every line (as miners do: each write wakes it) and the
  * peer paused (no read interest; the data only queues in the kernel), each with a string and with a pre-encoded
  * Buffer. This is the floor under a job broadcast from one process; what the stratum node adds is the rest.
- * Row shape: { suite: 'write-floor', case, connections, usPerWrite: [per round] }. Nothing is asserted.
+ * Also the memory a bare idle socket costs here (RSS and JS heap after full GCs, before and after accepting N, each
+ * with one 'data' listener): the floor under the stratum node's memory per connection.
+ * Row shapes: { suite: 'write-floor', case, connections, usPerWrite: [per round] } and { suite, case: 'memory',
+ * connections, rssPerSocketKiB, heapPerSocketKiB }. Nothing is asserted.
  */
 import { fork } from 'node:child_process';
 import net from 'node:net';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 
 const LINE =
   '{"jsonrpc":"2.0","method":"job","params":{"blob":"' +
@@ -76,6 +81,14 @@ async function main(): Promise<void> {
     accepted.push(s);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const memory = (): { rss: number; heap: number } => {
+    for (let i = 0; i < 3; i++) gc();
+    const m = process.memoryUsage();
+    return { rss: m.rss, heap: m.heapUsed + m.external + m.arrayBuffers };
+  };
+  const before = memory();
   const port = (server.address() as net.AddressInfo).port;
   const child = fork(join(import.meta.dirname, '..', 'bin', 'run-ts.mjs'), [process.argv[1]!, '--client']);
   const next = (cmd: string): Promise<void> =>
@@ -92,6 +105,18 @@ async function main(): Promise<void> {
   child.send({ cmd: 'open', port, n });
   await opened;
   while (accepted.length < n) await new Promise((r) => setTimeout(r, 10));
+  await new Promise((r) => setTimeout(r, 500));
+  const after = memory();
+  const kib = (bytes: number): number => Math.round((bytes / n / 1024) * 100) / 100;
+  console.log(
+    JSON.stringify({
+      suite: 'write-floor',
+      case: 'memory',
+      connections: n,
+      rssPerSocketKiB: kib(after.rss - before.rss),
+      heapPerSocketKiB: kib(after.heap - before.heap),
+    }),
+  );
   const buf = Buffer.from(LINE);
   const round = (write: (s: net.Socket) => void): number => {
     const t0 = performance.now();
