@@ -12,7 +12,8 @@
  * - A level holds at most `maxQueued` items; when the unknown level is full, the newest item of the IP with the most
  *   queued is refused ('busy') to make room, so one IP cannot keep another's first share out.
  * - At most `maxInFlight` hashes are inside the native hasher at a time (one per thread by default: its own queue
- *   stays empty, so the order is decided here). `dropIp` answers every queued item of an IP with 'banned' without hashing it.
+ *   stays empty, so the order is decided here). `dropIp` answers every queued item of an IP with 'banned' without hashing it;
+ *   `dropQueuedShares` (at shutdown) answers every queued item but block claims with 'busy'.
  *
  * Outcomes are values, never throws: {kind:'hash'} | {kind:'busy'} | {kind:'banned'} | {kind:'failed', err}.
  */
@@ -112,6 +113,19 @@ class Level {
     this.size -= q.length;
     return q;
   }
+
+  /** Removes and returns every item `pick` selects, keeping the others in order. */
+  takeWhere(pick: (item: Item) => boolean): Item[] {
+    const out: Item[] = [];
+    for (const [ip, q] of this.byIp) {
+      const keep = q.filter((item) => !pick(item));
+      out.push(...q.filter(pick));
+      if (keep.length > 0) this.byIp.set(ip, keep);
+      else this.byIp.delete(ip);
+    }
+    this.size -= out.length;
+    return out;
+  }
 }
 
 export interface HashSchedulerStats {
@@ -207,6 +221,19 @@ export class HashScheduler {
     this.verified.delete(ip);
     const dropped = [...this.known.take(ip), ...this.unknown.take(ip)];
     for (const item of dropped) this.finish(item, { kind: 'banned' });
+    return dropped.length;
+  }
+
+  /**
+   * At shutdown: answers every queued share that claims no block with 'busy' (not hashed), so stopping does not wait
+   * for a backlog of hashes; block claims stay queued and are hashed (a found block is never dropped).
+   */
+  dropQueuedShares(): number {
+    const dropped = [
+      ...this.known.takeWhere((i) => i.claimsBlock !== true),
+      ...this.unknown.takeWhere((i) => i.claimsBlock !== true),
+    ];
+    for (const item of dropped) this.finish(item, { kind: 'busy' });
     return dropped.length;
   }
 

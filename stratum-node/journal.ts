@@ -30,10 +30,11 @@
  * by hash and credits or orphans it by the chain.
  *
  * Slots: several processes (stratum forks) can share a data folder; each claims a slot n, files `shares-<n>.journal`,
- * `shares-<n>.pid` (the owner: "pid boot-id start-ticks"; a slot whose owner is gone is free again, and its journal
+ * `shares-<n>.pid` (the owner: "pid boot-id start-ticks pid-namespace"; a slot whose owner is gone is free again, and its journal
  * is adopted and replayed by the next process that claims it; boot id and the process start time, from /proc on
- * Linux, keep a pid reused after a reboot or by another program from stranding the slot) and `shares-<n>.node` (the
- * node id the slot last used, reused when Redis is unreachable at start).
+ * Linux, keep a pid reused after a reboot or by another program from stranding the slot; an owner in another pid
+ * namespace is judged by its heartbeat, the pid file's mtime touched every 10 s) and `shares-<n>.node` (the node id
+ * the slot last used, reused when Redis is unreachable at start).
  *
  * Data model: JournalRecord below; payloads are scripts.ts's BatchPayload/BlockPayload.
  */
@@ -50,10 +51,13 @@ import {
   readFileSync,
   readSync,
   renameSync,
+  statSync,
   unlinkSync,
+  utimesSync,
   writeFileSync,
   writeSync,
 } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { ERRORS, PoolError } from '../shared/errors.js';
 import type { BatchPayload, BlockPayload } from './scripts.js';
@@ -215,19 +219,29 @@ export class ShareJournal {
   rewrite(records: readonly JournalRecord[]): void {
     const tmp = `${this.path}.compact`;
     const lines = [{ t: 'target', target: this.target }, ...records].map((r) => `${JSON.stringify(r)}\n`);
-    const fd = openSync(tmp, 'w');
     let size = 0;
     try {
-      for (const line of lines) {
-        const buf = Buffer.from(line);
-        for (let off = 0; off < buf.length;) off += writeSync(fd, buf, off, buf.length - off);
-        size += buf.length;
+      const fd = openSync(tmp, 'w');
+      try {
+        for (const line of lines) {
+          const buf = Buffer.from(line);
+          for (let off = 0; off < buf.length;) off += writeSync(fd, buf, off, buf.length - off);
+          size += buf.length;
+        }
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
       }
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
+      renameSync(tmp, this.path);
+    } catch (e) {
+      // the journal itself is untouched (still open and appendable): only the copy failed
+      try {
+        unlinkSync(tmp);
+      } catch {
+        // never created
+      }
+      throw e;
     }
-    renameSync(tmp, this.path);
     const dir = openSync(dirname(this.path), 'r');
     try {
       fsyncSync(dir);
@@ -249,6 +263,11 @@ export class ShareJournal {
 
   get bytes(): number {
     return this.size;
+  }
+
+  /** False once a rewrite failed after replacing the file (the journal can no longer be appended to). */
+  get usable(): boolean {
+    return this.fd >= 0;
   }
 
   close(): void {
@@ -300,18 +319,38 @@ function ownerLine(): string {
   return `${process.pid} ${bootId() || '-'} ${startTicks(process.pid) || '-'} ${pidNamespace() || '-'}`;
 }
 
+/** How often a slot's owner touches its pid file (its heartbeat, read across pid namespaces). */
+const HEARTBEAT_MS = 10_000;
+/** A pid file from another pid namespace whose heartbeat is older than this is an owner that is gone. */
+const HEARTBEAT_STALE_MS = 35_000;
+/** An empty owner file younger than this is a claim being written (filesystems without hard links). */
+const EMPTY_GRACE_MS = 5_000;
+
+/** An owner file's content and age, or null when it does not exist. */
+function readOwner(path: string): { line: string; ageMs: number } | null {
+  try {
+    const line = readFileSync(path, 'utf8');
+    return { line, ageMs: Date.now() - statSync(path).mtimeMs };
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
+}
+
 /**
- * Whether the owner named by a pid file is still running: same boot, a process with that pid, and (where /proc
- * tells) the same start time, so a pid reused after a reboot or by another program does not hold the slot.
+ * Whether the owner named by an owner file is still running: same boot, a process with that pid, and (where /proc
+ * tells) the same start time, so a pid reused after a reboot or by another program does not hold the slot. An owner
+ * in another pid namespace (a container sharing the folder) cannot be looked up: it is alive while its heartbeat
+ * (the file's mtime, touched every HEARTBEAT_MS) is fresh, so a container restarted with the same volume adopts the
+ * old container's journal once it is stale, and two live containers never share one.
  */
-function ownerAlive(line: string): boolean {
-  const [pidText, boot = '-', ticks = '-', ns = '-'] = line.trim().split(/\s+/);
+function ownerAlive(owner: { line: string; ageMs: number }): boolean {
+  if (owner.line.trim() === '') return owner.ageMs < EMPTY_GRACE_MS;
+  const [pidText, boot = '-', ticks = '-', ns = '-'] = owner.line.trim().split(/\s+/);
   const pid = Number(pidText);
   if (!Number.isInteger(pid) || pid <= 0) return false;
   if (boot !== '-' && bootId() !== '' && boot !== bootId()) return false;
-  // written from another pid namespace (a container sharing the folder): its pid means nothing here, so it is
-  // taken as alive (a journal may wait for its own container, never gets two writers)
-  if (ns !== '-' && pidNamespace() !== '' && ns !== pidNamespace()) return true;
+  if (ns !== '-' && pidNamespace() !== '' && ns !== pidNamespace()) return owner.ageMs < HEARTBEAT_STALE_MS;
   try {
     process.kill(pid, 0);
   } catch (e) {
@@ -326,7 +365,7 @@ function ownerAlive(line: string): boolean {
  * the name appears (written to a temp file, then hard-linked), so no reader ever sees an empty owner file.
  */
 function createWith(path: string, content: string): boolean {
-  const tmp = `${path}.${process.pid}.tmp`;
+  const tmp = `${path}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`; // pids repeat across containers
   writeFileSync(tmp, content, { flush: true });
   try {
     linkSync(tmp, path);
@@ -344,7 +383,11 @@ function createWith(path: string, content: string): boolean {
       throw e2;
     }
   } finally {
-    unlinkSync(tmp);
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // already gone
+    }
   }
 }
 
@@ -368,30 +411,23 @@ export function claimJournalSlot(dir: string): JournalSlot {
   const lock = join(dir, 'shares.lock');
   const pause = new Int32Array(new SharedArrayBuffer(4));
   for (let waited = 0; !createWith(lock, me); waited += 10) {
-    let holder: string;
-    try {
-      holder = readFileSync(lock, 'utf8');
-    } catch {
-      continue; // released meanwhile
-    }
-    if (!ownerAlive(holder)) removeIfHolds(lock, holder);
+    const holder = readOwner(lock);
+    if (holder === null) continue; // released meanwhile
+    if (!ownerAlive(holder)) removeIfHolds(lock, holder.line);
     else if (waited > 10_000)
-      throw new PoolError(ERRORS.SERVICE_START, `share journal slots in ${dir} stay locked`, { dir, holder });
+      throw new PoolError(ERRORS.SERVICE_START, `share journal slots in ${dir} stay locked`, {
+        dir,
+        holder: holder.line,
+      });
     else Atomics.wait(pause, 0, 0, 10);
   }
   try {
     for (let n = 0; n < 1024; n++) {
       const pidPath = join(dir, `shares-${n}.pid`);
       if (createWith(pidPath, me)) return slot(dir, n, pidPath, me);
-      let owner: string;
-      try {
-        owner = readFileSync(pidPath, 'utf8');
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-        owner = ''; // its owner released it meanwhile: free
-      }
-      if (owner !== '' && (owner.trim() === me || ownerAlive(owner))) continue;
-      removeIfHolds(pidPath, owner); // a dead owner's slot: free it and take it (its journal is adopted)
+      const owner = readOwner(pidPath); // null: its owner released it meanwhile
+      if (owner !== null && (owner.line.trim() === me || ownerAlive(owner))) continue;
+      if (owner !== null) removeIfHolds(pidPath, owner.line); // a dead owner's slot: free it, adopt its journal
       if (createWith(pidPath, me)) return slot(dir, n, pidPath, me);
     }
   } finally {
@@ -403,6 +439,15 @@ export function claimJournalSlot(dir: string): JournalSlot {
 function slot(dir: string, n: number, pidPath: string, me: string): JournalSlot {
   const nodePath = join(dir, `shares-${n}.node`);
   const stored = existsSync(nodePath) ? Number(readFileSync(nodePath, 'utf8').trim()) : NaN;
+  const heartbeat = setInterval(() => {
+    try {
+      const t = new Date();
+      utimesSync(pidPath, t, t);
+    } catch {
+      // the file is gone (released, or removed by hand): nothing to keep fresh
+    }
+  }, HEARTBEAT_MS);
+  heartbeat.unref();
   return {
     journalPath: join(dir, `shares-${n}.journal`),
     lastNodeId: Number.isSafeInteger(stored) && stored >= 0 ? stored : null,
@@ -410,6 +455,7 @@ function slot(dir: string, n: number, pidPath: string, me: string): JournalSlot 
       writeFileSync(nodePath, String(id));
     },
     release() {
+      clearInterval(heartbeat);
       removeIfHolds(pidPath, me);
     },
   };

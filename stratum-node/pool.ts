@@ -116,6 +116,7 @@ export class StratumPool implements MethodHandlers<Connection> {
     this.stopping = true;
     if (this.retargetTimer) clearInterval(this.retargetTimer);
     for (const c of [...this.connections]) c.close('shutting down');
+    this.hashes.dropQueuedShares(); // a backlog of plain shares is not hashed at shutdown; block claims still are
     while (this.submitsInFlight.size > 0) await Promise.allSettled([...this.submitsInFlight]);
   }
 

@@ -376,15 +376,17 @@ export class ShareRecorder {
       // its last records were never acked: replaying it after the batches' flushed(id) markers expire would count
       // them twice, so it is never replayed
       const aside = `${this.opts.journalPath}.${Date.now()}.stale`;
+      this.journalBroken = false; // one attempt: a file that cannot be moved is reported once, not every flush
       try {
         renameSync(this.opts.journalPath, aside);
-        this.journalBroken = false;
         this.log.warn({ aside }, 'stale share journal moved aside (everything in it reached Redis)');
       } catch (err) {
-        this.log.error(
-          { err, journal: this.opts.journalPath },
-          'CRITICAL: stale share journal could not be moved aside',
-        );
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+          this.log.error(
+            { err, journal: this.opts.journalPath },
+            'CRITICAL: stale share journal could not be moved aside: delete it before the next start (it must not be replayed)',
+          );
+        }
       }
       return;
     }
@@ -519,7 +521,13 @@ export class ShareRecorder {
     try {
       this.journal.rewrite(records);
     } catch (err) {
-      this.stopJournaling(err, 'share journal could not be compacted');
+      if (!this.journal.usable) {
+        this.stopJournaling(err, 'share journal could not be reopened after compaction');
+        return;
+      }
+      // the copy failed (a full disk?): keep appending to the journal as it is, try again when it has doubled
+      this.log.error({ err, journal: this.opts.journalPath }, 'share journal compaction failed; journaling goes on');
+      this.compactAt = this.journal.bytes * 2;
       return;
     }
     this.compactAt = Math.max(this.opts.journalCompactBytes ?? COMPACT_BYTES, this.journal.bytes * 2);

@@ -106,4 +106,16 @@ describe('hash scheduler', () => {
     expect((await honest).kind).toBe('hash');
     expect((await running).kind).toBe('hash');
   }, 120_000);
+
+  it('at shutdown, queued plain shares are answered busy unhashed; block claims and work in the hasher finish', async () => {
+    const s = make();
+    const running = s.hash({ ip: '10.0.4.1', owner: {}, seedHex: SEED, blob: blob(1) });
+    const plain = [2, 3].map((i) => s.hash({ ip: '10.0.4.2', owner: {}, seedHex: SEED, blob: blob(i) }));
+    const claim = s.hash({ ip: '10.0.4.3', owner: {}, seedHex: SEED, blob: blob(4), claimsBlock: true });
+    expect(s.dropQueuedShares()).toBe(2);
+    expect((await Promise.all(plain)).map((o) => o.kind)).toEqual(['busy', 'busy']);
+    expect((await claim).kind).toBe('hash');
+    expect((await running).kind).toBe('hash');
+    expect(s.stats()).toMatchObject({ queuedKnown: 0, queuedUnknown: 0, inFlight: 0 });
+  }, 120_000);
 });

@@ -268,6 +268,7 @@ export async function runScriptScenarios(storage: Storage, coin: string): Promis
   // a hold before relaying gives the attempt back
   expect(await ledger.noteError(p, paid, 'held: not durable', true)).toBe(1);
   expect(await hget(keys.payBatch(paid), 'relayAttempts')).toBe('0');
+  expect(await hget(keys.payBatch(paid), 'submitStarted')).toBeNull();
   expect(await ledger.markSubmit(p, paid)).toBe(1);
   expect(await ledger.markRelayed(p, paid)).toBe(1);
   expect(await ledger.noteError(p, paid, 'a note')).toBe(1);

@@ -1,12 +1,13 @@
 /**
  * Share journal slots (stratum-node/journal.ts) with real processes: a live owner keeps its slot; a slot whose owner
  * was killed -9 is adopted by the next process; a pid file naming a pid that is alive but is another process (a pid
- * reused after a reboot or by another program: other boot id, or other start time) does not strand the slot; two
- * processes claiming at once never get the same slot.
+ * reused after a reboot or by another program: other boot id, or other start time) does not strand the slot; an
+ * owner in another pid namespace holds its slot only while its heartbeat is fresh; two processes claiming at once
+ * never get the same slot.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { claimJournalSlot } from '../stratum-node/journal.js';
@@ -91,5 +92,20 @@ describe('share journal slots', () => {
     const journals = claims.map((c) => c.journal).sort();
     expect(new Set(journals).size).toBe(4);
     expect(journals).toEqual([0, 1, 2, 3].map((n) => join(dir, `shares-${n}.journal`)));
+  }, 60_000);
+
+  it('an owner in another pid namespace holds its slot while its heartbeat is fresh; a stale one is adopted', async () => {
+    const dir = folder();
+    const live = await claimer(dir); // slot 0, for this machine's boot id
+    const [, boot] = readFileSync(join(dir, 'shares-0.pid'), 'utf8').trim().split(' ');
+    await kill9(live.proc);
+    // another container's owner (its pid means nothing here): fresh in slot 0, stale (no heartbeat for a minute) in 1
+    writeFileSync(join(dir, 'shares-0.pid'), `1 ${boot} 100 pid:[1]`);
+    writeFileSync(join(dir, 'shares-1.pid'), `1 ${boot} 100 pid:[1]`);
+    const old = new Date(Date.now() - 60_000);
+    utimesSync(join(dir, 'shares-1.pid'), old, old);
+    const mine = claimJournalSlot(dir);
+    expect(mine.journalPath).toBe(join(dir, 'shares-1.journal'));
+    mine.release();
   }, 60_000);
 });

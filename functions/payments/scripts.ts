@@ -130,13 +130,16 @@ return 1
 /**
  * NOTE ERROR: KEYS: 1 payLock, 2 payBatch(id). ARGV: 1 token, 2 now ms, 3 message, 4 "1" when the relay attempt
  * MARK_SUBMIT counted was not made (held before relaying: the count is given back, so holds never exhaust
- * MAX_RELAY_ATTEMPTS; submitStarted stays set, which only ever makes recovery more careful).
+ * MAX_RELAY_ATTEMPTS; back at 0, no relay was ever attempted, so submitStarted goes too and the operator may still
+ * release the batch).
  */
 export const NOTE_ERROR = `
 ${FENCE}
 redis.call('HSET', KEYS[2], 'lastError', ARGV[3], 'updated', ARGV[2])
 if ARGV[4] == '1' and tonumber(redis.call('HGET', KEYS[2], 'relayAttempts') or '0') > 0 then
-  redis.call('HINCRBY', KEYS[2], 'relayAttempts', -1)
+  if redis.call('HINCRBY', KEYS[2], 'relayAttempts', -1) == 0 then
+    redis.call('HDEL', KEYS[2], 'submitStarted')
+  end
 end
 return 1
 `;
