@@ -1,6 +1,7 @@
 /**
- * `npm run bench -- load [--connections N] [--flood-seconds S] [--flood-rate R]`: one stratum node under load, on
- * real parts (redis-server, monerod --regtest with its ZMQ publisher, the light-mode native hasher), loopback only.
+ * `npm run bench -- load [--connections N] [--flood-seconds S] [--flood-rate R] [--fast]`: one stratum node under
+ * load, on real parts (redis-server, monerod --regtest with its ZMQ publisher, the native hasher in light mode, or
+ * with `--fast` in fast mode: its 2 GiB dataset is built before the scenario starts), loopback only.
  * The node runs in this process; the load generator (bench/load-client.ts) in a child process, so each stays under
  * the 20,000-fd limit. Measured, never asserted:
  *  - login burst: N connections from N/50 source addresses (127.1.x.y), LOGIN_CONCURRENCY logins in flight: latency
@@ -46,6 +47,8 @@ export interface LoadOptions {
   connections: number;
   floodSeconds: number;
   floodRate: number;
+  /** The node's RandomX mode (poolServer.randomx.mode). */
+  randomx: 'light' | 'fast';
 }
 
 function arg(args: readonly string[], name: string, def: number, max: number): number {
@@ -60,6 +63,7 @@ export function loadOptions(args: readonly string[]): LoadOptions {
     connections: arg(args, '--connections', 19_000, 19_500),
     floodSeconds: arg(args, '--flood-seconds', 10, 30),
     floodRate: arg(args, '--flood-rate', 2000, 5000),
+    randomx: args.includes('--fast') ? 'fast' : 'light',
   };
 }
 
@@ -134,7 +138,7 @@ export async function benchLoad(opts: LoadOptions): Promise<Record<string, unkno
     payments: { enabled: false },
     blockUnlocker: { enabled: false },
   });
-  const hasher = createHasher({ mode: 'light' });
+  const hasher = createHasher({ mode: opts.randomx });
   // info-level logs as in production; the 'jobs broadcast' lines give the node's own broadcast time per block
   const broadcasts: { height: number; miners: number; ms: number }[] = [];
   const log = pino(
@@ -148,6 +152,14 @@ export async function benchLoad(opts: LoadOptions): Promise<Record<string, unkno
   );
   const node = await startStratumNode({ config, redis, daemon, log, host: '127.0.0.1', hasher });
   await hasher.prepareSeed(node.jobs.current.seedHash); // the 256 MiB cache is not a per-connection cost
+  if (opts.randomx === 'fast') {
+    // fast mode hashes in light mode until the dataset is built: the scenario starts once it is
+    const deadline = Date.now() + 600_000;
+    while (hasher.stats().seeds.find((x) => x.key === node.jobs.current.seedHash)?.dataset !== 'ready') {
+      if (Date.now() > deadline) throw new Error('fast mode: the RandomX dataset was not ready within 10 minutes');
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
   // our own subscriber dates each block: the time monerod published it
   const sub = new Subscriber();
   sub.connect(monerod.zmqPub!);
@@ -267,6 +279,7 @@ export async function benchLoad(opts: LoadOptions): Promise<Record<string, unkno
     rows.push({
       suite: 'load',
       case: 'forged-share flood',
+      randomx: opts.randomx,
       ratePerSecond: opts.floodRate,
       seconds: opts.floodSeconds,
       ips: FLOOD_IPS.length,

@@ -5,7 +5,7 @@
  *   shares.ts  full-path share validation over TCP, hashed and trusted
  *   keccak.ts  per-miner cost of a job broadcast's blob, JS Keccak vs the addon's (also alone: `npm run bench -- keccak`,
  *              written to bench/results/keccak-<ISO time>.json)
- * `npm run bench -- load [--connections N] [--flood-seconds S] [--flood-rate R]` runs only load.ts instead: 19,000
+ * `npm run bench -- load [--connections N] [--flood-seconds S] [--flood-rate R] [--fast]` runs only load.ts instead: 19,000
  * miners on one node, login burst, memory per connection, block to job, a forged-share flood (see load.ts).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';

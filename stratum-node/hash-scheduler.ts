@@ -11,6 +11,9 @@
  *   Beyond `perConnection` or `perIp` (`perIpKnown` for known IPs) a request is refused at once ('busy').
  * - A level holds at most `maxQueued` items; when the unknown level is full, the newest item of the IP with the most
  *   queued is refused ('busy') to make room, so one IP cannot keep another's first share out.
+ * - A block claim (the claimed result meets network difficulty), one per connection at a time, passes every bound and
+ *   is never evicted; it waits at the front of its IP's queue in its IP's level, so a flood of forged claims from
+ *   unknown IPs never delays a known miner's shares.
  * - At most `maxInFlight` hashes are inside the native hasher at a time (one per thread by default: its own queue
  *   stays empty, so the order is decided here). `dropIp` answers every queued item of an IP with 'banned' without hashing it;
  *   `dropQueuedShares` (at shutdown) answers every queued item but block claims with 'busy'.
@@ -55,8 +58,8 @@ export interface HashRequest {
   readonly owner: object;
   readonly seedHex: string;
   readonly blob: Uint8Array;
-  /** The claimed result meets network difficulty: served first, past the per-connection/IP bounds and the level
-   * cap (a block refused 'busy' would be lost: miners do not resend). One claim per connection at a time. */
+  /** The claimed result meets network difficulty: first in its IP's queue, past the per-connection/IP bounds and the
+   * level cap (a block refused 'busy' would be lost: miners do not resend). One claim per connection at a time. */
   readonly claimsBlock?: boolean;
 }
 
@@ -77,6 +80,14 @@ class Level {
     this.size += 1;
   }
 
+  /** Puts `item` at the front of its IP's queue (the IP keeps its place in the turn order). */
+  pushFront(item: Item): void {
+    const q = this.byIp.get(item.ip);
+    if (q) q.unshift(item);
+    else this.byIp.set(item.ip, [item]);
+    this.size += 1;
+  }
+
   /** The first item of the IP whose turn it is; that IP moves to the back of the turn order. */
   shift(): Item | undefined {
     for (const [ip, q] of this.byIp) {
@@ -91,7 +102,7 @@ class Level {
     return undefined;
   }
 
-  /** Removes the newest item of the IP with the most queued. */
+  /** Removes the newest item that claims no block of the IP with the most queued (a block claim is never evicted). */
   evictLargest(): Item | undefined {
     let worst: Item[] | undefined;
     let worstIp = '';
@@ -101,10 +112,15 @@ class Level {
         worstIp = ip;
       }
     }
-    const item = worst?.pop();
-    if (worst && worst.length === 0) this.byIp.delete(worstIp);
-    if (item) this.size -= 1;
-    return item;
+    if (!worst) return undefined;
+    for (let i = worst.length - 1; i >= 0; i--) {
+      if (worst[i]!.claimsBlock === true) continue;
+      const [item] = worst.splice(i, 1);
+      if (worst.length === 0) this.byIp.delete(worstIp);
+      this.size -= 1;
+      return item;
+    }
+    return undefined;
   }
 
   take(ip: string): Item[] {
@@ -182,7 +198,8 @@ export class HashScheduler {
     const ownerCount = this.perOwner.get(req.owner) ?? 0;
     const ipCount = this.perIp.get(req.ip) ?? 0;
     if (req.claimsBlock && !this.blockClaims.has(req.owner)) {
-      // a forged claim costs its IP a ban (banning.banOnForgedResult), so this lane cannot be flooded for long
+      // a forged claim costs its IP a ban (banning.banOnForgedResult); and a claim waits in its IP's own level, at
+      // the front of that IP's queue: an attacker's claims never delay the miners who have shown valid work
       this.blockClaims.add(req.owner);
       this.perOwner.set(req.owner, ownerCount + 1);
       this.perIp.set(req.ip, ipCount + 1);
@@ -191,7 +208,7 @@ export class HashScheduler {
           this.blockClaims.delete(req.owner);
           resolve(o);
         };
-        this.known.push({ ...req, known: true, done });
+        (known ? this.known : this.unknown).pushFront({ ...req, known, done });
         this.pump();
       });
     }

@@ -1,8 +1,9 @@
 /**
  * The hash scheduler in front of the real native hasher (light mode, one thread, one hash in flight, so the order
  * in which hashes finish is the order the scheduler chose): IPs with a verified share first, round robin between
- * IPs, per-connection and per-IP bounds answered 'busy' at once, a banned IP's queued work answered 'banned'
- * without hashing, and every hash equal to the hasher's own.
+ * IPs, per-connection and per-IP bounds answered 'busy' at once, block claims first in their IP's queue but never
+ * ahead of a known miner, a banned IP's queued work answered 'banned' without hashing, and every hash equal to the
+ * hasher's own.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { createHasher, type Hasher } from '../native/index.js';
@@ -117,5 +118,28 @@ describe('hash scheduler', () => {
     expect((await claim).kind).toBe('hash');
     expect((await running).kind).toBe('hash');
     expect(s.stats()).toMatchObject({ queuedKnown: 0, queuedUnknown: 0, inFlight: 0 });
+  }, 120_000);
+
+  it("an unknown IP's block claims wait behind a known miner's shares; a full level never evicts a claim", async () => {
+    const s = make({ maxQueued: 2 });
+    s.markVerified('10.0.5.9');
+    const order: string[] = [];
+    const track = (tag: string, p: Promise<HashOutcome>): Promise<HashOutcome> =>
+      p.then((o) => {
+        order.push(tag);
+        return o;
+      });
+    const busy = track('x', s.hash({ ip: '10.0.5.8', owner: {}, seedHex: SEED, blob: blob(1) })); // takes the slot
+    // a flood of forged claims from one unknown IP, several connections (one claim each)
+    const claims = [2, 3, 4].map((i) =>
+      track(`c${i}`, s.hash({ ip: '10.0.5.1', owner: {}, seedHex: SEED, blob: blob(i), claimsBlock: true })),
+    );
+    const honest = track('k', s.hash({ ip: '10.0.5.9', owner: {}, seedHex: SEED, blob: blob(5) }));
+    // the unknown level is over its cap with claims: a plain newcomer is refused, no claim is evicted
+    const plain = s.hash({ ip: '10.0.5.1', owner: {}, seedHex: SEED, blob: blob(6) });
+    expect((await plain).kind).toBe('busy');
+    const kinds = (await Promise.all([busy, ...claims, honest])).map((o) => o.kind);
+    expect(kinds).toEqual(['hash', 'hash', 'hash', 'hash', 'hash']);
+    expect(order.slice(0, 2)).toEqual(['x', 'k']);
   }, 120_000);
 });
