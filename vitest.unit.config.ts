@@ -14,6 +14,8 @@ export const UNIT_TESTS = [
   'test/website-chart-window.test.ts',
   'test/config-edges.test.ts',
   'test/stratum-memory.test.ts',
+  'test/broadcast.test.ts',
+  'test/stratum-job-message.test.ts',
   'test/unlocker-split.test.ts',
   'test/website-units.test.ts',
 ];

@@ -53,7 +53,7 @@ if (
   execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
 }
 
-/** Newest modification time of the files below a folder (the website's sources). */
+/** Newest modification time of the files below a folder (the addon's and the website's sources). */
 function newestMtime(dir) {
   let newest = 0;
   for (const e of readdirSync(dir, { withFileTypes: true })) {
@@ -61,6 +61,17 @@ function newestMtime(dir) {
     newest = Math.max(newest, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
   }
   return newest;
+}
+
+// the addon is older than its sources (a `git pull` that changed native/ without a lockfile change): rebuild it
+const addon = join(root, 'build', 'Release', 'randomx.node');
+if (
+  existsSync(addon) &&
+  statSync(addon).mtimeMs <
+    Math.max(newestMtime(join(root, 'native', 'src')), statSync(join(root, 'binding.gyp')).mtimeMs) - 1000
+) {
+  console.error('rebuilding the RandomX addon (native/src changed since it was built)');
+  execFileSync('npm', ['run', 'install'], { cwd: root, stdio: 'inherit' });
 }
 
 const site = join(root, 'website');

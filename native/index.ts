@@ -111,8 +111,9 @@ let binding: NativeBinding | undefined;
 
 function loadBinding(): NativeBinding {
   if (binding) return binding;
+  let loaded: NativeBinding;
   try {
-    binding = createRequire(import.meta.url)(ADDON_PATH) as NativeBinding;
+    loaded = createRequire(import.meta.url)(ADDON_PATH) as NativeBinding;
   } catch (e) {
     throw new PoolError(
       ERRORS.HASHER_FAILED,
@@ -121,6 +122,18 @@ function loadBinding(): NativeBinding {
       { cause: e },
     );
   }
+  // an addon built from older sources (a `git pull` without a rebuild) lacks newer functions: refuse it at once
+  // rather than fail later on the first miner's job
+  for (const name of ['Pool', 'info', 'keccak256', 'minerJobRoot'] as const) {
+    if (typeof loaded[name] !== 'function') {
+      throw new PoolError(
+        ERRORS.HASHER_FAILED,
+        `RandomX addon build/Release/randomx.node is out of date (no ${name}): run \`npm rebuild\``,
+        { reason: 'not-built' },
+      );
+    }
+  }
+  binding = loaded;
   return binding;
 }
 

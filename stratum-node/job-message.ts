@@ -51,13 +51,13 @@ export function jobLine(t: ActiveTemplate, job: Job, blobHex: string, sessionId:
 /** A new job for `miner` on `t` (a fresh extra nonce, recorded by miner.ts addJob) as the object a reply carries. */
 export function jobFor(jobs: JobManager, miner: Miner, t: ActiveTemplate): StratumJob {
   const nonce = jobs.nextNonce();
-  const job = miner.addJob(t, jobs.nodeId, nonce);
-  return jobParams(t, job, jobs.jobBlobHex(t, nonce), miner.sessionId);
+  const blobHex = jobs.jobBlobHex(t, nonce); // first: a blob that cannot be built leaves no job behind
+  return jobParams(t, miner.addJob(t, jobs.nodeId, nonce), blobHex, miner.sessionId);
 }
 
 /** A new job for `miner` on `t` as the line a broadcast writes. */
 export function jobLineFor(jobs: JobManager, miner: Miner, t: ActiveTemplate): string {
   const nonce = jobs.nextNonce();
-  const job = miner.addJob(t, jobs.nodeId, nonce);
-  return jobLine(t, job, jobs.jobBlobHex(t, nonce), miner.sessionId);
+  const blobHex = jobs.jobBlobHex(t, nonce); // first: a blob that cannot be built leaves no job behind
+  return jobLine(t, miner.addJob(t, jobs.nodeId, nonce), blobHex, miner.sessionId);
 }

@@ -183,10 +183,26 @@ export class JobManager extends EventEmitter {
   jobBlob(t: ActiveTemplate, extraNonce: Uint8Array): JobBlob {
     let make = this.makers.get(t);
     if (!make) {
-      make = jobBlobMaker(t.template, minerJobRoot);
+      make = this.checkedMaker(t);
       this.makers.set(t, make);
     }
     return make(extraNonce);
+  }
+
+  /**
+   * The native maker, checked once per template against the JS hashing blob that shares are validated with
+   * (hashingBlob): if they ever differed, every honest share would fail as a wrong hash and get its miner banned,
+   * so a mismatch logs an error and the template's jobs are built in JS.
+   */
+  private checkedMaker(t: ActiveTemplate): (extraNonce: Uint8Array) => JobBlob {
+    const native = jobBlobMaker(t.template, minerJobRoot);
+    const probe = extraNonceBytes(this.nodeId, 0xffffffff);
+    if (bytesToHex(native(probe).bytes) === bytesToHex(hashingBlob(t.template, probe))) return native;
+    this.opts.log.error(
+      { height: t.height },
+      "the addon's job blob differs from the JS hashing blob: building this template's jobs in JS",
+    );
+    return jobBlobMaker(t.template);
   }
 
   /** scratch for jobBlobHex: jobBlobMaker copies the extra nonce in before it returns */

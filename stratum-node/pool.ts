@@ -178,10 +178,16 @@ export class StratumPool implements MethodHandlers<Connection> {
       varDiff: s.varDiff,
       trust: s.shareTrust,
     });
+    const t = this.deps.jobs.current;
+    let job;
+    try {
+      job = this.jobFor(miner, t); // before the session exists: a miner is registered only with a job to send
+    } catch (err) {
+      this.deps.log.error({ err, ip: conn.ip }, 'login: no job could be built');
+      return this.rejectLogin(conn, id, MSG.noWork);
+    }
     conn.miner = miner;
     this.sessions.set(miner.sessionId, conn);
-    const t = this.deps.jobs.current;
-    const job = this.jobFor(miner, t);
     this.deps.metrics.logins.inc();
     this.deps.log.info(
       {
@@ -321,10 +327,20 @@ export class StratumPool implements MethodHandlers<Connection> {
         .catch((err: unknown) => this.deps.log.warn({ err }, 'preparing the next seed failed'));
     }
     const started = performance.now();
-    const miners = await broadcastJobs(t, this.sessions.values(), (miner, tpl) =>
-      jobLineFor(this.deps.jobs, miner, tpl),
+    const r = await broadcastJobs(
+      t,
+      this.sessions.values(),
+      (miner, tpl) => jobLineFor(this.deps.jobs, miner, tpl),
+      () => this.deps.jobs.current,
     );
-    this.deps.log.info({ height: t.height, miners, ms: Math.round(performance.now() - started) }, 'jobs broadcast');
+    const ms = Math.round(performance.now() - started);
+    if (r.failed > 0) {
+      this.deps.log.error(
+        { height: t.height, failed: r.failed, err: r.firstError },
+        'jobs broadcast: some miners got no job (their job could not be built)',
+      );
+    }
+    this.deps.log.info({ height: t.height, miners: r.sent, ms, superseded: r.superseded }, 'jobs broadcast');
   }
 
   private housekeeping(): void {

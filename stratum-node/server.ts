@@ -387,6 +387,7 @@ export async function startServers(
     boundPorts: bound,
     /** Stops accepting at once; sockets still open after CLOSE_GRACE_MS (a peer that never ends) are destroyed. */
     async close(): Promise<void> {
+      clearInterval(loginSweep);
       const closed = Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
       const grace = setTimeout(() => {
         for (const s of sockets) s.destroy();

@@ -179,7 +179,7 @@ describe('broadcastJobs', () => {
       { miner: null, send: () => expect.unreachable() },
       { miner: b, send: (msg) => objects.push(msg) },
     ];
-    expect(await broadcastJobs(t, targets, (m, tpl) => jobLineFor(jobs, m, tpl))).toBe(2);
+    expect(await broadcastJobs(t, targets, (m, tpl) => jobLineFor(jobs, m, tpl))).toMatchObject({ sent: 2, failed: 0 });
     expect(raw).toEqual([JSON.stringify({ jsonrpc: '2.0', method: 'job', params: oldObjectForm(jobs, t, a) }) + '\n']);
     expect(objects).toStrictEqual([{ jsonrpc: '2.0', method: 'job', params: oldObjectForm(jobs, t, b) }]);
   });
