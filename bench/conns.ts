@@ -18,9 +18,8 @@ import { fork } from 'node:child_process';
 import { Session } from 'node:inspector/promises';
 import type { Profiler } from 'node:inspector';
 import { join } from 'node:path';
-import { setFlagsFromString, writeHeapSnapshot } from 'node:v8';
+import { writeHeapSnapshot } from 'node:v8';
 import { readFileSync, rmSync } from 'node:fs';
-import { runInNewContext } from 'node:vm';
 import { pino } from 'pino';
 import { JobManager, type ChainSource, type RawTemplate } from '../stratum-node/jobs.js';
 import { StratumPool } from '../stratum-node/pool.js';
@@ -31,6 +30,7 @@ import { MAX_JOBS, Miner } from '../stratum-node/miner.js';
 import { jobFor, jobLineFor } from '../stratum-node/job-message.js';
 import type { Hasher } from '../native/index.js';
 import type { ShareSink } from '../stratum-node/share-sink.js';
+import { memoryReader } from './memory.js';
 
 const POOL = '42ey1afDFnn4886T7196doS9GPMzexD9gXpsZJDwVjeRVdFCSoHnv7KPbBeGpzJBzHRCAs9UxqeoyFQMYbqSWYTfJJQAWDm';
 /** monerod --regtest get_block_template (reserve size 8), miner tx only. */
@@ -178,13 +178,7 @@ function minerOptions() {
 async function main(): Promise<void> {
   const n = arg('--connections', 5000);
   const broadcastsWanted = arg('--broadcasts', 5);
-  setFlagsFromString('--expose-gc');
-  const gc = runInNewContext('gc') as () => void;
-  const memory = (): { rss: number; heap: number } => {
-    for (let i = 0; i < 3; i++) gc();
-    const m = process.memoryUsage();
-    return { rss: m.rss, heap: m.heapUsed + m.external + m.arrayBuffers };
-  };
+  const memory = memoryReader();
   const broadcasts: { miners: number; ms: number }[] = [];
   const log = pino(
     { level: 'info' },

@@ -18,8 +18,6 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { Subscriber } from 'zeromq';
@@ -31,6 +29,7 @@ import { configFromObject } from '../shared/config/load.js';
 import { pino } from 'pino';
 import { freePort, startMonerod, startRedis } from '../shared/services/index.js';
 import { startStratumNode } from '../stratum-node/index.js';
+import { memoryReader } from './memory.js';
 
 const POOL_ADDRESS = '42ey1afDFnn4886T7196doS9GPMzexD9gXpsZJDwVjeRVdFCSoHnv7KPbBeGpzJBzHRCAs9UxqeoyFQMYbqSWYTfJJQAWDm';
 const NETWORK_DIFFICULTY = 50;
@@ -109,14 +108,7 @@ function stallMonitor(): { stop(): number } {
 }
 
 export async function benchLoad(opts: LoadOptions): Promise<Record<string, unknown>[]> {
-  setFlagsFromString('--expose-gc');
-  const gc = runInNewContext('gc') as () => void;
-  const memory = (): { rss: number; heap: number } => {
-    gc();
-    gc();
-    const m = process.memoryUsage();
-    return { rss: m.rss, heap: m.heapUsed + m.external + m.arrayBuffers };
-  };
+  const memory = memoryReader();
   const redisSvc = await startRedis();
   const monerod = await startMonerod({ fixedDifficulty: NETWORK_DIFFICULTY, zmq: true });
   const redis = new Redis({ host: '127.0.0.1', port: redisSvc.port, maxRetriesPerRequest: 2 });

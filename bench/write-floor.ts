@@ -13,8 +13,7 @@
 import { fork } from 'node:child_process';
 import net from 'node:net';
 import { join } from 'node:path';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
+import { memoryReader } from './memory.js';
 
 const LINE =
   '{"jsonrpc":"2.0","method":"job","params":{"blob":"' +
@@ -81,13 +80,7 @@ async function main(): Promise<void> {
     accepted.push(s);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  setFlagsFromString('--expose-gc');
-  const gc = runInNewContext('gc') as () => void;
-  const memory = (): { rss: number; heap: number } => {
-    for (let i = 0; i < 3; i++) gc();
-    const m = process.memoryUsage();
-    return { rss: m.rss, heap: m.heapUsed + m.external + m.arrayBuffers };
-  };
+  const memory = memoryReader();
   const before = memory();
   const port = (server.address() as net.AddressInfo).port;
   const child = fork(join(import.meta.dirname, '..', 'bin', 'run-ts.mjs'), [process.argv[1]!, '--client']);
