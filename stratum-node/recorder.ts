@@ -152,7 +152,7 @@ export class ShareRecorder {
       if (setAside !== null) {
         log.error(
           { setAside, target: opts.journalTarget },
-          'share journal written for another Redis endpoint or coin: set aside, not replayed (replay it by hand if it belongs here)',
+          'share journal written for another Redis endpoint or coin, or by a newer build (another format): set aside, not replayed (replay it by hand if it belongs here)',
         );
       }
       this.journal = journal;
