@@ -21,16 +21,25 @@ import { POOL_ADDRESS } from './support/pool-fixture.js';
 const keys = keySchema('monero');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function linked(replica: RedisService, timeoutMs = 20_000): Promise<void> {
+/**
+ * Waits until the link is up on both sides: the replica's `master_link_status:up` and the primary listing it
+ * `state=online` (the primary marks it online only after the replica's first ACK, a moment later).
+ */
+async function linked(replica: RedisService, primary: RedisService, timeoutMs = 20_000): Promise<void> {
   const r = new Redis({ port: replica.port, host: '127.0.0.1' });
+  const p = new Redis({ port: primary.port, host: '127.0.0.1' });
   try {
     const deadline = Date.now() + timeoutMs;
-    while (!/master_link_status:up/.test(await r.info('replication'))) {
+    while (
+      !/master_link_status:up/.test(await r.info('replication')) ||
+      !/state=online/.test(await p.info('replication'))
+    ) {
       if (Date.now() > deadline) throw new Error('replica never linked');
       await sleep(100);
     }
   } finally {
     r.disconnect();
+    p.disconnect();
   }
 }
 
@@ -63,7 +72,7 @@ describe('payments durability gate (WAITAOF + WAIT) on a primary with a replica'
   beforeAll(async () => {
     [primary, lone] = await Promise.all([startRedis({ appendonly: true }), startRedis({ appendonly: true })]);
     replica = await startRedis({ appendonly: true, extraArgs: ['--replicaof', '127.0.0.1', String(primary.port)] });
-    await linked(replica);
+    await linked(replica, primary);
     storage = createIoredisStorage(primary.config);
     loneStorage = createIoredisStorage(lone.config);
     raw = new Redis({ port: primary.port, host: '127.0.0.1' });
@@ -103,7 +112,7 @@ describe('payments durability gate (WAITAOF + WAIT) on a primary with a replica'
     } finally {
       replica.process.kill('SIGCONT');
     }
-    await linked(replica);
+    await linked(replica, primary);
     expect(await confirmDurable(p, '7', { replicas: true, txHash: 'aa'.repeat(32) })).toBeNull();
   }, 30_000);
 
