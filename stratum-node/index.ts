@@ -19,7 +19,7 @@ import { JobManager } from './jobs.js';
 import { subscribeChainPush } from './zmq.js';
 import { chainFromDaemon } from './chain.js';
 import { ShareRecorder } from './recorder.js';
-import { claimJournalSlot } from './journal.js';
+import { claimJournalSlot } from './journal-slots.js';
 import { createIoredisStorage } from '../shared/storage/ioredis.js';
 import type { Storage } from '../shared/storage/port.js';
 import { BanList } from './bans.js';

@@ -11,10 +11,12 @@
  *
  * Data model:
  * - AcceptedShare {login, rig, ip, diff (the job's difficulty), solo, atMs}: buffered until the next cut.
- * - The op queue: batches and blocks, strictly in the order they happened. Only the head is ever sent; nothing
+ * - The op queue (op-queue.ts: the op shapes and the journal replay rule): batches and blocks, strictly in the order
+ *   they happened. Only the head is ever sent; nothing
  *   behind it goes to Redis before Redis has taken it, so shares mined after a block whose RECORD_BLOCK is still
  *   owed go to the NEXT round, and shares mined before it are never left behind for the next round.
- *   Every op is written to the journal (journal.ts, fsynced) before it is first sent; an ack follows Redis's reply.
+ *   Every op is written to the journal (recorder-journal.ts over journal.ts, fsynced) before it is first sent; an
+ *   ack follows Redis's reply.
  *   Ops are idempotent (a batch applies once per id via flushed(id), a block once via block(hash)), so the head is
  *   resent after an error or a restart without double counting.
  * - Ops behind a held block wait for its verdict (milliseconds; bounded by the daemon client's timeout).
@@ -24,7 +26,6 @@
  *   the queue stays within MAX_OPS ops plus one per found block. Building and merging batches: share-batch.ts.
  */
 import { randomBytes } from 'node:crypto';
-import { renameSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { Cluster, Redis } from 'ioredis';
 import {
@@ -35,8 +36,10 @@ import {
   type BatchPayload,
   type BlockPayload,
 } from './scripts.js';
-import { ShareJournal, type JournalRecord } from './journal.js';
+import type { JournalRecord } from './journal.js';
+import { RecorderJournal } from './recorder-journal.js';
 import { buildBatch, mergeBatches } from './share-batch.js';
+import { headHeld, replayRecord, type BlockOp, type Op } from './op-queue.js';
 import { hashTag, keySchema, type KeySchema } from '../shared/redis/keys.js';
 import { ERRORS, PoolError } from '../shared/errors.js';
 import { createIoredisStorage } from '../shared/storage/ioredis.js';
@@ -84,26 +87,6 @@ export interface RecorderOptions {
 export const MAX_OPS = 1000;
 const MAX_BUFFER = 1_000_000;
 const BLOCK_ATTEMPTS = 3;
-const COMPACT_BYTES = 64 * 1024 * 1024;
-/**
- * The journal format, in its target line: a build that does not know it (an older one, after a rollback) sets the
- * file aside instead of misreading settle/drop records.
- */
-const JOURNAL_FORMAT = 'journal-v2';
-
-type BatchOp = { kind: 'batch'; id: string; batch: BatchPayload; attempted: boolean; reply?: number };
-type BlockOp = {
-  kind: 'block';
-  id: string;
-  block: BlockPayload;
-  batch: BatchPayload;
-  attempted: boolean;
-  /** Waiting for the daemon's verdict: nothing from here on is sent. */
-  held: boolean;
-  reply?: number;
-};
-type Op = BatchOp | BlockOp;
-
 function keysFromPrefix(prefix: string): KeySchema {
   const coin = hashTag(prefix);
   const keys = coin === null ? null : keySchema(coin);
@@ -122,12 +105,7 @@ export class ShareRecorder {
   private networkDifficulty = 1n;
   private readonly storage: Storage;
   private readonly keys: KeySchema;
-  private journal: ShareJournal | null = null;
-  /** Journaling stopped after a write error: the file is stale and is moved aside once the queue is empty. */
-  private journalBroken = false;
-  private compactAt: number;
-  /** Set when the journal passed compactAt; compaction runs at the next cut with no block held (never on a block's way to the daemon). */
-  private compactDue = false;
+  private journal: RecorderJournal | null = null;
   private stopped = false;
   /** Wakes the waiters of awaitBlock when a held block gets its verdict. */
   private verdictWaiters: (() => void)[] = [];
@@ -140,29 +118,23 @@ export class ShareRecorder {
   ) {
     this.storage = store instanceof Redis || store instanceof Cluster ? createIoredisStorage(store) : store;
     this.keys = keysFromPrefix(opts.prefix);
-    this.compactAt = opts.journalCompactBytes ?? COMPACT_BYTES;
     if (opts.journalPath) {
-      const target = `${opts.journalTarget ?? 'redis'} ${opts.prefix}`;
-      const { journal, setAside } = ShareJournal.open(
-        opts.journalPath,
-        `${target} ${JOURNAL_FORMAT}`,
-        (rec) => this.replay(rec),
-        [target], // written before the format tag (no settle/drop records): same records, replayed alike
+      this.journal = new RecorderJournal(
+        {
+          path: opts.journalPath,
+          target: `${opts.journalTarget ?? 'redis'} ${opts.prefix}`,
+          ...(opts.journalCompactBytes === undefined ? {} : { compactBytes: opts.journalCompactBytes }),
+          log,
+        },
+        (rec) => replayRecord(this.ops, rec),
       );
-      if (setAside !== null) {
-        log.error(
-          { setAside, target: opts.journalTarget },
-          'share journal written for another Redis endpoint or coin, or by a newer build (another format): set aside, not replayed (replay it by hand if it belongs here)',
-        );
-      }
-      this.journal = journal;
-      if (this.ops.length === 0) journal.reset();
+      if (this.ops.length === 0) this.journal.reset();
       else {
         log.warn(
           { ops: this.ops.length, journal: opts.journalPath },
           'replaying share batches and blocks Redis had not taken',
         );
-        this.compact();
+        this.journal.compact(this.ops); // also rewrites a journal of an earlier format in this one
       }
     }
   }
@@ -187,7 +159,7 @@ export class ShareRecorder {
     if (this.ops.length > 0) {
       this.log.error(
         { pending: this.ops.length, journal: this.opts.journalPath ?? null },
-        this.journal
+        this.journal?.active
           ? 'stopping with ops Redis has not taken: kept in the journal, replayed at the next start'
           : 'CRITICAL: stopping with ops Redis has not taken and no journal: they are lost',
       );
@@ -226,8 +198,7 @@ export class ShareRecorder {
   }
 
   private headHeld(): boolean {
-    const head = this.ops[0];
-    return head?.kind === 'block' && head.held;
+    return headHeld(this.ops);
   }
 
   /**
@@ -349,7 +320,7 @@ export class ShareRecorder {
 
   /** Turns the buffer into a batch op (merged into an unsent tail batch when allowed). */
   private cut(nowMs: number): void {
-    if (this.compactDue && !this.ops.some((o) => o.kind === 'block' && o.held)) this.compact();
+    this.journal?.compactIfDue(this.ops);
     if (this.buffer.length === 0 && this.invalid === 0) return;
     const batch = this.payload(this.buffer, this.invalid, nowMs);
     this.buffer = [];
@@ -368,69 +339,14 @@ export class ShareRecorder {
     this.enqueue({ kind: 'batch', id: batch.id, batch, attempted: false }, { t: 'batch', id: batch.id, p: batch });
   }
 
-  /** Nothing is pending: the journal is emptied (or, when journaling had stopped, its stale file moved aside). */
-  private journalReset(): void {
-    this.compactAt = this.opts.journalCompactBytes ?? COMPACT_BYTES;
-    this.compactDue = false;
-    if (this.journalBroken && this.opts.journalPath) {
-      // its last records were never acked: replaying it after the batches' flushed(id) markers expire would count
-      // them twice, so it is never replayed
-      const aside = `${this.opts.journalPath}.${Date.now()}.stale`;
-      this.journalBroken = false; // one attempt: a file that cannot be moved is reported once, not every flush
-      try {
-        renameSync(this.opts.journalPath, aside);
-        this.log.warn({ aside }, 'stale share journal moved aside (everything in it reached Redis)');
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-          this.log.error(
-            { err, journal: this.opts.journalPath },
-            'CRITICAL: stale share journal could not be moved aside: delete it before the next start (it must not be replayed)',
-          );
-        }
-      }
-      return;
-    }
-    try {
-      this.journal?.reset();
-    } catch (err) {
-      this.stopJournaling(err, 'share journal could not be emptied');
-    }
-  }
-
-  /** After a journal error: journaling stops for this process; the queue in memory still holds everything. */
-  private stopJournaling(err: unknown, what: string): void {
-    this.log.error(
-      { err, journal: this.opts.journalPath, queued: this.ops.length },
-      `CRITICAL: ${what}; journaling stopped, pending shares and blocks kept in memory only`,
-    );
-    try {
-      this.journal?.close();
-    } catch {
-      // already unusable
-    }
-    this.journal = null;
-    this.journalBroken = true;
-  }
-
   /** Queues an op in memory first (it is never lost to a journal error), then journals it. */
   private enqueue(op: Op, rec: JournalRecord): void {
     this.ops.push(op);
     this.journalAppend(rec, true);
   }
 
-  /**
-   * Appends to the journal; a write that fails (disk full, I/O error) stops journaling for this process instead of
-   * losing the op: the queue in memory still holds everything and is sent to Redis in order. A journal past its
-   * compaction size is marked for compaction (done at the next cut).
-   */
   private journalAppend(rec: JournalRecord, sync: boolean): void {
-    if (!this.journal) return;
-    try {
-      this.journal.append(rec, sync);
-      if (this.journal.bytes >= this.compactAt) this.compactDue = true;
-    } catch (err) {
-      this.stopJournaling(err, 'share journal write failed');
-    }
+    this.journal?.append(rec, sync);
   }
 
   /** Sends the queue head by head; one drain at a time (callers share it). Throws on the first failure. */
@@ -453,7 +369,7 @@ export class ShareRecorder {
                 ]);
           op.reply = Number(reply);
           this.ops.shift();
-          if (this.ops.length === 0) this.journalReset();
+          if (this.ops.length === 0) this.journal?.reset();
           else this.journalAppend({ t: 'ack', id: op.id }, false);
           if (op.kind === 'block' && op.reply === 1 && op.block.timeMs < Date.now() - 5_000) {
             this.log.warn({ hash: op.block.hash }, 'a block owed to Redis was recorded late');
@@ -468,69 +384,6 @@ export class ShareRecorder {
     })();
     this.draining = running;
     return running;
-  }
-
-  /** Rebuilds the queue from one journal record (journal.ts replay rule); every replayed op counts as attempted. */
-  private replay(rec: JournalRecord): void {
-    const at = (id: string): number => this.ops.findIndex((o) => o.id === id);
-    switch (rec.t) {
-      case 'target':
-        return;
-      case 'ack': {
-        const i = at(rec.id);
-        if (i >= 0) this.ops.splice(i, 1);
-        return;
-      }
-      case 'block':
-        this.ops.push({ kind: 'block', id: rec.id, block: rec.b, batch: rec.p, attempted: true, held: false });
-        return;
-      case 'settle': {
-        const op = this.ops[at(rec.id)];
-        if (op?.kind === 'block') op.block = { ...op.block, submit: rec.submit };
-        return;
-      }
-      case 'drop': {
-        const i = at(rec.id);
-        const op = this.ops[i];
-        if (op?.kind === 'block') this.ops[i] = { kind: 'batch', id: op.batch.id, batch: op.batch, attempted: true };
-        return;
-      }
-      case 'batch': {
-        const into = rec.into === undefined ? undefined : this.ops[at(rec.into)];
-        if (into?.kind === 'batch') into.batch = mergeBatches(into.batch, rec.p);
-        else
-          this.ops.push({
-            kind: 'batch',
-            id: rec.into === undefined ? rec.id : rec.p.id,
-            batch: rec.p,
-            attempted: true,
-          });
-      }
-    }
-  }
-
-  /** Rewrites the journal with one record per pending op (journal.ts `rewrite`); on failure journaling stops. */
-  private compact(): void {
-    if (!this.journal) return;
-    const records: JournalRecord[] = this.ops.map((op) =>
-      op.kind === 'batch'
-        ? { t: 'batch', id: op.id, p: op.batch }
-        : { t: 'block', id: op.id, b: op.block, p: op.batch },
-    );
-    this.compactDue = false;
-    try {
-      this.journal.rewrite(records);
-    } catch (err) {
-      if (!this.journal.usable) {
-        this.stopJournaling(err, 'share journal could not be reopened after compaction');
-        return;
-      }
-      // the copy failed (a full disk?): keep appending to the journal as it is, try again when it has doubled
-      this.log.error({ err, journal: this.opts.journalPath }, 'share journal compaction failed; journaling goes on');
-      this.compactAt = this.journal.bytes * 2;
-      return;
-    }
-    this.compactAt = Math.max(this.opts.journalCompactBytes ?? COMPACT_BYTES, this.journal.bytes * 2);
   }
 
   private payload(batch: readonly AcceptedShare[], invalid: number, nowMs: number): BatchPayload {

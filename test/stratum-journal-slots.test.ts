@@ -10,7 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { claimJournalSlot } from '../stratum-node/journal.js';
+import { claimJournalSlot } from '../stratum-node/journal-slots.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const children: ChildProcess[] = [];
