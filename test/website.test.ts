@@ -201,8 +201,10 @@ async function seed(): Promise<void> {
   const nowSec = Math.floor(nowMs / 1000);
   tip = (await mature(chain.daemon, 30, POOL_ADDRESS)) - 1;
 
-  // two hours of hashrate history, with a stats run every chart interval (the chart points)
-  await writeHistory(nowSec - 2 * 3600 - config.api.hashrateWindow, nowSec);
+  // two hours of hashrate history, with a stats run every chart interval (the chart points); the buckets go on for an
+  // hour past now, so the hashrate window never slides onto empty buckets while the tests run (a page and an API
+  // reply read a few seconds apart must see the same rates)
+  await writeHistory(nowSec - 2 * 3600 - config.api.hashrateWindow, nowSec + 3600);
   for (let t = nowSec - 2 * 3600; t < nowSec - config.stats.chartInterval; t += config.stats.chartInterval) {
     await statsRun(t * 1000);
   }
